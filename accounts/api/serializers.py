@@ -1,0 +1,55 @@
+from rest_framework import serializers
+
+from accounts.models import Preferences, Subscription, User
+
+
+class RegisterInputSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=128, trim_whitespace=False)
+    display_name = serializers.CharField(max_length=80)
+
+
+class TokenInputSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class TokenOutputSerializer(serializers.Serializer):
+    token = serializers.CharField()
+
+
+class PasswordChangeInputSerializer(serializers.Serializer):
+    current_password = serializers.CharField(max_length=128, trim_whitespace=False)
+    new_password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class PreferencesSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Preferences
+        fields = ["language", "autoplay", "notify_game_live", "notify_new_content", "notify_announcements"]
+
+
+class SubscriptionSerializer(serializers.ModelSerializer):
+    is_premium = serializers.BooleanField(source="is_premium_active", read_only=True)
+
+    class Meta:
+        model = Subscription
+        fields = ["plan", "status", "current_period_end", "is_premium"]
+        read_only_fields = fields
+
+
+class MeOutputSerializer(serializers.ModelSerializer):
+    preferences = PreferencesSerializer()
+    subscription = SubscriptionSerializer()
+
+    class Meta:
+        model = User
+        fields = ["id", "email", "display_name", "avatar_url", "is_staff", "date_joined", "preferences", "subscription"]
+
+
+class MeUpdateInputSerializer(serializers.Serializer):
+    """Only these are the user's to change; anything else in the body is ignored."""
+
+    display_name = serializers.CharField(max_length=80, required=False)
+    avatar_url = serializers.URLField(max_length=500, required=False, allow_blank=True)
+    preferences = PreferencesSerializer(required=False, partial=True)

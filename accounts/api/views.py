@@ -1,0 +1,98 @@
+from django.contrib.auth import authenticate
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from accounts import selectors, services
+from accounts.api.serializers import (
+    MeOutputSerializer,
+    MeUpdateInputSerializer,
+    PasswordChangeInputSerializer,
+    RegisterInputSerializer,
+    TokenInputSerializer,
+    TokenOutputSerializer,
+)
+from csn.errors import ApplicationError
+
+
+class RegisterView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "register"
+
+    @extend_schema(request=RegisterInputSerializer, responses={201: MeOutputSerializer})
+    def post(self, request):
+        data = RegisterInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.user_create(**data.validated_data)
+        token = services.token_issue(user=user)
+        body = MeOutputSerializer(selectors.user_with_account(user_id=user.pk)).data
+        return Response({**body, "token": token.key}, status=status.HTTP_201_CREATED)
+
+
+class TokenView(APIView):
+    """Email and password for an API token (`Authorization: Token <token>`). Throttled per client address."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"
+
+    @extend_schema(request=TokenInputSerializer, responses={200: TokenOutputSerializer})
+    def post(self, request):
+        data = TokenInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = authenticate(
+            request, email=data.validated_data["email"].lower(), password=data.validated_data["password"]
+        )
+        if user is None:
+            raise ApplicationError("Wrong email or password.", code="invalid_credentials", status=400)
+        token = services.token_issue(user=user)
+        return Response({"token": token.key})
+
+
+class LogoutView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request):
+        services.token_revoke(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: MeOutputSerializer})
+    def get(self, request):
+        services.ensure_user_rows(user=request.user)
+        return Response(MeOutputSerializer(selectors.user_with_account(user_id=request.user.pk)).data)
+
+    @extend_schema(request=MeUpdateInputSerializer, responses={200: MeOutputSerializer})
+    def patch(self, request):
+        data = MeUpdateInputSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        preferences = values.pop("preferences", None)
+        services.profile_update(user=request.user, **values)
+        if preferences:
+            services.preferences_update(user=request.user, **preferences)
+        services.ensure_user_rows(user=request.user)
+        return Response(MeOutputSerializer(selectors.user_with_account(user_id=request.user.pk)).data)
+
+
+class PasswordChangeView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=PasswordChangeInputSerializer, responses={200: TokenOutputSerializer})
+    def post(self, request):
+        data = PasswordChangeInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.password_change(user=request.user, **data.validated_data)
+        # The old token is revoked; this device gets a fresh one.
+        token = services.token_issue(user=request.user)
+        return Response({"token": token.key})

@@ -1,0 +1,123 @@
+"""Writes for who the user is: registration, profile, preferences, subscription, tokens."""
+
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from rest_framework.authtoken.models import Token
+
+from accounts.models import Preferences, Subscription, User
+from analytics.services import track
+from csn.errors import ApplicationError
+
+
+def _validate_password(password: str, user: User | None = None) -> None:
+    try:
+        password_validation.validate_password(password, user)
+    except DjangoValidationError as exc:
+        raise ApplicationError(
+            "The password is too weak.",
+            code="weak_password",
+            fields={"password": [{"code": "weak_password", "message": m} for m in exc.messages]},
+        ) from exc
+
+
+def user_create(*, email: str, password: str, display_name: str, is_staff: bool = False) -> User:
+    """A new account with its preferences and a free subscription. Emails are unique, case-insensitively."""
+    email = User.objects.normalize_email(email).lower()
+    candidate = User(email=email, display_name=display_name)
+    _validate_password(password, candidate)
+    if User.objects.filter(email__iexact=email).exists():
+        raise _email_taken()
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(
+                email=email, password=password, display_name=display_name, is_staff=is_staff
+            )
+            Preferences.objects.create(user=user)
+            Subscription.objects.create(user=user)
+            track(name="signed_up", distinct_id=user.pk, properties={"method": "email"})
+    except IntegrityError as exc:  # lost a race with the same email
+        raise _email_taken() from exc
+    return user
+
+
+def _email_taken() -> ApplicationError:
+    return ApplicationError(
+        "An account with this email already exists.",
+        code="email_taken",
+        fields={"email": [{"code": "email_taken", "message": "An account with this email already exists."}]},
+    )
+
+
+def ensure_user_rows(*, user: User) -> None:
+    """Users made outside `user_create` (createsuperuser, admin) get their rows on first use."""
+    Preferences.objects.get_or_create(user=user)
+    Subscription.objects.get_or_create(user=user)
+
+
+@transaction.atomic
+def profile_update(*, user: User, display_name: str | None = None, avatar_url: str | None = None) -> User:
+    fields = []
+    if display_name is not None:
+        user.display_name = display_name
+        fields.append("display_name")
+    if avatar_url is not None:
+        user.avatar_url = avatar_url
+        fields.append("avatar_url")
+    if fields:
+        user.save(update_fields=fields)
+    return user
+
+
+PREFERENCE_FIELDS = ("language", "autoplay", "notify_game_live", "notify_new_content", "notify_announcements")
+
+
+@transaction.atomic
+def preferences_update(*, user: User, **changes) -> Preferences:
+    prefs, _ = Preferences.objects.select_for_update().get_or_create(user=user)
+    fields = [name for name in PREFERENCE_FIELDS if name in changes]
+    for name in fields:
+        setattr(prefs, name, changes[name])
+    if fields:
+        prefs.save(update_fields=[*fields, "updated_at"])
+    return prefs
+
+
+@transaction.atomic
+def subscription_update(*, user: User, plan: str, status: str, current_period_end=None) -> Subscription:
+    """Staff (admin) or billing change a plan; the change is an analytics event."""
+    sub, _ = Subscription.objects.select_for_update().get_or_create(user=user)
+    before = (sub.plan, sub.status)
+    sub.plan, sub.status, sub.current_period_end = plan, status, current_period_end
+    sub.save()
+    if before != (plan, status):
+        track(
+            name="subscription_changed",
+            distinct_id=user.pk,
+            properties={"from_plan": before[0], "to_plan": plan, "status": status},
+        )
+    return sub
+
+
+def password_change(*, user: User, current_password: str, new_password: str) -> None:
+    """Needs the current password; revokes the user's API token so other devices sign in again."""
+    if not user.check_password(current_password):
+        raise ApplicationError(
+            "The current password is wrong.",
+            code="wrong_password",
+            fields={"current_password": [{"code": "wrong_password", "message": "The current password is wrong."}]},
+        )
+    _validate_password(new_password, user)
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        Token.objects.filter(user=user).delete()
+
+
+def token_issue(*, user: User) -> Token:
+    token, _ = Token.objects.get_or_create(user=user)
+    return token
+
+
+def token_revoke(*, user: User) -> None:
+    Token.objects.filter(user=user).delete()

@@ -1,0 +1,59 @@
+"""Project-wide test fixtures.
+
+Tests use `DATABASE_URL` / `REDIS_URL` when set. With `CSN_REQUIRE_SERVICES=1` (CI), a missing
+PostgreSQL or Redis fails the run at once instead of falling back to SQLite / in-memory.
+"""
+
+import os
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+
+def pytest_configure(config):
+    if os.environ.get("CSN_REQUIRE_SERVICES") != "1":
+        return
+    problems = []
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        problems.append("DATABASE_URL does not point at PostgreSQL")
+    if not settings.REDIS_URL:
+        problems.append("REDIS_URL is not set")
+    else:
+        import redis
+
+        try:
+            redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2).ping()
+        except Exception as exc:
+            problems.append(f"Redis at REDIS_URL is unreachable: {exc}")
+    if problems:
+        raise pytest.UsageError("CSN_REQUIRE_SERVICES=1 but " + "; ".join(problems))
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache():
+    """Throttle counters live in the cache; every test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def user(db):
+    from accounts.tests.factories import UserFactory
+
+    return UserFactory()
+
+
+@pytest.fixture
+def auth_client(user):
+    client = APIClient()
+    client.force_authenticate(user=user)
+    return client

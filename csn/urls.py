@@ -1,0 +1,27 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from csn import views
+
+api_v1 = [
+    path("", include("accounts.api.urls")),
+    path("", include("content.api.urls")),
+    path("", include("streaming.api.urls")),
+    path("", include("analytics.api.urls")),
+]
+
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("", include("streaming.urls")),
+]
+
+handler400 = "csn.api.errors.json_400"
+handler403 = "csn.api.errors.json_403"
+handler404 = "csn.api.errors.json_404"
+handler500 = "csn.api.errors.json_500"

@@ -1,0 +1,51 @@
+"""Process health: /healthz says the process answers, /readyz that its dependencies do."""
+
+import logging
+
+from django.conf import settings
+from django.db import connection
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+
+logger = logging.getLogger(__name__)
+
+
+@never_cache
+def healthz(request):
+    return JsonResponse({"status": "ok"})
+
+
+def _check_database() -> str | None:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return None
+    except Exception as exc:  # any failure means not ready
+        logger.warning("readyz: database unreachable: %s", exc)
+        return "unreachable"
+
+
+def _check_redis() -> str | None:
+    import redis
+
+    try:
+        client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
+        client.ping()
+        client.close()
+        return None
+    except Exception as exc:
+        logger.warning("readyz: redis unreachable: %s", exc)
+        return "unreachable"
+
+
+@never_cache
+def readyz(request):
+    checks = {"database": _check_database()}
+    if settings.REDIS_URL:
+        checks["redis"] = _check_redis()
+    ready = all(error is None for error in checks.values())
+    body = {
+        "status": "ok" if ready else "unavailable",
+        "checks": {name: ("ok" if error is None else error) for name, error in checks.items()},
+    }
+    return JsonResponse(body, status=200 if ready else 503)
