@@ -1,4 +1,4 @@
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, update_session_auth_hash
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -93,6 +93,8 @@ class PasswordChangeView(APIView):
         data = PasswordChangeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.password_change(user=request.user, **data.validated_data)
+        # A browser session that changed its password stays signed in; other sessions end.
+        update_session_auth_hash(request._request, request.user)
         # The old token is revoked; this device gets a fresh one.
         token = services.token_issue(user=request.user)
         return Response({"token": token.key})
