@@ -136,3 +136,21 @@ def test_daphne_is_started_with_websocket_size_limits():
     assert version >= (4, 2, 2), "daphne before 4.2.2 has no websocket message/frame size limits"
     assert "--websocket-max-message-size 65536" in serve
     assert "--websocket-max-frame-size 65536" in serve
+
+
+def test_ci_mode_fails_instead_of_falling_back_when_services_are_missing(tmp_path):
+    clean = {k: v for k, v in os.environ.items() if k not in CONFIG_VARS}
+    clean.update(CSN_REQUIRE_SERVICES="1", CSN_VAR_DIR=str(tmp_path), REDIS_URL="redis://127.0.0.1:1/0")
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "csn/tests/test_health.py::test_healthz_answers_without_touching_services"],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "DATABASE_URL does not point at PostgreSQL" in output
+    assert "Redis at REDIS_URL is unreachable" in output
