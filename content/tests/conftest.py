@@ -44,3 +44,9 @@ def premium_viewer(db):
     user = UserFactory()
     subscription_update(user=user, plan="premium", status="active")
     return user
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Every role fixture makes a user; the production hasher costs ~0.3 s each.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -39,6 +39,7 @@ class ContentFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = Content
+        skip_postgeneration_save = True
 
     title = factory.Sequence(lambda n: f"Item {n}")
     slug = factory.Sequence(lambda n: f"item-{n}")
