@@ -34,7 +34,10 @@ class ContentFilter(django_filters.FilterSet):
     game_status = django_filters.ChoiceFilter(field_name="game__status", choices=Game.Status.choices)
     tag = django_filters.CharFilter(method="filter_tag", max_length=50)
     year = django_filters.NumberFilter(field_name="year")
-    premium = django_filters.BooleanFilter(field_name="is_premium")
+    # Strict: anything but true/false is a 400 (BooleanFilter would quietly ignore "maybe").
+    premium = django_filters.TypedChoiceFilter(
+        field_name="is_premium", choices=[("true", "true"), ("false", "false")], coerce=lambda v: v == "true"
+    )
     published_after = django_filters.DateFilter(field_name="published_at", lookup_expr="date__gte")
     published_before = django_filters.DateFilter(field_name="published_at", lookup_expr="date__lte")
 

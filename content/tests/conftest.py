@@ -43,7 +43,7 @@ def viewer(db):
 def premium_viewer(db):
     user = UserFactory()
     subscription_update(user=user, plan="premium", status="active")
-    return user
+    return type(user).objects.get(pk=user.pk)  # as a request would load it, without a stale cached plan
 
 
 @pytest.fixture(autouse=True)
