@@ -100,7 +100,7 @@ def content_transitions_for(*, user, content: Content) -> list[Transition]:
 # --- content --------------------------------------------------------------------------------
 
 
-def _clean_tags(tags) -> list[str]:
+def clean_tags(tags) -> list[str]:
     if isinstance(tags, str):
         tags = tags.split(",")
     cleaned: list[str] = []
@@ -174,7 +174,7 @@ def content_create(
         description=description,
         year=year,
         runtime_seconds=runtime_seconds or 0,
-        tags=_clean_tags(tags),
+        tags=clean_tags(tags),
         video_url=video_url,
         is_premium=is_premium,
         available_from=available_from,
@@ -239,7 +239,7 @@ def content_update(*, content: Content, actor, **changes) -> Content:
         if refusal:
             raise refusal
         if "tags" in changes:
-            changes["tags"] = _clean_tags(changes["tags"])
+            changes["tags"] = clean_tags(changes["tags"])
         changed: list[str] = []
         for name in EDITABLE_FIELDS:
             if name not in changes:
@@ -441,7 +441,7 @@ def media_upload(*, actor, file, folder_path: str = "", tags=(), content: Conten
     asset = MediaAsset(
         original_name=file.name.rsplit("/", 1)[-1],
         folder_path=folder_path.strip("/"),
-        tags=_clean_tags(tags),
+        tags=clean_tags(tags),
         size_bytes=file.size,
         content_type=content_type,
         checksum_sha256=digest.hexdigest(),
@@ -452,6 +452,16 @@ def media_upload(*, actor, file, folder_path: str = "", tags=(), content: Conten
     with transaction.atomic():
         asset.file.save(_upload_name(file.name), file, save=False)
         asset.save()
+    return asset
+
+
+def media_asset_update(*, asset: MediaAsset, actor, folder_path: str, tags, content: Content | None) -> MediaAsset:
+    """Where an asset is filed and which item it belongs to; its bytes never change after upload."""
+    if not actor.has_perm("content.change_mediaasset"):
+        raise PermissionDeniedError("You may not edit media.", code="not_allowed")
+    asset = MediaAsset.objects.get(pk=asset.pk)
+    asset.folder_path, asset.tags, asset.content = folder_path.strip("/"), clean_tags(tags), content
+    asset.save(update_fields=["folder_path", "tags", "content", "updated_at"])
     return asset
 
 
@@ -473,7 +483,7 @@ def media_upload_start(
         file=_upload_name(filename),
         original_name=filename.rsplit("/", 1)[-1][:255],
         folder_path=folder_path.strip("/"),
-        tags=_clean_tags(tags),
+        tags=clean_tags(tags),
         size_bytes=size_bytes,
         content_type=content_type,
         status=MediaAsset.Status.PENDING,
