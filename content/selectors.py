@@ -32,8 +32,10 @@ def content_visible_to(*, user) -> QuerySet[Content]:
 def content_with_relations(queryset: QuerySet[Content]) -> QuerySet[Content]:
     """The query shape of every content list: teams and players in one query each, whatever the page size."""
     return queryset.select_related("game").prefetch_related(
-        Prefetch("teams", queryset=Team.objects.order_by("name")),
-        Prefetch("players", queryset=Player.objects.order_by("name")),
+        Prefetch("teams", queryset=Team.objects.only("id", "name", "slug", "sport").order_by("name")),
+        Prefetch(
+            "players", queryset=Player.objects.only("id", "name", "number", "position", "team_id").order_by("name")
+        ),
     )
 
 

@@ -179,3 +179,14 @@ def test_content_detail_query_count(django_assert_num_queries):
     item = Content.objects.get()
     with django_assert_num_queries(3):
         assert client_for().get(f"{URL}{item.pk}/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_hand_built_representation_matches_the_declared_schema(premium_viewer):
+    from content.api.serializers import ContentSerializer
+
+    ContentFactory(teams=[TeamFactory()], players=[PlayerFactory()])
+    row = client_for(premium_viewer).get(URL).json()["results"][0]
+    assert list(row) == list(ContentSerializer().fields)
+    assert set(row["teams"][0]) == {"id", "name", "slug", "sport"}
+    assert set(row["players"][0]) == {"id", "name", "number", "position", "team_id"}
