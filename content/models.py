@@ -24,6 +24,7 @@ class Team(models.Model):
 
     class Meta:
         ordering = ["name"]
+        indexes = [models.Index(fields=["name"], name="team_name_idx")]
 
     def __str__(self):
         return self.name
@@ -39,7 +40,10 @@ class Player(models.Model):
 
     class Meta:
         ordering = ["team__name", "number", "name"]
-        indexes = [models.Index(fields=["team", "name"], name="player_team_name_idx")]
+        indexes = [
+            models.Index(fields=["team", "name"], name="player_team_name_idx"),
+            models.Index(fields=["name"], name="player_name_idx"),
+        ]
 
     def __str__(self):
         return f"{self.name} ({self.team})"
@@ -130,6 +134,14 @@ class Content(models.Model):
             models.Index(fields=["state", "type", "-published_at"], name="content_state_type_idx"),
             models.Index(fields=["state", "year"], name="content_state_year_idx"),
             models.Index(fields=["game"], name="content_game_idx"),
+            # Staff lists (API and admin) page by creation date across every state.
+            models.Index(fields=["-created_at", "-id"], name="content_created_idx"),
+            models.Index(fields=["state", "-created_at"], name="content_state_created_idx"),
+        ]
+        # Workflow rights; "Editors" and "Publishers" hold them (data migration 0002).
+        permissions = [
+            ("submit_content", "Can submit content for review"),
+            ("publish_content", "Can approve, reject, publish, unpublish and archive content"),
         ]
 
     def __str__(self):

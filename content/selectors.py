@@ -1,9 +1,11 @@
 """Reads of the catalogue that several callers share."""
 
-from django.db.models import Q, QuerySet
+from django.db import connection
+from django.db.models import BooleanField, Prefetch, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from content.models import Content
+from content.models import Content, Game, MediaAsset, Player, Team
 
 
 def content_available_q(now=None) -> Q:
@@ -16,13 +18,70 @@ def content_available_q(now=None) -> Q:
     )
 
 
+def _is_staff(user) -> bool:
+    return user is not None and user.is_authenticated and user.is_staff
+
+
 def content_visible_to(*, user) -> QuerySet[Content]:
     """Staff see every item; everyone else only available ones (others do not exist for them)."""
-    if user is not None and user.is_authenticated and user.is_staff:
+    if _is_staff(user):
         return Content.objects.all()
     return Content.objects.filter(content_available_q())
 
 
+def content_with_relations(queryset: QuerySet[Content]) -> QuerySet[Content]:
+    """The query shape of every content list: teams and players in one query each, whatever the page size."""
+    return queryset.select_related("game").prefetch_related(
+        Prefetch("teams", queryset=Team.objects.only("id", "name", "slug", "sport").order_by("name")),
+        Prefetch(
+            "players", queryset=Player.objects.only("id", "name", "number", "position", "team_id").order_by("name")
+        ),
+    )
+
+
 def access_content(*, user, content_id: int) -> Content | None:
     """The item if this user may see it, else None (callers answer 404)."""
-    return content_visible_to(user=user).filter(pk=content_id).first()
+    return content_with_relations(content_visible_to(user=user)).filter(pk=content_id).first()
+
+
+def content_filter_tag(queryset: QuerySet[Content], tag: str) -> QuerySet[Content]:
+    """Items carrying this tag (tags are stored lower-case). JSON containment is PostgreSQL-only
+    (`@>`, served by the GIN index); SQLite asks `json_each` instead."""
+    tag = tag.strip().lower()
+    if connection.vendor == "postgresql":
+        return queryset.filter(tags__contains=[tag])
+    table = Content._meta.db_table
+    return queryset.filter(
+        RawSQL(  # noqa: S611 - the tag is a bound parameter
+            f'EXISTS (SELECT 1 FROM json_each("{table}"."tags") WHERE json_each.value = %s)',  # noqa: S608 - table name is ours
+            (tag,),
+            output_field=BooleanField(),
+        )
+    )
+
+
+def user_has_premium(*, user) -> bool:
+    """An active premium subscription: the only way to a premium item's video URL."""
+    if user is None or not user.is_authenticated:
+        return False
+    subscription = getattr(user, "subscription", None)
+    try:
+        return bool(subscription and subscription.is_premium_active)
+    except AttributeError:
+        return False
+
+
+def games_with_teams(queryset: QuerySet[Game] | None = None) -> QuerySet[Game]:
+    queryset = Game.objects.all() if queryset is None else queryset
+    return queryset.select_related("home_team", "away_team")
+
+
+def game_content_visible_to(*, user, game: Game) -> QuerySet[Content]:
+    return content_with_relations(content_visible_to(user=user).filter(game=game)).order_by("-published_at", "-id")
+
+
+def access_media_asset(*, user, asset_id: int) -> MediaAsset | None:
+    """A media asset for people who may handle media (editors, publishers, superusers), else None."""
+    if not (_is_staff(user) and user.has_perm("content.view_mediaasset")):
+        return None
+    return MediaAsset.objects.filter(pk=asset_id).first()

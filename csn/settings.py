@@ -283,3 +283,28 @@ LOGGING = {
 # Embedded mode writes under var/; make sure it exists.
 if not PRODUCTION:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+# --- Content (catalogue, CMS, media uploads) ------------------------------------------------
+# Media uploads: what editors may upload, how large, and how long a presigned bucket URL lives.
+CSN_MEDIA_ALLOWED_TYPES = env_list(
+    "CSN_MEDIA_ALLOWED_TYPES",
+    [
+        "video/mp4",
+        "video/quicktime",
+        "video/webm",
+        "video/mp2t",
+        "application/vnd.apple.mpegurl",
+        "image/jpeg",
+        "image/png",
+        "image/webp",
+    ],
+)
+CSN_MEDIA_MAX_UPLOAD_BYTES = env_int("CSN_MEDIA_MAX_UPLOAD_BYTES", 20 * 1024**3)  # 20 GiB: a full game in HD
+CSN_MEDIA_UPLOAD_URL_TTL = env_int("CSN_MEDIA_UPLOAD_URL_TTL", 3600)
+# Two models have a `status` field with different choices; name their schema enums apart.
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "GameStatusEnum": "content.models.Game.Status",
+        "MediaAssetStatusEnum": "content.models.MediaAsset.Status",
+    }
+)

@@ -1,0 +1,218 @@
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema
+from rest_framework import filters, generics, status
+from rest_framework.parsers import MultiPartParser
+from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from content import selectors, services
+from content.api.filters import ContentFilter, GameFilter, PlayerFilter, StrictOrderingFilter, TeamFilter
+from content.api.serializers import (
+    ContentSerializer,
+    GameDetailSerializer,
+    GameSerializer,
+    MediaAssetSerializer,
+    MediaDirectUploadInputSerializer,
+    MediaUploadStartInputSerializer,
+    MediaUploadStartOutputSerializer,
+    PlayerSerializer,
+    TeamSerializer,
+    TransitionInputSerializer,
+)
+from content.models import Player, Team
+from csn.api.pagination import CursorPagination
+
+CATALOGUE_FILTERS = [DjangoFilterBackend, filters.SearchFilter, StrictOrderingFilter]
+
+
+def _pagination(default_ordering):
+    return type("Pagination", (CursorPagination,), {"ordering": default_ordering})
+
+
+class ContentListView(generics.ListAPIView):
+    """Published items inside their availability window (staff: every item, any state)."""
+
+    permission_classes = [AllowAny]
+    serializer_class = ContentSerializer
+    filter_backends = CATALOGUE_FILTERS
+    filterset_class = ContentFilter
+    search_fields = ["title", "description"]
+    ordering_fields = ["published_at", "created_at", "title", "runtime_seconds"]
+    pagination_class = _pagination(("-published_at", "-id"))
+
+    @property
+    def ordering(self):
+        # Staff lists include drafts, which have no publication date to page by.
+        if self.request.user.is_staff:
+            return ("-created_at", "-id")
+        return ("-published_at", "-id")
+
+    def get_queryset(self):
+        return selectors.content_with_relations(selectors.content_visible_to(user=self.request.user))
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        if any(term.lstrip("-") == "published_at" for term in queryset.query.order_by):
+            queryset = queryset.filter(published_at__isnull=False)
+        return queryset
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "premium": selectors.user_has_premium(user=self.request.user)}
+
+
+class ContentDetailView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: ContentSerializer})
+    def get(self, request, pk: int):
+        content = selectors.access_content(user=request.user, content_id=pk)
+        if content is None:
+            raise Http404
+        premium = selectors.user_has_premium(user=request.user)
+        return Response(ContentSerializer(content, context={"premium": premium}).data)
+
+
+class ContentTransitionView(APIView):
+    """Move an item along the editorial workflow; the same service as the admin's buttons and actions."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=TransitionInputSerializer, responses={200: ContentSerializer})
+    def post(self, request, pk: int):
+        content = selectors.access_content(user=request.user, content_id=pk)
+        if content is None:
+            raise Http404
+        data = TransitionInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.content_transition(
+            content=content,
+            actor=request.user,
+            name=data.validated_data["transition"],
+            note=data.validated_data["note"],
+        )
+        content = selectors.access_content(user=request.user, content_id=pk)
+        premium = selectors.user_has_premium(user=request.user)
+        return Response(ContentSerializer(content, context={"premium": premium}).data)
+
+
+class TeamListView(generics.ListAPIView):
+    permission_classes = [AllowAny]
+    serializer_class = TeamSerializer
+    queryset = Team.objects.all()
+    filter_backends = CATALOGUE_FILTERS
+    filterset_class = TeamFilter
+    search_fields = ["name"]
+    ordering_fields = ["name", "created_at"]
+    ordering = ("name", "id")
+    pagination_class = _pagination(("name", "id"))
+
+
+class PlayerListView(generics.ListAPIView):
+    permission_classes = [AllowAny]
+    serializer_class = PlayerSerializer
+    queryset = Player.objects.select_related("team")
+    filter_backends = CATALOGUE_FILTERS
+    filterset_class = PlayerFilter
+    search_fields = ["name", "team__name"]
+    ordering_fields = ["name", "number", "created_at"]
+    ordering = ("name", "id")
+    pagination_class = _pagination(("name", "id"))
+
+
+class GameListView(generics.ListAPIView):
+    """The schedule: by start time, soonest first unless `?ordering=-starts_at`."""
+
+    permission_classes = [AllowAny]
+    serializer_class = GameSerializer
+    filter_backends = CATALOGUE_FILTERS
+    filterset_class = GameFilter
+    search_fields = ["home_team__name", "away_team__name", "venue"]
+    ordering_fields = ["starts_at", "created_at"]
+    ordering = ("starts_at", "id")
+    pagination_class = _pagination(("starts_at", "id"))
+
+    def get_queryset(self):
+        return selectors.games_with_teams()
+
+
+class GameDetailView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: GameDetailSerializer})
+    def get(self, request, pk: int):
+        game = get_object_or_404(selectors.games_with_teams(), pk=pk)
+        context = {
+            "premium": selectors.user_has_premium(user=request.user),
+            "game_content": selectors.game_content_visible_to(user=request.user, game=game),
+        }
+        return Response(GameDetailSerializer(game, context=context).data)
+
+
+# --- media uploads (editors) ----------------------------------------------------------------
+
+
+class CanUploadMedia(BasePermission):
+    message = "Only editors and publishers handle media."
+
+    def has_permission(self, request, view):
+        user = request.user
+        return bool(user and user.is_authenticated and user.is_staff and user.has_perm("content.add_mediaasset"))
+
+
+def _media_asset(request, pk: int):
+    asset = selectors.access_media_asset(user=request.user, asset_id=pk)
+    if asset is None:
+        raise Http404
+    return asset
+
+
+class MediaUploadStartView(APIView):
+    """Reserve an asset and get where to send its bytes (a presigned bucket POST, or our direct endpoint)."""
+
+    permission_classes = [CanUploadMedia]
+
+    @extend_schema(request=MediaUploadStartInputSerializer, responses={201: MediaUploadStartOutputSerializer})
+    def post(self, request):
+        data = MediaUploadStartInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        asset, upload = services.media_upload_start(actor=request.user, **data.validated_data)
+        return Response({"asset": MediaAssetSerializer(asset).data, "upload": upload}, status=status.HTTP_201_CREATED)
+
+
+class MediaAssetView(APIView):
+    permission_classes = [CanUploadMedia]
+
+    @extend_schema(responses={200: MediaAssetSerializer})
+    def get(self, request, pk: int):
+        return Response(MediaAssetSerializer(_media_asset(request, pk)).data)
+
+
+class MediaDirectUploadView(APIView):
+    """Local storage: the file itself, as multipart field `file` (the bucket's role in S3 mode)."""
+
+    permission_classes = [CanUploadMedia]
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        request={"multipart/form-data": MediaDirectUploadInputSerializer}, responses={200: MediaAssetSerializer}
+    )
+    def post(self, request, pk: int):
+        asset = _media_asset(request, pk)
+        data = MediaDirectUploadInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        asset = services.media_upload_receive(actor=request.user, asset=asset, file=data.validated_data["file"])
+        return Response(MediaAssetSerializer(asset).data)
+
+
+class MediaUploadConfirmView(APIView):
+    """The bytes are uploaded: check them in storage; the asset becomes `uploaded`, or `failed` with why (422)."""
+
+    permission_classes = [CanUploadMedia]
+
+    @extend_schema(request=None, responses={200: MediaAssetSerializer})
+    def post(self, request, pk: int):
+        asset = services.media_upload_confirm(actor=request.user, asset=_media_asset(request, pk))
+        return Response(MediaAssetSerializer(asset).data)

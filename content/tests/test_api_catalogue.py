@@ -1,0 +1,134 @@
+"""Teams, players, games and the workflow endpoint of the API."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from content.models import Content, ContentAuditLog
+from content.tests.factories import ContentFactory, GameFactory, PlayerFactory, TeamFactory
+
+
+def client_for(user=None):
+    client = APIClient()
+    if user is not None:
+        client.force_authenticate(user=user)
+    return client
+
+
+def results(response):
+    assert response.status_code == 200, response.content
+    return response.json()["results"]
+
+
+@pytest.mark.django_db
+def test_teams_filter_search_order():
+    TeamFactory(name="Lakers", sport="basketball")
+    TeamFactory(name="Boston Celtics", sport="basketball")
+    TeamFactory(name="Ajax", sport="soccer")
+    client = client_for()
+    assert [t["name"] for t in results(client.get("/api/v1/teams/"))] == ["Ajax", "Boston Celtics", "Lakers"]
+    assert [t["name"] for t in results(client.get("/api/v1/teams/", {"sport": "soccer"}))] == ["Ajax"]
+    assert [t["name"] for t in results(client.get("/api/v1/teams/", {"search": "celt"}))] == ["Boston Celtics"]
+    assert client.get("/api/v1/teams/", {"sport": "curling"}).status_code == 400
+
+
+@pytest.mark.django_db
+def test_players_filter_by_team_and_search():
+    lakers, ajax = TeamFactory(name="Lakers"), TeamFactory(name="Ajax", sport="soccer")
+    PlayerFactory(team=lakers, name="LeBron James")
+    PlayerFactory(team=ajax, name="Jordan Henderson")
+    client = client_for()
+    rows = results(client.get("/api/v1/players/", {"team": lakers.pk}))
+    assert [(p["name"], p["team"]["name"]) for p in rows] == [("LeBron James", "Lakers")]
+    assert [p["name"] for p in results(client.get("/api/v1/players/", {"sport": "soccer"}))] == ["Jordan Henderson"]
+    assert {p["name"] for p in results(client.get("/api/v1/players/", {"search": "ajax"}))} == {"Jordan Henderson"}
+    assert client.get("/api/v1/players/", {"team": "x"}).status_code == 400
+
+
+@pytest.mark.django_db
+def test_games_filters_by_status_team_and_date():
+    now = timezone.now()
+    a, b, c = TeamFactory(), TeamFactory(), TeamFactory()
+    live = GameFactory(home_team=a, away_team=b, status="live", starts_at=now - timedelta(hours=1))
+    tomorrow = GameFactory(home_team=c, away_team=a, starts_at=now + timedelta(days=1))
+    other = GameFactory(home_team=b, away_team=c, status="final", starts_at=now - timedelta(days=3))
+    client = client_for()
+
+    def game_ids(**params):
+        return [g["id"] for g in results(client.get("/api/v1/games/", params))]
+
+    assert game_ids() == [other.pk, live.pk, tomorrow.pk]  # the schedule, soonest first
+    assert game_ids(ordering="-starts_at") == [tomorrow.pk, live.pk, other.pk]
+    assert game_ids(status="live") == [live.pk]
+    assert game_ids(team=a.pk) == [live.pk, tomorrow.pk]
+    assert game_ids(date=tomorrow.starts_at.date().isoformat()) == [tomorrow.pk]
+    assert game_ids(date_from=now.date().isoformat()) == [
+        x.pk for x in (live, tomorrow) if x.starts_at.date() >= now.date()
+    ]
+    for bad in ({"status": "halftime"}, {"date": "soon"}, {"ordering": "home_score"}):
+        response = client.get("/api/v1/games/", bad)
+        assert response.status_code == 400 and response.json()["error"]["code"] == "invalid"
+
+
+@pytest.mark.django_db
+def test_game_detail_lists_only_content_the_user_may_see(viewer):
+    game = GameFactory(status="live", home_score=54, away_score=50, period="Q3", clock="04:12")
+    shown = ContentFactory(game=game, is_premium=True)
+    ContentFactory(game=game, state=Content.State.DRAFT)
+    body = client_for(viewer).get(f"/api/v1/games/{game.pk}/").json()
+    assert (body["status"], body["home_score"], body["period"]) == ("live", 54, "Q3")
+    assert body["home_team"]["id"] == game.home_team_id
+    assert [(c["id"], c["locked"], c["video_url"]) for c in body["content"]] == [(shown.pk, True, None)]
+    assert client_for().get("/api/v1/games/999999/").status_code == 404
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("url", "make"),
+    [
+        ("/api/v1/teams/", lambda n: TeamFactory.create_batch(n)),
+        ("/api/v1/players/", lambda n: PlayerFactory.create_batch(n)),
+        ("/api/v1/games/", lambda n: GameFactory.create_batch(n)),
+    ],
+)
+@pytest.mark.parametrize("page_size", [2, 30])
+def test_list_query_counts_are_flat(django_assert_num_queries, url, make, page_size):
+    make(page_size)
+    with django_assert_num_queries(1):
+        assert len(results(client_for().get(url, {"page_size": page_size}))) == page_size
+
+
+@pytest.mark.django_db
+def test_game_detail_query_count(django_assert_num_queries):
+    game = GameFactory()
+    for _ in range(3):
+        ContentFactory(game=game, teams=[game.home_team], players=[PlayerFactory(team=game.home_team)])
+    # game + teams, content, content teams, content players
+    with django_assert_num_queries(4):
+        assert len(client_for().get(f"/api/v1/games/{game.pk}/").json()["content"]) == 3
+
+
+@pytest.mark.django_db
+def test_transition_endpoint_calls_the_workflow(editor, publisher, viewer):
+    item = ContentFactory(state=Content.State.DRAFT)
+    url = f"/api/v1/content/{item.pk}/transitions/"
+    assert client_for(viewer).post(url, {"transition": "submit"}).status_code == 404  # drafts do not exist for them
+
+    response = client_for(publisher).post(url, {"transition": "submit"})
+    assert response.status_code == 403 and response.json()["error"]["code"] == "not_allowed"
+    response = client_for(editor).post(url, {"transition": "publish"})
+    assert response.status_code == 403
+    response = client_for(editor).post(url, {"transition": "teleport"})
+    assert response.status_code == 400 and "transition" in response.json()["error"]["fields"]
+
+    assert client_for(editor).post(url, {"transition": "submit"}).json()["state"] == "in_review"
+    response = client_for(editor).post(url, {"transition": "submit"})
+    assert response.status_code == 400 and response.json()["error"]["code"] == "illegal_transition"
+    response = client_for(publisher).post(url, {"transition": "reject"})
+    assert response.status_code == 400 and response.json()["error"]["code"] == "reason_required"
+    assert client_for(publisher).post(url, {"transition": "publish"}).json()["state"] == "published"
+    assert ContentAuditLog.objects.filter(content=item).count() == 2
+    # Published items are visible to viewers, who still may not move them.
+    assert client_for(viewer).post(url, {"transition": "unpublish"}).status_code == 403

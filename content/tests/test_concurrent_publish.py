@@ -1,0 +1,57 @@
+"""Two publishers press Publish on the same item at once: one wins, the other hears why."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from analytics.models import OutboxEvent
+from content import services
+from content.models import Content, ContentAuditLog
+from content.tests.factories import ContentFactory
+from csn.errors import ConflictError
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_publishes_one_wins_one_conflict(publisher, superuser):
+    item = ContentFactory(state=Content.State.IN_REVIEW)
+    # Each thread holds its own copy read before either publishes, like two open admin pages.
+    copies = [Content.objects.get(pk=item.pk), Content.objects.get(pk=item.pk)]
+    actors = [publisher, superuser]
+    barrier = threading.Barrier(2)
+    results: list = [None, None]
+
+    def publish(index):
+        try:
+            barrier.wait(timeout=10)
+            services.content_publish(content=copies[index], actor=actors[index])
+            results[index] = "published"
+        except ConflictError as exc:
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=publish, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(map(type, results), key=str) == sorted([str, ConflictError], key=str), results
+    conflict = next(r for r in results if isinstance(r, ConflictError))
+    assert conflict.code == "state_changed" and conflict.status_code == 409
+    assert "published" in conflict.message
+    item.refresh_from_db()
+    assert item.state == Content.State.PUBLISHED
+    assert ContentAuditLog.objects.filter(content=item, to_state="published").count() == 1
+    assert OutboxEvent.objects.filter(name="content_published").count() == 1
+
+
+@pytest.mark.django_db
+def test_publish_of_a_copy_that_is_already_stale_is_a_conflict(publisher):
+    item = ContentFactory(state=Content.State.IN_REVIEW)
+    stale = Content.objects.get(pk=item.pk)
+    services.content_publish(content=item, actor=publisher)
+    with pytest.raises(ConflictError):
+        services.content_publish(content=stale, actor=publisher)
+    assert ContentAuditLog.objects.filter(content=item).count() == 1

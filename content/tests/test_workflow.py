@@ -1,0 +1,216 @@
+"""The editorial workflow: who may do what, in which state, and what the audit trail records."""
+
+import pytest
+
+from analytics.models import OutboxEvent
+from content import services
+from content.models import Content, ContentAuditLog
+from content.tests.factories import ContentFactory, PlayerFactory, TeamFactory
+from csn.errors import ApplicationError, PermissionDeniedError
+
+State = Content.State
+ROLES = ["editor", "publisher", "superuser", "staff_without_role", "viewer"]
+SOURCE = {
+    "submit": State.DRAFT,
+    "publish": State.IN_REVIEW,
+    "reject": State.IN_REVIEW,
+    "unpublish": State.PUBLISHED,
+    "archive": State.PUBLISHED,
+}
+TARGET = {
+    "submit": State.IN_REVIEW,
+    "publish": State.PUBLISHED,
+    "reject": State.DRAFT,
+    "unpublish": State.DRAFT,
+    "archive": State.ARCHIVED,
+}
+ALLOWED = {
+    "submit": {"editor", "superuser"},
+    "publish": {"publisher", "superuser"},
+    "reject": {"publisher", "superuser"},
+    "unpublish": {"publisher", "superuser"},
+    "archive": {"publisher", "superuser"},
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", list(SOURCE))
+def test_permission_matrix(request, role, name):
+    actor = request.getfixturevalue(role)
+    item = ContentFactory(state=SOURCE[name])
+    if role in ALLOWED[name]:
+        services.content_transition(content=item, actor=actor, name=name, note="needs a better title")
+        item.refresh_from_db()
+        assert item.state == TARGET[name]
+        (row,) = ContentAuditLog.objects.filter(content=item)
+        assert (row.action, row.actor, row.from_state, row.to_state) == (
+            "transition",
+            actor,
+            SOURCE[name],
+            TARGET[name],
+        )
+    else:
+        with pytest.raises(PermissionDeniedError) as exc:
+            services.content_transition(content=item, actor=actor, name=name, note="needs a better title")
+        assert exc.value.code == "not_allowed"
+        item.refresh_from_db()
+        assert item.state == SOURCE[name]
+        assert not ContentAuditLog.objects.filter(content=item).exists()
+        assert not OutboxEvent.objects.filter(name__startswith="content_").exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+def test_create_rights(request, role):
+    actor = request.getfixturevalue(role)
+    if role in {"editor", "superuser"}:
+        item = services.content_create(actor=actor, title="Finals recap", type="highlight", tags=["Finals", "finals"])
+        assert item.state == State.DRAFT and item.slug == "finals-recap" and item.tags == ["finals"]
+        assert item.created_by == actor
+        row = ContentAuditLog.objects.get(content=item)
+        assert row.action == "create" and row.to_state == "draft" and "title" in row.changed_fields
+        event = OutboxEvent.objects.get(name="content_added")
+        assert event.distinct_id == str(actor.pk) and event.properties["content_id"] == item.pk
+    else:
+        with pytest.raises(PermissionDeniedError):
+            services.content_create(actor=actor, title="Finals recap", type="highlight")
+        assert not Content.objects.exists() and not ContentAuditLog.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("role", "state", "allowed"),
+    [
+        ("editor", State.DRAFT, True),
+        ("editor", State.IN_REVIEW, False),
+        ("editor", State.PUBLISHED, False),
+        ("publisher", State.DRAFT, True),
+        ("publisher", State.IN_REVIEW, True),
+        ("publisher", State.PUBLISHED, True),
+        ("superuser", State.PUBLISHED, True),
+        ("staff_without_role", State.DRAFT, False),
+        ("viewer", State.DRAFT, False),
+    ],
+)
+def test_edit_rights_by_state(request, role, state, allowed):
+    actor = request.getfixturevalue(role)
+    item = ContentFactory(state=state, title="Old")
+    if allowed:
+        services.content_update(content=item, actor=actor, title="New")
+        item.refresh_from_db()
+        assert item.title == "New" and item.updated_by == actor
+        assert ContentAuditLog.objects.get(content=item).changed_fields == ["title"]
+    else:
+        with pytest.raises(PermissionDeniedError):
+            services.content_update(content=item, actor=actor, title="New")
+        item.refresh_from_db()
+        assert item.title == "Old" and not ContentAuditLog.objects.exists()
+
+
+@pytest.mark.django_db
+def test_archived_items_are_read_only_even_for_superusers(superuser):
+    item = ContentFactory(state=State.ARCHIVED)
+    with pytest.raises(ApplicationError) as exc:
+        services.content_update(content=item, actor=superuser, title="New")
+    assert exc.value.code == "read_only"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", list(SOURCE))
+def test_illegal_transitions_are_refused_and_not_audited(superuser, name):
+    transition = services.TRANSITIONS[name]
+    for state in set(State.values) - set(transition.sources):
+        item = ContentFactory(state=state)
+        with pytest.raises(ApplicationError) as exc:
+            services.content_transition(content=item, actor=superuser, name=name, note="reason")
+        assert exc.value.code == "illegal_transition"
+        assert State(state).label.lower() in exc.value.message
+        item.refresh_from_db()
+        assert item.state == state
+    assert not ContentAuditLog.objects.exists()
+
+
+@pytest.mark.django_db
+def test_reject_needs_a_reason_and_keeps_it_for_the_editor(publisher):
+    item = ContentFactory(state=State.IN_REVIEW)
+    with pytest.raises(ApplicationError) as exc:
+        services.content_reject(content=item, actor=publisher, reason="  ")
+    assert exc.value.code == "reason_required" and "note" in exc.value.fields
+    assert not ContentAuditLog.objects.exists()
+
+    services.content_reject(content=item, actor=publisher, reason="Wrong score in the title")
+    item.refresh_from_db()
+    assert item.state == State.DRAFT and item.review_note == "Wrong score in the title"
+    assert ContentAuditLog.objects.get(content=item).note == "Wrong score in the title"
+
+
+@pytest.mark.django_db
+def test_full_lifecycle_audit_trail_and_publish_event(editor, publisher):
+    team = TeamFactory()
+    item = services.content_create(actor=editor, title="Game 7", type="full_game", teams=[team], year=2024)
+    services.content_update(content=item, actor=editor, description="The decider", players=[PlayerFactory(team=team)])
+    services.content_submit(content=item, actor=editor)
+    services.content_publish(content=item, actor=publisher)
+    item.refresh_from_db()
+    assert item.state == State.PUBLISHED and item.published_at is not None
+    services.content_unpublish(content=item, actor=publisher)
+    item.refresh_from_db()
+    services.content_archive(content=item, actor=publisher)
+
+    trail = list(
+        ContentAuditLog.objects.filter(content=item).order_by("id").values_list("action", "from_state", "to_state")
+    )
+    assert trail == [
+        ("create", "", "draft"),
+        ("edit", "", ""),
+        ("transition", "draft", "in_review"),
+        ("transition", "in_review", "published"),
+        ("transition", "published", "draft"),
+        ("transition", "draft", "archived"),
+    ]
+    edit = ContentAuditLog.objects.get(content=item, action="edit")
+    assert edit.changed_fields == ["description", "players"] and edit.actor == editor
+    published = OutboxEvent.objects.get(name="content_published")
+    assert published.distinct_id == str(publisher.pk)
+    assert published.properties["content_id"] == item.pk and published.properties["content_type"] == "full_game"
+
+
+@pytest.mark.django_db
+def test_an_edit_that_changes_nothing_writes_nothing(editor):
+    team = TeamFactory()
+    item = ContentFactory(state=State.DRAFT, title="Same", teams=[team])
+    services.content_update(content=item, actor=editor, title="Same", teams=[team])
+    assert not ContentAuditLog.objects.exists()
+
+
+@pytest.mark.django_db
+def test_invalid_fields_are_refused_with_field_errors(editor):
+    with pytest.raises(ApplicationError) as exc:
+        services.content_create(actor=editor, title="X", type="podcast")
+    assert exc.value.code == "invalid" and "type" in exc.value.fields
+    item = ContentFactory(state=State.DRAFT)
+    from django.utils import timezone
+
+    now = timezone.now()
+    with pytest.raises(ApplicationError) as exc:
+        services.content_update(content=item, actor=editor, available_from=now, available_until=now)
+    assert "available_until" in exc.value.fields
+    assert not ContentAuditLog.objects.exists() and not Content.objects.exclude(pk=item.pk).exists()
+
+
+@pytest.mark.django_db
+def test_a_stale_copy_cannot_edit_an_item_that_moved_on(editor, publisher):
+    item = ContentFactory(state=State.DRAFT)
+    stale = Content.objects.get(pk=item.pk)
+    services.content_submit(content=item, actor=editor)
+    with pytest.raises(ApplicationError) as exc:
+        services.content_update(content=stale, actor=publisher, title="Sneaky")
+    assert exc.value.code == "state_changed" and exc.value.status_code == 409
+
+
+@pytest.mark.django_db
+def test_transitions_for_lists_only_what_the_user_may_do(editor, publisher):
+    item = ContentFactory(state=State.IN_REVIEW)
+    assert [t.name for t in services.content_transitions_for(user=publisher, content=item)] == ["publish", "reject"]
+    assert services.content_transitions_for(user=editor, content=item) == []
