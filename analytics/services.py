@@ -195,10 +195,14 @@ def request_delivery_now() -> None:
 
 def _queue_task(*, countdown: float) -> None:
     from analytics import tasks
+    from csn.celery import app as celery_app
 
     try:
-        # retry=False: with the broker down, fail at once instead of holding the request.
-        tasks.deliver_outbox.apply_async(countdown=countdown, retry=False)
+        # With the broker down, fail at once instead of holding the request: no publish retry, and a
+        # connection of its own that does not retry connecting (the pooled one retries for seconds).
+        # Asks are coalesced, so a connection per ask is cheap.
+        with celery_app.connection_for_write(transport_options={"max_retries": 0}) as conn:
+            tasks.deliver_outbox.apply_async(countdown=countdown, retry=False, connection=conn)
     except Exception as exc:
         logger.warning("analytics: could not queue delivery, the periodic sweep will deliver: %s", exc)
 

@@ -100,6 +100,10 @@ def test_no_request_waits_on_posthog(user, posthog_settings, fake_posthog, setti
     OutboxEvent.objects.all().delete()
     fake_posthog.hold = threading.Event()  # PostHog accepts but never answers until released
     port = int(fake_posthog.url.rsplit(":", 1)[1])
+    if django_settings.REDIS_URL:
+        import redis
+
+        redis.Redis.from_url(django_settings.REDIS_URL).flushdb()
 
     with connections_to(port) as connecting_threads:
         response = client.post(URL, {"events": [PAUSE]}, format="json")
@@ -108,7 +112,10 @@ def test_no_request_waits_on_posthog(user, posthog_settings, fake_posthog, setti
         fake_posthog.hold.set()
         if settings.CELERY_TASK_ALWAYS_EAGER:  # no broker: a background thread sends it
             assert fake_posthog.received.wait(10)
-        else:  # a worker would; run the task as one does
+        else:  # a worker would: the delivery task is queued in Redis; run it as a worker does
+            import redis
+
+            assert redis.Redis.from_url(django_settings.REDIS_URL).llen("celery") >= 1
             tasks.deliver_outbox.apply()
         assert connecting_threads  # the hook does see connections to PostHog
     deadline = time.monotonic() + 10
