@@ -1,8 +1,48 @@
-"""The analytics gateway's write side: every event enters through `track`."""
+"""The analytics gateway: every event enters through the outbox and leaves through `outbox_deliver`.
 
+Write side: `track` (server use cases) and `client_events_record` (apps, via the intake API) write
+outbox rows in the caller's transaction and ask for a delivery after commit. Delivery side:
+`outbox_deliver` leases due rows, enriches them from the database, sends them to PostHog in batches
+and deletes them only once PostHog accepted them; failures back off and end as `dead` rows.
+"""
+
+import logging
+import random
+import threading
+import uuid as uuid_lib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
+from analytics import catalogue
 from analytics.models import OutboxEvent
+from csn.errors import ApplicationError
+
+logger = logging.getLogger(__name__)
+event_log = logging.getLogger("analytics.events")
+
+
+# --- write side -------------------------------------------------------------------------------
+
+
+def _outbox_row(*, name, distinct_id, properties, context, timestamp, now, event_uuid=None) -> OutboxEvent:
+    row = OutboxEvent(
+        name=name,
+        distinct_id=str(distinct_id),
+        properties=properties or {},
+        context=context or {},
+        timestamp=timestamp or now,
+        next_attempt_at=now,
+    )
+    if event_uuid is not None:
+        row.uuid = event_uuid
+    return row
 
 
 def track(
@@ -13,13 +53,412 @@ def track(
     context: dict | None = None,
     timestamp=None,
 ) -> OutboxEvent:
-    """Queue an analytics event in the caller's transaction: a rolled-back use case emits nothing."""
-    now = timezone.now()
-    return OutboxEvent.objects.create(
+    """Queue an analytics event in the caller's transaction: a rolled-back use case emits nothing.
+
+    Server events are checked against the catalogue; a mismatch is logged, never raised, because an
+    analytics typo must not fail a sign-up or a publish. Delivery is requested after commit.
+    """
+    spec = catalogue.EVENTS.get(name)
+    if spec is None:
+        logger.warning("analytics event %r is not in analytics/catalogue.py", name)
+    else:
+        problems = catalogue.property_errors(spec, properties or {}, allow_unknown=True)
+        if problems:
+            logger.warning("analytics event %r does not match the catalogue: %s", name, problems)
+    row = _outbox_row(
         name=name,
-        distinct_id=str(distinct_id),
-        properties=properties or {},
-        context=context or {},
-        timestamp=timestamp or now,
-        next_attempt_at=now,
+        distinct_id=distinct_id,
+        properties=properties,
+        context=context,
+        timestamp=timestamp,
+        now=timezone.now(),
     )
+    row.save(force_insert=True)
+    transaction.on_commit(request_delivery)
+    return row
+
+
+@dataclass
+class IntakeResult:
+    accepted: int
+    errors: dict[str, list[dict]] = field(default_factory=dict)
+
+    @property
+    def rejected(self) -> int:
+        return len({key.split(".")[1] for key in self.errors})
+
+
+def _parse_timestamp(value, *, now: datetime) -> tuple[datetime | None, dict | None]:
+    if value is None:
+        return now, None
+    parsed = parse_datetime(value) if isinstance(value, str) else None
+    if parsed is None:
+        return None, {"code": "invalid_timestamp", "message": "timestamp must be an ISO 8601 date-time."}
+    if timezone.is_naive(parsed):
+        parsed = parsed.replace(tzinfo=UTC)
+    if parsed > now + timedelta(seconds=settings.ANALYTICS_MAX_CLOCK_SKEW_SECONDS):
+        return None, {"code": "timestamp_in_future", "message": "timestamp is in the future."}
+    if parsed < now - timedelta(seconds=settings.ANALYTICS_MAX_EVENT_AGE_SECONDS):
+        return None, {"code": "timestamp_too_old", "message": "timestamp is too far in the past."}
+    return parsed, None
+
+
+def _client_event_errors(item, *, now: datetime) -> tuple[OutboxEvent | None, dict[str, list[dict]]]:
+    """One app event -> (unsaved row, {}) or (None, {field: [errors]})."""
+    if not isinstance(item, dict):
+        return None, {"non_field_errors": [{"code": "invalid", "message": "An event must be an object."}]}
+    errors: dict[str, list[dict]] = {}
+    unknown_keys = set(item) - {"name", "properties", "timestamp", "uuid"}
+    for key in sorted(unknown_keys):
+        errors[key] = [{"code": "unknown_field", "message": f"Events have no field {key}."}]
+    name = item.get("name")
+    spec = catalogue.EVENTS.get(name) if isinstance(name, str) else None
+    if spec is None:
+        errors["name"] = [{"code": "unknown_event", "message": f"{name!r} is not a known event."}]
+    elif spec.source != catalogue.CLIENT:
+        errors["name"] = [{"code": "server_only_event", "message": f"{name} is sent by the server only."}]
+    properties = item.get("properties", {})
+    if not isinstance(properties, dict):
+        errors["properties"] = [{"code": "invalid", "message": "properties must be an object."}]
+    elif spec is not None and spec.source == catalogue.CLIENT:
+        for prop, problems in catalogue.property_errors(spec, properties).items():
+            errors[f"properties.{prop}"] = problems
+    timestamp, problem = _parse_timestamp(item.get("timestamp"), now=now)
+    if problem:
+        errors["timestamp"] = [problem]
+    event_uuid = None
+    if item.get("uuid") is not None:
+        try:
+            event_uuid = uuid_lib.UUID(str(item["uuid"]))
+        except ValueError:
+            errors["uuid"] = [{"code": "invalid", "message": "uuid must be a UUID."}]
+    if errors:
+        return None, errors
+    return _outbox_row(
+        name=name,
+        distinct_id="",  # set by the caller: always the authenticated user
+        properties=properties,
+        context=None,
+        timestamp=timestamp,
+        now=now,
+        event_uuid=event_uuid,
+    ), {}
+
+
+def client_events_record(*, user, events: list, context: dict) -> IntakeResult:
+    """Validate a batch of app events against the catalogue and queue the valid ones.
+
+    The distinct id is always the authenticated user. Each invalid event is reported under
+    `events.<index>.<field>`; the others are accepted. If none is valid, nothing is written and an
+    ApplicationError (400) carries every problem. An event re-sent with the same `uuid` (an app
+    retrying a batch) is accepted once.
+    """
+    now = timezone.now()
+    rows: list[OutboxEvent] = []
+    errors: dict[str, list[dict]] = {}
+    for index, item in enumerate(events):
+        row, problems = _client_event_errors(item, now=now)
+        if problems:
+            for key, items in problems.items():
+                errors[f"events.{index}.{key}"] = items
+            continue
+        row.distinct_id = str(user.pk)
+        row.context = context
+        rows.append(row)
+    if not rows:
+        raise ApplicationError("No event in the batch is valid.", code="invalid", fields=errors)
+    with transaction.atomic():
+        OutboxEvent.objects.bulk_create(rows, ignore_conflicts=True)
+        transaction.on_commit(request_delivery)
+    return IntakeResult(accepted=len(rows), errors=errors)
+
+
+def request_delivery() -> None:
+    """Ask a worker to deliver soon. Never fails the caller: a broker that is down only delays
+    delivery until the periodic sweep. With a broker, asks are coalesced to one per
+    ANALYTICS_KICK_SECONDS (the task starts that much later, so it sees every row committed meanwhile)."""
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        _deliver_without_broker()
+        return
+    try:
+        if not cache.add("analytics:delivery-requested", 1, timeout=settings.ANALYTICS_KICK_SECONDS):
+            return
+    except Exception as exc:  # a cache on a Redis that is down: ask anyway
+        logger.warning("analytics: cache unavailable while requesting delivery: %s", exc)
+    _queue_task(countdown=settings.ANALYTICS_KICK_SECONDS)
+
+
+def request_delivery_now() -> None:
+    """A delivery run that ran out of time with rows still due hands over to a fresh task."""
+    _queue_task(countdown=0)
+
+
+def _queue_task(*, countdown: float) -> None:
+    from analytics import tasks
+    from csn.celery import app as celery_app
+
+    try:
+        # With the broker down, fail at once instead of holding the request: no publish retry, and a
+        # connection of its own that does not retry connecting (the pooled one retries for seconds).
+        # Asks are coalesced, so a connection per ask is cheap.
+        with celery_app.connection_for_write(transport_options={"max_retries": 0}) as conn:
+            tasks.deliver_outbox.apply_async(countdown=countdown, retry=False, connection=conn)
+    except Exception as exc:
+        logger.warning("analytics: could not queue delivery, the periodic sweep will deliver: %s", exc)
+
+
+def _deliver_without_broker() -> None:
+    """No broker (embedded default): the log sink runs in-process; a real PostHog is sent to from a
+    thread, so a request never waits on PostHog even in development."""
+    if not settings.POSTHOG_API_KEY:
+        outbox_deliver()
+        return
+
+    def run():
+        try:
+            outbox_deliver()
+        finally:
+            connection.close()
+
+    threading.Thread(target=run, name="analytics-delivery", daemon=True).start()
+
+
+# --- delivery side ----------------------------------------------------------------------------
+
+
+class DeliveryError(Exception):
+    """PostHog did not accept a batch. `permanent` errors (a 4xx other than 408/429) are the batch's
+    content; the rows are then retried one by one so a single bad event cannot hold the others."""
+
+    def __init__(self, message: str, *, permanent: bool = False):
+        super().__init__(message)
+        self.permanent = permanent
+
+
+class LogSender:
+    """Embedded default (no POSTHOG_API_KEY): events go to the log, so `make run` shows them."""
+
+    def send(self, messages: list[dict]) -> None:
+        for msg in messages:
+            event_log.info(
+                "analytics event %s distinct_id=%s uuid=%s timestamp=%s properties=%s",
+                msg["event"],
+                msg["distinct_id"],
+                msg["uuid"],
+                msg["timestamp"],
+                msg["properties"],
+            )
+
+
+class PostHogSender:
+    """Synchronous batch upload through the posthog SDK's `/batch/` call.
+
+    The SDK's Client queue drops events when full and retries a few times on its own, and its
+    sync_mode posts one event per request and swallows errors; `batch_post` sends a whole batch in
+    one request and raises when PostHog refuses it, which is what a retrying outbox needs.
+    """
+
+    def __init__(self, *, api_key: str, host: str, timeout: float):
+        self.api_key, self.host, self.timeout = api_key, host, timeout
+
+    def send(self, messages: list[dict]) -> None:
+        from posthog.request import APIError, batch_post
+
+        try:
+            batch_post(self.api_key, self.host, batch=messages, timeout=self.timeout, gzip=True)
+        except APIError as exc:
+            status = exc.status if isinstance(exc.status, int) else 0
+            permanent = 400 <= status < 500 and status not in (408, 429)
+            message = f"PostHog answered {exc.status}: {str(exc.message)[:200]}"
+            raise DeliveryError(self._redact(message), permanent=permanent) from exc
+        except Exception as exc:  # connection refused, timeout, DNS...
+            raise DeliveryError(self._redact(f"{type(exc).__name__}: {str(exc)[:300]}")) from exc
+
+    def _redact(self, message: str) -> str:
+        """Errors are shown in admin: keep the host and key out of them."""
+        host = urlsplit(self.host).hostname or self.host
+        for secret in (self.api_key, self.host, host):
+            if secret:
+                message = message.replace(secret, "<posthog>")
+        return message
+
+
+def default_sender():
+    if not settings.POSTHOG_API_KEY:
+        return LogSender()
+    return PostHogSender(
+        api_key=settings.POSTHOG_API_KEY, host=settings.POSTHOG_HOST, timeout=settings.ANALYTICS_SEND_TIMEOUT_SECONDS
+    )
+
+
+def _sdk_library() -> dict:
+    from posthog.version import VERSION
+
+    return {"$lib": "posthog-python", "$lib_version": VERSION}
+
+
+def _enrichment(rows: list[OutboxEvent]) -> tuple[dict, dict]:
+    """Content facts by id and plans by user id for a batch: two queries, whatever its size."""
+    from accounts.models import Subscription
+    from content.models import Content
+
+    content_ids = {
+        row.properties["content_id"]
+        for row in rows
+        if isinstance(row.properties.get("content_id"), int) and not isinstance(row.properties["content_id"], bool)
+    }
+    user_ids = {int(row.distinct_id) for row in rows if row.distinct_id.isdigit()}
+    contents = {}
+    if content_ids:
+        contents = {
+            c["id"]: c
+            for c in Content.objects.filter(pk__in=content_ids).values(
+                "id", "title", "type", "year", "tags", "is_premium"
+            )
+        }
+    plans = {}
+    if user_ids:
+        for sub in Subscription.objects.filter(user_id__in=user_ids):
+            plans[str(sub.user_id)] = Subscription.Plan.PREMIUM if sub.is_premium_active else Subscription.Plan.FREE
+    return contents, plans
+
+
+def outbox_message(row: OutboxEvent, *, contents: dict, plans: dict, library: dict) -> dict:
+    """The PostHog event for a row: its own uuid and original timestamp, enriched properties."""
+    properties = dict(row.properties)
+    content = contents.get(properties.get("content_id"))
+    if content is not None:
+        properties.update(
+            content_title=content["title"],
+            content_type=content["type"],
+            content_year=content["year"],
+            content_tags=content["tags"],
+            content_is_premium=content["is_premium"],
+        )
+    if row.distinct_id in plans:
+        properties["user_plan"] = plans[row.distinct_id]
+    context = row.context or {}
+    if context.get("app_version"):
+        properties["$app_version"] = context["app_version"]
+    if context.get("device"):
+        properties["device"] = context["device"]
+    if context.get("user_agent"):
+        properties["$raw_user_agent"] = context["user_agent"]
+    properties.update(library)
+    # Events come from our server, not the user's address: never geolocate the server.
+    properties["$geoip_disable"] = True
+    return {
+        "event": row.name,
+        "distinct_id": row.distinct_id,
+        "properties": properties,
+        "timestamp": row.timestamp.isoformat(),
+        "uuid": str(row.uuid),
+        "type": "capture",
+    }
+
+
+def retry_delay_seconds(attempts: int) -> float:
+    """Exponential backoff with jitter after the `attempts`-th failure, capped (and so always below
+    the broker's visibility timeout): half the step fixed, half random."""
+    step = min(settings.ANALYTICS_RETRY_MAX_SECONDS, settings.ANALYTICS_RETRY_BASE_SECONDS * 2 ** (attempts - 1))
+    return step / 2 + random.uniform(0, step / 2)
+
+
+@dataclass
+class DeliveryResult:
+    sent: int = 0
+    failed: int = 0
+    dead: int = 0
+    batches: int = 0
+    more: bool = False
+
+
+def _lease(batch_size: int, now: datetime) -> list[OutboxEvent]:
+    """Due rows, locked for this transaction. SKIP LOCKED: a second relay takes other rows instead of
+    waiting or sending the same ones. On SQLite the IMMEDIATE transaction already serializes relays."""
+    due = OutboxEvent.objects.filter(status=OutboxEvent.Status.PENDING, next_attempt_at__lte=now).order_by(
+        "next_attempt_at", "id"
+    )
+    if connection.features.has_select_for_update_skip_locked:
+        due = due.select_for_update(skip_locked=True)
+    return list(due[:batch_size])
+
+
+def _record_failure(rows: list[OutboxEvent], error: str, now: datetime, result: DeliveryResult) -> None:
+    max_attempts = settings.ANALYTICS_MAX_ATTEMPTS
+    for row in rows:
+        row.attempts += 1
+        row.last_error = error[:1000]
+        if row.attempts >= max_attempts:
+            row.status = OutboxEvent.Status.DEAD
+            result.dead += 1
+        else:
+            row.next_attempt_at = now + timedelta(seconds=retry_delay_seconds(row.attempts))
+        result.failed += 1
+    OutboxEvent.objects.bulk_update(rows, ["attempts", "last_error", "status", "next_attempt_at"])
+
+
+def _deliver_batch(rows: list[OutboxEvent], sender, now: datetime, result: DeliveryResult) -> None:
+    contents, plans = _enrichment(rows)
+    library = _sdk_library()
+    messages = [outbox_message(row, contents=contents, plans=plans, library=library) for row in rows]
+    try:
+        sender.send(messages)
+    except DeliveryError as exc:
+        if not exc.permanent or len(rows) == 1:
+            logger.warning("analytics: batch of %d not delivered: %s", len(rows), exc)
+            _record_failure(rows, str(exc), now, result)
+            return
+        # PostHog refused the batch's content: find the bad rows by sending each alone.
+        accepted = []
+        for row, message in zip(rows, messages, strict=True):
+            try:
+                sender.send([message])
+                accepted.append(row.pk)
+            except DeliveryError as single:
+                _record_failure([row], str(single), now, result)
+        OutboxEvent.objects.filter(pk__in=accepted).delete()
+        result.sent += len(accepted)
+        return
+    # Deleted in the leasing transaction: if we die before commit, the rows come back and are sent
+    # again with the same uuids, which PostHog deduplicates.
+    OutboxEvent.objects.filter(pk__in=[row.pk for row in rows]).delete()
+    result.sent += len(rows)
+
+
+def outbox_deliver(*, sender=None, batch_size: int | None = None, time_budget: float | None = None) -> DeliveryResult:
+    """Deliver due outbox rows until none is due or the time budget is spent (`more` then says so).
+
+    Each batch is leased, sent and deleted (or marked failed) in one transaction, so a crash at any
+    point leaves the rows pending for the next run. A row is deleted only after PostHog accepted it.
+    """
+    sender = sender or default_sender()
+    batch_size = batch_size or settings.ANALYTICS_BATCH_SIZE
+    budget = settings.ANALYTICS_TASK_TIME_BUDGET_SECONDS if time_budget is None else time_budget
+    started = timezone.now()
+    result = DeliveryResult()
+    while True:
+        now = timezone.now()
+        if (now - started).total_seconds() > budget:
+            result.more = OutboxEvent.objects.filter(
+                status=OutboxEvent.Status.PENDING, next_attempt_at__lte=now
+            ).exists()
+            return result
+        with transaction.atomic():
+            rows = _lease(batch_size, now)
+            if not rows:
+                return result
+            result.batches += 1
+            _deliver_batch(rows, sender, now, result)
+
+
+@transaction.atomic
+def outbox_retry_dead(*, ids: list[int] | None = None) -> int:
+    """Give dead rows (all, or these) a fresh set of attempts, due now. Returns how many."""
+    dead = OutboxEvent.objects.filter(status=OutboxEvent.Status.DEAD)
+    if ids is not None:
+        dead = dead.filter(pk__in=ids)
+    count = dead.update(status=OutboxEvent.Status.PENDING, attempts=0, next_attempt_at=timezone.now())
+    if count:
+        transaction.on_commit(request_delivery)
+    return count

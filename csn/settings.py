@@ -308,3 +308,26 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
         "MediaAssetStatusEnum": "content.models.MediaAsset.Status",
     }
 )
+
+# --- analytics ------------------------------------------------------------------------------
+# Outbox delivery (analytics/services.py). Every delay and limit here stays below
+# CELERY_VISIBILITY_TIMEOUT: Redis redelivers (and so runs twice) anything unacked for longer.
+ANALYTICS_INTAKE_MAX_EVENTS = 50
+ANALYTICS_MAX_EVENT_AGE_SECONDS = env_int("CSN_ANALYTICS_MAX_EVENT_AGE_SECONDS", 7 * 86400)
+ANALYTICS_MAX_CLOCK_SKEW_SECONDS = 600
+ANALYTICS_BATCH_SIZE = env_int("CSN_ANALYTICS_BATCH_SIZE", 100)
+ANALYTICS_SEND_TIMEOUT_SECONDS = 10
+ANALYTICS_MAX_ATTEMPTS = env_int("CSN_ANALYTICS_MAX_ATTEMPTS", 12)
+ANALYTICS_RETRY_BASE_SECONDS = 5
+ANALYTICS_RETRY_MAX_SECONDS = 1800
+ANALYTICS_KICK_SECONDS = 1
+ANALYTICS_TASK_TIME_BUDGET_SECONDS = 60
+ANALYTICS_TASK_SOFT_TIME_LIMIT = 120
+ANALYTICS_TASK_TIME_LIMIT = 150
+ANALYTICS_SWEEP_SECONDS = env_int("CSN_ANALYTICS_SWEEP_SECONDS", 30)
+CELERY_BEAT_SCHEDULE["analytics-deliver-outbox"] = {
+    "task": "analytics.deliver_outbox",
+    "schedule": float(ANALYTICS_SWEEP_SECONDS),
+    # A sweep that waited longer than its interval is superseded by the next one.
+    "options": {"expires": float(ANALYTICS_SWEEP_SECONDS)},
+}

@@ -1,0 +1,175 @@
+"""Every analytics event CSN sends to PostHog, with its properties and who may send it.
+
+`CLIENT` events arrive from apps through `POST /api/v1/analytics/events/` and are validated strictly
+(unknown names and properties refused). `SERVER` events come only from our own use cases through
+`analytics.services.track`; a client sending one is refused, so an app cannot forge a sign-up or a
+publish. Enrichment (content title, type, year, tags, premium; the user's plan; device and app version)
+is added at delivery and is not part of these definitions. docs/analytics.md renders this table.
+"""
+
+from dataclasses import dataclass, field
+
+CLIENT = "client"
+SERVER = "server"
+
+# Property types, checked on JSON values. A bool is not a number here even though Python says so.
+STRING = "string"
+INTEGER = "integer"
+NUMBER = "number"
+BOOLEAN = "boolean"
+STRING_LIST = "string_list"
+
+MAX_STRING_LENGTH = 500
+MAX_LIST_LENGTH = 50
+
+
+@dataclass(frozen=True)
+class Prop:
+    type: str
+    required: bool = True
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    name: str
+    source: str
+    description: str
+    properties: dict[str, Prop] = field(default_factory=dict)
+
+
+_EVENTS = [
+    # --- sent by apps ---------------------------------------------------------------------------
+    EventSpec(
+        "page_view",
+        CLIENT,
+        "A screen or page was shown.",
+        {
+            "path": Prop(STRING, description="Route or URL path, without query string"),
+            "referrer": Prop(STRING, required=False),
+            "title": Prop(STRING, required=False),
+        },
+    ),
+    EventSpec(
+        "video_pause",
+        CLIENT,
+        "The viewer paused playback.",
+        {"content_id": Prop(INTEGER), "position_seconds": Prop(NUMBER)},
+    ),
+    EventSpec(
+        "video_resume",
+        CLIENT,
+        "The viewer resumed playback after a pause.",
+        {"content_id": Prop(INTEGER), "position_seconds": Prop(NUMBER)},
+    ),
+    EventSpec(
+        "video_seek",
+        CLIENT,
+        "The viewer jumped to another position.",
+        {"content_id": Prop(INTEGER), "from_seconds": Prop(NUMBER), "to_seconds": Prop(NUMBER)},
+    ),
+    EventSpec(
+        "video_buffering",
+        CLIENT,
+        "Playback stalled while the player buffered.",
+        {"content_id": Prop(INTEGER), "position_seconds": Prop(NUMBER), "duration_ms": Prop(INTEGER)},
+    ),
+    EventSpec(
+        "video_share",
+        CLIENT,
+        "The viewer shared a video.",
+        {"content_id": Prop(INTEGER), "channel": Prop(STRING, required=False, description="e.g. copy_link")},
+    ),
+    EventSpec(
+        "content_clicked",
+        CLIENT,
+        "A content card was opened from a list.",
+        {
+            "content_id": Prop(INTEGER),
+            "surface": Prop(STRING, required=False, description="e.g. home, continue_watching, search"),
+            "position": Prop(INTEGER, required=False, description="0-based position in the list"),
+        },
+    ),
+    EventSpec(
+        "search_performed",
+        CLIENT,
+        "A catalogue search ran. The query text itself is not sent (it may hold personal data).",
+        {"query_length": Prop(INTEGER), "results_count": Prop(INTEGER, required=False)},
+    ),
+    # --- sent by the server's use cases ---------------------------------------------------------
+    EventSpec("signed_up", SERVER, "An account was created.", {"method": Prop(STRING)}),
+    EventSpec(
+        "subscription_changed",
+        SERVER,
+        "A plan or its status changed.",
+        {"from_plan": Prop(STRING), "to_plan": Prop(STRING), "status": Prop(STRING)},
+    ),
+    EventSpec(
+        "video_play",
+        SERVER,
+        "The first progress reading of a content item by this viewer.",
+        {"content_id": Prop(INTEGER), "position_seconds": Prop(NUMBER, required=False)},
+    ),
+    EventSpec(
+        "video_complete",
+        SERVER,
+        "Progress crossed the completion threshold (90%).",
+        {
+            "content_id": Prop(INTEGER),
+            "position_seconds": Prop(NUMBER, required=False),
+            "watch_duration_seconds": Prop(NUMBER, required=False),
+            "completion_rate": Prop(NUMBER, required=False, description="percent of the runtime"),
+        },
+    ),
+    EventSpec(
+        "content_added",
+        SERVER,
+        "An editor created a content item.",
+        {"content_id": Prop(INTEGER), "content_type": Prop(STRING, required=False)},
+    ),
+    EventSpec("content_published", SERVER, "A content item was published.", {"content_id": Prop(INTEGER)}),
+    EventSpec(
+        "chat_message_sent",
+        SERVER,
+        "A live chat message was posted.",
+        {"game_id": Prop(INTEGER), "length": Prop(INTEGER, required=False)},
+    ),
+    EventSpec("my_list_added", SERVER, "A content item was added to My List.", {"content_id": Prop(INTEGER)}),
+    EventSpec("my_list_removed", SERVER, "A content item was removed from My List.", {"content_id": Prop(INTEGER)}),
+]
+
+EVENTS: dict[str, EventSpec] = {spec.name: spec for spec in _EVENTS}
+
+
+def _type_ok(kind: str, value) -> bool:
+    if kind == STRING:
+        return isinstance(value, str) and len(value) <= MAX_STRING_LENGTH
+    if kind == INTEGER:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == NUMBER:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if kind == BOOLEAN:
+        return isinstance(value, bool)
+    if kind == STRING_LIST:
+        return (
+            isinstance(value, list)
+            and len(value) <= MAX_LIST_LENGTH
+            and all(isinstance(item, str) and len(item) <= MAX_STRING_LENGTH for item in value)
+        )
+    raise ValueError(f"unknown property type {kind!r}")
+
+
+def property_errors(spec: EventSpec, properties: dict, *, allow_unknown: bool = False) -> dict[str, list[dict]]:
+    """Problems of `properties` against the spec, as {property name: [{"code", "message"}]}."""
+    errors: dict[str, list[dict]] = {}
+    for name, prop in spec.properties.items():
+        if name not in properties or properties[name] is None:
+            if prop.required:
+                errors[name] = [{"code": "missing_property", "message": f"{spec.name} needs {name}."}]
+        elif not _type_ok(prop.type, properties[name]):
+            errors[name] = [{"code": "wrong_type", "message": f"{name} must be a {prop.type.replace('_', ' ')}."}]
+    if not allow_unknown:
+        for name in properties:
+            if name not in spec.properties:
+                errors[name] = [{"code": "unknown_property", "message": f"{spec.name} has no property {name}."}]
+    return errors

@@ -1,0 +1,19 @@
+import pytest
+
+from analytics.tests.fake_posthog import FakePostHog
+
+TEST_KEY = "phc_test_key_5f1d"
+
+
+@pytest.fixture
+def fake_posthog():
+    with FakePostHog(api_key=TEST_KEY) as fake:
+        yield fake
+
+
+@pytest.fixture
+def posthog_settings(settings, fake_posthog):
+    """Deliveries go to the fake PostHog through the real SDK."""
+    settings.POSTHOG_API_KEY = TEST_KEY
+    settings.POSTHOG_HOST = fake_posthog.url
+    return settings

@@ -1,0 +1,250 @@
+"""Nothing is lost when Redis, PostHog or a worker fails, and no request waits on PostHog."""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.db import OperationalError, connection, connections
+from django.test import override_settings
+
+from analytics import services, tasks
+from analytics.models import OutboxEvent
+from analytics.tests.conftest import TEST_KEY
+from analytics.tests.factories import OutboxEventFactory
+from bench.common import free_port
+from csn.celery import app as celery_app
+
+URL = "/api/v1/analytics/events/"
+ROOT = Path(__file__).resolve().parents[2]
+PAUSE = {"name": "video_pause", "properties": {"content_id": 3, "position_seconds": 1.5}}
+
+
+@contextmanager
+def redis_down(settings):
+    """Broker and cache pointed at a closed port, as when Redis is down."""
+    dead = f"redis://127.0.0.1:{free_port()}/0"
+    conf = celery_app.conf
+    saved = conf.broker_url, conf.task_always_eager
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+
+    def reset_pools():  # Celery caches broker connections per URL
+        celery_app._pool = None
+        celery_app.amqp._producer_pool = None
+
+    conf.broker_url, conf.task_always_eager = dead, False
+    reset_pools()
+    try:
+        with override_settings(
+            CACHES={"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": dead}}
+        ):
+            yield
+    finally:
+        conf.broker_url, conf.task_always_eager = saved
+        reset_pools()
+
+
+@contextmanager
+def connections_to(port: int):
+    """Record which threads open a TCP connection to 127.0.0.1:port (a Python audit hook)."""
+    seen: list[int] = []
+    state = {"on": True}
+
+    def hook(event, args):
+        if state["on"] and event == "socket.connect":
+            address = args[1]
+            if isinstance(address, tuple) and len(address) >= 2 and address[1] == port:
+                seen.append(threading.get_ident())
+
+    sys.addaudithook(hook)  # hooks cannot be removed; this one switches itself off
+    try:
+        yield seen
+    finally:
+        state["on"] = False
+
+
+@pytest.mark.django_db
+def test_redis_down_at_request_time_the_request_succeeds_and_a_later_sweep_delivers(
+    auth_client, user, posthog_settings, fake_posthog, settings, django_capture_on_commit_callbacks, caplog
+):
+    OutboxEvent.objects.all().delete()
+    with redis_down(settings), django_capture_on_commit_callbacks(execute=True):
+        response = auth_client.post(URL, {"events": [PAUSE, PAUSE]}, format="json")
+
+    assert response.status_code == 202
+    assert "could not queue delivery" in caplog.text
+    rows = list(OutboxEvent.objects.all())
+    assert len(rows) == 2 and not fake_posthog.events  # kept, not sent
+
+    # Redis is back: the beat sweep runs the task, which delivers what the request left behind.
+    tasks.deliver_outbox.apply()
+
+    assert set(fake_posthog.events) == {str(r.uuid) for r in rows}
+    assert not OutboxEvent.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_request_waits_on_posthog(user, posthog_settings, fake_posthog, settings):
+    """Even with PostHog hanging, the intake answers; the event is sent from elsewhere (a worker, or
+    without a broker a background thread), never from the request's thread."""
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(user=user)
+    OutboxEvent.objects.all().delete()
+    fake_posthog.hold = threading.Event()  # PostHog accepts but never answers until released
+    port = int(fake_posthog.url.rsplit(":", 1)[1])
+    if django_settings.REDIS_URL:
+        import redis
+
+        redis.Redis.from_url(django_settings.REDIS_URL).flushdb()
+
+    with connections_to(port) as connecting_threads:
+        response = client.post(URL, {"events": [PAUSE]}, format="json")
+        assert response.status_code == 202
+        assert threading.get_ident() not in connecting_threads
+        fake_posthog.hold.set()
+        if settings.CELERY_TASK_ALWAYS_EAGER:  # no broker: a background thread sends it
+            assert fake_posthog.received.wait(10)
+        else:  # a worker would: the delivery task is queued in Redis; run it as a worker does
+            import redis
+
+            assert redis.Redis.from_url(django_settings.REDIS_URL).llen("celery") >= 1
+            tasks.deliver_outbox.apply()
+        assert connecting_threads  # the hook does see connections to PostHog
+    deadline = time.monotonic() + 10
+    while OutboxEvent.objects.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(fake_posthog.events) == 1
+    assert not OutboxEvent.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_relays_at_once_never_send_the_same_row_twice(posthog_settings, fake_posthog):
+    rows = [OutboxEventFactory(properties={"path": f"/{i}"}) for i in range(120)]
+    fake_posthog.delay = 0.02  # each send takes a while, so the relays overlap
+    sent_by = {}
+    errors = []
+
+    def relay(name):
+        sent_by[name] = 0
+        try:
+            while True:
+                try:
+                    result = services.outbox_deliver(batch_size=10)
+                except OperationalError as exc:
+                    # The in-memory SQLite test database reports a busy writer at once where a file
+                    # database waits (busy timeout); wait here instead. PostgreSQL never gets here.
+                    if connection.vendor != "sqlite" or "locked" not in str(exc):
+                        raise
+                    time.sleep(0.005)
+                    continue
+                sent_by[name] += result.sent
+                if not result.more:
+                    break
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=relay, args=(n,)) for n in ("a", "b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+
+    assert not errors
+    assert sum(sent_by.values()) == 120
+    assert set(fake_posthog.events) == {str(r.uuid) for r in rows}
+    assert max(fake_posthog.arrivals.values()) == 1
+    if connection.features.has_select_for_update_skip_locked:
+        assert all(sent_by.values()), sent_by  # both relays worked, on different rows
+
+
+class KilledMidBatch(BaseException):
+    """Stands in for SIGKILL inside the process: nothing after it runs, the transaction is lost."""
+
+
+def _worker_env(fake_url: str) -> dict:
+    db = connection.settings_dict
+    return {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "REDIS_URL": django_settings.REDIS_URL,
+        "POSTHOG_API_KEY": TEST_KEY,
+        "POSTHOG_HOST": fake_url,
+        "CSN_ANALYTICS_BATCH_SIZE": "20",
+        "CSN_ANALYTICS_SWEEP_SECONDS": "1",
+    }
+
+
+def _start_worker(env: dict, tmp_path: Path) -> subprocess.Popen:
+    celery = Path(sys.executable).with_name("celery")
+    command = [str(celery), "-A", "csn", "worker", "-B", "--pool=solo", "--loglevel=WARNING"]
+    command += ["-s", str(tmp_path / "beat-schedule")]
+    log = open(tmp_path / "worker.log", "ab")  # noqa: SIM115 - closed with the process
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log, start_new_session=True)
+
+
+def _kill(proc: subprocess.Popen) -> None:
+    with suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)  # the worker and its embedded beat
+    proc.wait(10)
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_worker_killed_mid_batch_everything_arrives_after_restart(posthog_settings, fake_posthog, tmp_path):
+    rows = [OutboxEventFactory(properties={"path": f"/{i}"}) for i in range(60)]
+    uuids = {str(r.uuid) for r in rows}
+    fake_posthog.hold = threading.Event()  # the first batch is recorded, then its answer hangs
+
+    if connection.vendor == "postgresql" and django_settings.REDIS_URL:
+        import redis
+
+        redis.Redis.from_url(django_settings.REDIS_URL).flushdb()  # no stale tasks from earlier runs
+        env = _worker_env(fake_posthog.url)
+        worker = _start_worker(env, tmp_path)
+        try:
+            assert fake_posthog.received.wait(60), (tmp_path / "worker.log").read_text()
+            _kill(worker)  # SIGKILL in the middle of a batch PostHog already has
+        finally:
+            if worker.poll() is None:
+                _kill(worker)
+        fake_posthog.hold.set()
+        fake_posthog.hold = None
+        assert OutboxEvent.objects.count() == 60  # the killed batch was not deleted
+
+        worker = _start_worker(env, tmp_path)
+        try:
+            deadline = time.monotonic() + 60
+            while OutboxEvent.objects.exists() and time.monotonic() < deadline:
+                time.sleep(0.2)
+        finally:
+            _kill(worker)
+    else:
+        # Embedded default (no broker, SQLite): the same delivery loop, in-process, dies after
+        # PostHog received its first batch and before anything was committed.
+        sender = services.default_sender()
+
+        class DyingSender:
+            def send(self, messages):
+                sender.send(messages)
+                raise KilledMidBatch
+
+        fake_posthog.hold = None
+        with pytest.raises(KilledMidBatch):
+            services.outbox_deliver(sender=DyingSender(), batch_size=20)
+        assert OutboxEvent.objects.count() == 60
+        services.outbox_deliver(batch_size=20)
+
+    assert not OutboxEvent.objects.exists()
+    assert set(fake_posthog.events) == uuids  # everything arrived, nothing else did
+    assert set(fake_posthog.arrivals) == uuids
+    assert sorted(fake_posthog.arrivals.values()).count(2) == 20  # the killed batch, re-sent with the same uuids
