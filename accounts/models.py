@@ -103,7 +103,7 @@ class FavoriteTeam(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "team"], name="favteam_user_team_uniq")]
         indexes = [
-            models.Index(fields=["user", "-created_at"], name="favteam_user_created_idx"),
+            models.Index(fields=["user", "-created_at", "-id"], name="favteam_user_created_idx"),
             # Finding the fans of a team when it plays or gets new content.
             models.Index(fields=["team"], name="favteam_team_idx"),
         ]
@@ -120,7 +120,7 @@ class FavoritePlayer(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "player"], name="favplayer_user_player_uniq")]
         indexes = [
-            models.Index(fields=["user", "-created_at"], name="favplayer_user_created_idx"),
+            models.Index(fields=["user", "-created_at", "-id"], name="favplayer_user_created_idx"),
             models.Index(fields=["player"], name="favplayer_player_idx"),
         ]
 
@@ -146,7 +146,7 @@ class Notification(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["user", "-created_at"], name="notification_user_created_idx"),
+            models.Index(fields=["user", "-created_at", "-id"], name="notification_user_created_idx"),
             models.Index(fields=["user"], name="notification_unread_idx", condition=models.Q(read_at__isnull=True)),
             models.Index(
                 fields=["user", "dedupe_key"], name="notification_dedupe_idx", condition=~models.Q(dedupe_key="")

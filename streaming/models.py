@@ -44,10 +44,10 @@ class WatchProgress(models.Model):
         indexes = [
             # Continue Watching: the user's unfinished items, newest first.
             models.Index(
-                fields=["user", "-last_watched_at"], name="progress_continue_idx", condition=Q(completed=False)
+                fields=["user", "-last_watched_at", "-id"], name="progress_continue_idx", condition=Q(completed=False)
             ),
             # History: everything the user watched, newest first.
-            models.Index(fields=["user", "-last_watched_at"], name="progress_history_idx"),
+            models.Index(fields=["user", "-last_watched_at", "-id"], name="progress_history_idx"),
         ]
 
     def __str__(self):
@@ -61,7 +61,7 @@ class MyListItem(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "content"], name="mylist_user_content_uniq")]
-        indexes = [models.Index(fields=["user", "-created_at"], name="mylist_user_created_idx")]
+        indexes = [models.Index(fields=["user", "-created_at", "-id"], name="mylist_user_created_idx")]
 
     def __str__(self):
         return f"{self.user_id}: {self.content_id}"
@@ -78,7 +78,7 @@ class Playlist(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        indexes = [models.Index(fields=["user", "-updated_at"], name="playlist_user_updated_idx")]
+        indexes = [models.Index(fields=["user", "-updated_at", "-id"], name="playlist_user_updated_idx")]
 
     def __str__(self):
         return self.title

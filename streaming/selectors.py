@@ -34,11 +34,11 @@ def progress_get(*, user, content_id: int) -> WatchProgress | None:
     return WatchProgress.objects.filter(user=user, content_id=content_id).first()
 
 
-def continue_watching(*, user, limit: int = CONTINUE_WATCHING_DEFAULT_LIMIT) -> list[WatchProgress]:
+def continue_watching(*, user, limit: int = CONTINUE_WATCHING_DEFAULT_LIMIT) -> QuerySet[WatchProgress]:
     """Unfinished items, newest first, content joined in the same query (the partial index
     progress_continue_idx serves it). Items no longer available are skipped."""
     limit = max(1, min(limit, CONTINUE_WATCHING_MAX_LIMIT))
-    return list(
+    return (
         WatchProgress.objects.filter(visible_content_q(user=user), user=user, completed=False)
         .select_related("content")
         .order_by("-last_watched_at", "-id")[:limit]
