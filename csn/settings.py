@@ -331,3 +331,16 @@ CELERY_BEAT_SCHEDULE["analytics-deliver-outbox"] = {
     # A sweep that waited longer than its interval is superseded by the next one.
     "options": {"expires": float(ANALYTICS_SWEEP_SECONDS)},
 }
+
+# --- Viewer state (issue 4): PostgreSQL connection pool -------------------------------------
+# Under ASGI each request runs its sync code in a thread of its own, so a persistent per-thread
+# connection (CONN_MAX_AGE) is never reused: every request connects again and idle connections pile
+# up until PostgreSQL refuses clients. A process-wide psycopg pool hands connections across threads.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("CSN_DB_POOL", True):
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django requires it with a pool
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = False  # the pool checks connections itself
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env_int("CSN_DB_POOL_MIN_SIZE", 2),
+        "max_size": env_int("CSN_DB_POOL_MAX_SIZE", 10),
+        "timeout": 10,
+    }
