@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, close_old_connections, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from analytics.services import track
@@ -305,17 +305,23 @@ def viewers_changed(*, game_id: int) -> None:
     elif cache.add(f"live:viewers:trailing:{game_id}", 1, timeout=2):
         timer = threading.Timer(1.05, _trailing_push, kwargs={"game_id": game_id})
         timer.daemon = True
+        pending_pushes.append(timer)
         timer.start()
+
+
+# Trailing pushes not yet run (tests wait for them before the database goes away).
+pending_pushes: list[threading.Timer] = []
 
 
 def _trailing_push(*, game_id: int) -> None:
     try:
+        pending_pushes[:] = [t for t in pending_pushes if t.is_alive() and t is not threading.current_thread()]
         cache.delete(f"live:viewers:trailing:{game_id}")
         viewers_changed(game_id=game_id)
     except Exception:
         logger.warning("live: viewer count push for game %s failed", game_id, exc_info=True)
     finally:
-        close_old_connections()
+        connection.close()  # this thread ends here; its connection must not linger
 
 
 def _push_viewers(game_id: int) -> None:

@@ -135,7 +135,7 @@ def test_concurrent_publishers_get_distinct_consecutive_seqs():
     """Writers on one topic from several threads: every seq once, no gaps."""
     import threading
 
-    from django.db import close_old_connections
+    from django.db import connection
 
     game = GameFactory()
     if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
@@ -149,7 +149,7 @@ def test_concurrent_publishers_get_distinct_consecutive_seqs():
                 with transaction.atomic():
                     publish(topic=f"game:{game.pk}", name="n", data={})
         finally:
-            close_old_connections()
+            connection.close()
 
     threads = [threading.Thread(target=work) for _ in range(workers)]
     for thread in threads:
