@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import get_valid_filename, slugify
 
+from accounts.services import notify_content_published
 from analytics.services import track
 from content.models import Content, ContentAuditLog, MediaAsset
 from csn.errors import ApplicationError, ConflictError, NotFoundError, PermissionDeniedError
@@ -352,6 +353,7 @@ def content_publish(*, content: Content, actor) -> Content:
             "tags": content.tags,
         },
     )
+    notify_content_published(content=content)
     return content
 
 

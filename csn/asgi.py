@@ -9,15 +9,15 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from streaming.routing import websocket_urlpatterns  # noqa: E402
+from streaming.security import OriginGuard  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        # Origin check against ALLOWED_HOSTS stops cross-site websocket hijacking with the
-        # session cookie; native apps send no Origin and authenticate with a token message.
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        # Origin checked against ALLOWED_HOSTS (cross-site websocket hijacking rides the session
+        # cookie); native apps send no Origin: their cookie is ignored and they auth by token message.
+        "websocket": OriginGuard(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

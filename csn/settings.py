@@ -344,3 +344,30 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_boo
         "max_size": env_int("CSN_DB_POOL_MAX_SIZE", 10),
         "timeout": 10,
     }
+
+# --- Live (issue 6): gateway limits, chat, presence -----------------------------------------
+LIVE_MAX_MESSAGE_BYTES = env_int("CSN_LIVE_MAX_MESSAGE_BYTES", 4096)
+LIVE_MAX_SUBSCRIPTIONS = env_int("CSN_LIVE_MAX_SUBSCRIPTIONS", 20)
+# A socket sending more than this many messages in one second is closed (flood).
+LIVE_FLOOD_MESSAGES_PER_SECOND = env_int("CSN_LIVE_FLOOD_PER_SECOND", 50)
+LIVE_REPLAY_LIMIT = env_int("CSN_LIVE_REPLAY_LIMIT", 500)
+LIVE_SNAPSHOT_CHAT_MESSAGES = 50
+LIVE_SNAPSHOT_PLAYS = 50
+# Frames waiting for one socket; past it the socket is a slow reader and is cut off.
+LIVE_SEND_QUEUE_MAX = env_int("CSN_LIVE_SEND_QUEUE_MAX", 2000)
+LIVE_EVENT_RETENTION_HOURS = 48
+LIVE_CHAT_MAX_LENGTH = 500
+LIVE_CHAT_RATE_COUNT = env_int("CSN_LIVE_CHAT_RATE_COUNT", 5)
+LIVE_CHAT_RATE_WINDOW_SECONDS = env_int("CSN_LIVE_CHAT_RATE_WINDOW", 10)
+LIVE_PRESENCE_TIMEOUT_SECONDS = 45
+LIVE_STREAM_LIMITS = {"free": 1, "premium": 3}
+# Redis pub/sub channels are shared by every database number; the prefix keeps them apart.
+LIVE_REDIS_CHANNEL_PREFIX = "csn.live." + (REDIS_URL.rstrip("/").rsplit("/", 1)[-1] if REDIS_URL else "0") + "."
+CELERY_BEAT_SCHEDULE["live-presence-close-stale"] = {
+    "task": "streaming.tasks.presence_close_stale",
+    "schedule": 15.0,
+}
+CELERY_BEAT_SCHEDULE["live-events-prune"] = {"task": "streaming.tasks.live_events_prune", "schedule": 3600.0}
+# Live tests run daphne in a subprocess on the test database: SQLite's must be a file, not memory.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("TEST", {})["NAME"] = str(VAR_DIR / "test-db.sqlite3")

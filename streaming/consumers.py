@@ -1,15 +1,293 @@
-"""The live gateway at /ws/. Thin: parse, authorize, call a service, send."""
+"""The live gateway at /ws/. Thin: parse, authorize, call a service or selector, send.
 
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
+Fan-out goes through the process hub (`streaming.hub`), not channel-layer groups; see docs/protocol.md.
+"""
+
+import asyncio
+import json
+import logging
+from collections import deque
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from rest_framework.authtoken.models import Token
+
+from csn.errors import ApplicationError
+from streaming import live_selectors, live_services
+from streaming.broadcast import encode_event, public_topic
+from streaming.hub import Item, batch_frame, hub
+
+logger = logging.getLogger(__name__)
+
+CLOSE_SLOW_READER = 4008
+CLOSE_FLOOD = 4029
 
 
-class GatewayConsumer(AsyncJsonWebsocketConsumer):
+def _dumps(message: dict) -> str:
+    return json.dumps(message, separators=(",", ":"), default=str)
+
+
+def _token_user(key: str):
+    token = Token.objects.select_related("user", "user__subscription").filter(key=key).first()
+    return token.user if token and token.user.is_active else None
+
+
+def _subscribe_read(*, topic: str, kind: str, ident, since, user):
+    """Replay after `since` when possible, otherwise a snapshot. Returns ("replay"|"snapshot", ...)."""
+    if since is not None:
+        if kind != "user":
+            live_selectors.get_game(ident)
+        rows = live_selectors.topic_replay(topic=topic, since=since)
+        if rows is not None:
+            return "replay", (rows[-1][0] if rows else since), rows
+    seq, data = live_selectors.topic_snapshot(topic=topic, kind=kind, ident=ident, user=user)
+    return "snapshot", seq, data
+
+
+class Subscription:
+    __slots__ = ("holding",)
+
+    def __init__(self):
+        # Events that arrive while the snapshot/replay is read wait here, then pass if newer.
+        self.holding: list[Item] | None = []
+
+
+class GatewayConsumer(AsyncWebsocketConsumer):
     async def connect(self):
+        scope_user = self.scope.get("user")
+        self.user = scope_user if scope_user is not None and scope_user.is_authenticated else None
+        if self.user is not None:
+            self.user = await database_sync_to_async(self._reload_user)(self.user.pk)
+        self.subscriptions: dict[str, Subscription] = {}
+        self.sessions: dict[int, str] = {}
+        self.queue: deque[Item] = deque()
+        self.wake = asyncio.Event()
+        self.recent = deque()
+        self.gone = False
+        self.writer = asyncio.get_running_loop().create_task(self._write_loop())
         await self.accept()
 
-    async def receive_json(self, content, **kwargs):
-        ref = content.get("ref") if isinstance(content, dict) else None
-        if isinstance(content, dict) and content.get("type") == "ping":
-            await self.send_json({"type": "pong", "ref": ref})
+    @staticmethod
+    def _reload_user(pk):
+        from accounts.models import User
+
+        return User.objects.select_related("subscription").filter(pk=pk, is_active=True).first()
+
+    async def disconnect(self, code):
+        await self._leave_all()
+        self.writer.cancel()
+        if self.sessions:
+            await database_sync_to_async(live_services.presence_end)(session_ids=list(self.sessions.values()))
+            self.sessions = {}
+
+    async def _leave_all(self):
+        self.gone = True
+        self.queue.clear()
+        topics, self.subscriptions = list(self.subscriptions), {}
+        for topic in topics:
+            await hub.leave(topic, self)
+
+    # --- outgoing: the hub pushes, a per-socket writer sends --------------------------------------
+    def hub_push(self, item: Item) -> None:
+        subscription = self.subscriptions.get(item.topic)
+        if subscription is None or self.gone:
             return
-        await self.send_json({"type": "error", "code": "unknown_type", "message": "Unknown message type.", "ref": ref})
+        if subscription.holding is not None:
+            subscription.holding.append(item)
+            return
+        self._enqueue(item)
+
+    def _enqueue(self, item: Item) -> None:
+        if len(self.queue) >= settings.LIVE_SEND_QUEUE_MAX:
+            # A slow reader: cut it off rather than hold an unbounded backlog for it.
+            self.gone = True
+            self.queue.clear()
+            asyncio.get_running_loop().create_task(self._close(CLOSE_SLOW_READER))
+            return
+        self.queue.append(item)
+        self.wake.set()
+
+    async def _close(self, code: int) -> None:
+        await self._leave_all()
+        await self.close(code=code)
+
+    async def _write_loop(self):
+        queue = self.queue
+        try:
+            while True:
+                await self.wake.wait()
+                self.wake.clear()
+                while queue:
+                    if len(queue) == 1:
+                        frame = queue.popleft().frame
+                    else:  # what piled up during the last send goes out as one frame
+                        items = list(queue)
+                        queue.clear()
+                        frame = batch_frame([text for item in items for _, text in item.events])
+                    await self.send(text_data=frame)
+        except asyncio.CancelledError:
+            pass
+        except Exception:
+            logger.info("live: writer stopped", exc_info=True)
+
+    async def reply(self, message: dict) -> None:
+        await self.send(text_data=_dumps(message))
+
+    async def error(self, code: str, message: str, ref=None, **extra) -> None:
+        await self.reply({"type": "error", "code": code, "message": message, "ref": ref, **extra})
+
+    # --- incoming ---------------------------------------------------------------------------------
+    async def receive(self, text_data=None, bytes_data=None):
+        if self.gone:
+            return
+        now = asyncio.get_running_loop().time()
+        recent = self.recent
+        recent.append(now)
+        while recent and recent[0] < now - 1.0:
+            recent.popleft()
+        if len(recent) > settings.LIVE_FLOOD_MESSAGES_PER_SECOND:
+            await self.error("flood", "Too many messages; closing.")
+            await self._close(CLOSE_FLOOD)
+            return
+        if text_data is None:
+            await self.error("invalid_message", "Send JSON text frames.")
+            return
+        limit = settings.LIVE_MAX_MESSAGE_BYTES
+        if len(text_data) > limit or len(text_data.encode()) > limit:
+            await self.error("message_too_large", f"Messages are at most {limit} bytes.")
+            return
+        try:
+            message = json.loads(text_data)
+        except ValueError:
+            await self.error("malformed_json", "The message is not valid JSON.")
+            return
+        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+            await self.error("invalid_message", "A message is a JSON object with a string `type`.")
+            return
+        ref = message.get("ref")
+        if ref is not None and not (isinstance(ref, (str, int)) and not isinstance(ref, bool) and len(str(ref)) <= 64):
+            await self.error("invalid_message", "`ref` is a string or integer of at most 64 characters.")
+            return
+        handler = self.handlers.get(message["type"])
+        if handler is None:
+            await self.error("unknown_type", "Unknown message type.", ref)
+            return
+        try:
+            await handler(self, message, ref)
+        except ApplicationError as exc:
+            extra = {"fields": exc.fields} if exc.fields else {}
+            await self.error(exc.code, exc.message, ref, **extra)
+        except Exception:
+            logger.exception("live: %s failed", message["type"])
+            await self.error("server_error", "Something went wrong on our side.", ref)
+
+    async def on_ping(self, message, ref):
+        await self.reply({"type": "pong", "ref": ref})
+
+    async def on_auth(self, message, ref):
+        key = message.get("token")
+        if not isinstance(key, str) or not key or len(key) > 64:
+            raise ApplicationError("`token` is required.", code="invalid_token")
+        user = await database_sync_to_async(_token_user)(key)
+        if user is None:
+            raise ApplicationError("The token is not valid.", code="invalid_token")
+        if self.user is not None and self.user.pk != user.pk:
+            raise ApplicationError("This socket is signed in as someone else.", code="already_authenticated")
+        self.user = user
+        await self.reply({"type": "ack", "ref": ref, "user": {"id": user.pk, "name": user.display_name}})
+
+    def _internal_topic(self, topic) -> tuple[str, str, int | None]:
+        kind, ident = live_selectors.parse_topic(topic)
+        if kind == "user":
+            if self.user is None:
+                raise ApplicationError("Sign in to follow your user topic.", code="auth_required")
+            return f"user:{self.user.pk}", kind, None
+        return topic, kind, ident
+
+    async def on_subscribe(self, message, ref):
+        topic, kind, ident = self._internal_topic(message.get("topic"))
+        since = message.get("since")
+        if since is not None and (not isinstance(since, int) or isinstance(since, bool) or since < 0):
+            raise ApplicationError("`since` is a seq (integer >= 0).", code="invalid_message")
+        if topic in self.subscriptions:
+            # Subscribing again is how a client resyncs: start this topic over.
+            del self.subscriptions[topic]
+            await hub.leave(topic, self)
+        elif len(self.subscriptions) >= settings.LIVE_MAX_SUBSCRIPTIONS:
+            raise ApplicationError(
+                f"At most {settings.LIVE_MAX_SUBSCRIPTIONS} subscriptions per connection.",
+                code="too_many_subscriptions",
+            )
+        subscription = Subscription()
+        self.subscriptions[topic] = subscription
+        await hub.join(topic, self)
+        try:
+            how, seq, payload = await database_sync_to_async(_subscribe_read)(
+                topic=topic, kind=kind, ident=ident, since=since, user=self.user
+            )
+        except BaseException:
+            if self.subscriptions.get(topic) is subscription:
+                del self.subscriptions[topic]
+                await hub.leave(topic, self)
+            raise
+        public = public_topic(topic)
+        if how == "replay":
+            for event_seq, name, data in payload:
+                await self.send(text_data=encode_event(topic=topic, seq=event_seq, name=name, data=data))
+            await self.reply({"type": "ack", "ref": ref, "topic": public, "seq": seq, "replayed": len(payload)})
+        else:
+            snapshot = {"type": "snapshot", "ref": ref, "topic": public, "seq": seq, "data": payload}
+            if since is not None:
+                snapshot["reset"] = True  # `since` was too old (or unknown): start over from here
+            await self.reply(snapshot)
+        if self.subscriptions.get(topic) is not subscription:
+            return
+        held, subscription.holding = subscription.holding, None
+        for item in held:
+            if item.last_seq <= seq:
+                continue
+            newer = [event for event in item.events if event[0] > seq]
+            self._enqueue(item if len(newer) == len(item.events) else Item(topic, newer))
+
+    async def on_unsubscribe(self, message, ref):
+        topic, _, _ = self._internal_topic(message.get("topic"))
+        if self.subscriptions.pop(topic, None) is None:
+            raise ApplicationError("Not subscribed to this topic.", code="not_subscribed")
+        await hub.leave(topic, self)
+        await self.reply({"type": "ack", "ref": ref, "topic": public_topic(topic)})
+
+    @staticmethod
+    def _game_id(message) -> int:
+        game = message.get("game")
+        if not isinstance(game, int) or isinstance(game, bool) or game <= 0:
+            raise ApplicationError("`game` is a game id.", code="invalid_message")
+        return game
+
+    async def on_chat_send(self, message, ref):
+        game_id = self._game_id(message)
+        if self.user is None:
+            raise ApplicationError("Sign in to chat.", code="auth_required")
+        posted = await database_sync_to_async(live_services.chat_message_post)(
+            user=self.user, game_id=game_id, text=message.get("text"), client_ref="" if ref is None else str(ref)
+        )
+        await self.reply({"type": "ack", "ref": ref, "message": live_selectors.chat_message_data(posted)})
+
+    async def on_heartbeat(self, message, ref):
+        game_id = self._game_id(message)
+        if self.user is None:
+            raise ApplicationError("Sign in to watch.", code="auth_required")
+        session = await database_sync_to_async(live_services.presence_heartbeat)(
+            user=self.user, game_id=game_id, session_id=self.sessions.get(game_id), device=message.get("device", "")
+        )
+        self.sessions[game_id] = str(session.pk)
+        await self.reply({"type": "ack", "ref": ref, "session": str(session.pk)})
+
+    handlers = {
+        "ping": on_ping,
+        "auth": on_auth,
+        "subscribe": on_subscribe,
+        "unsubscribe": on_unsubscribe,
+        "chat.send": on_chat_send,
+        "heartbeat": on_heartbeat,
+    }

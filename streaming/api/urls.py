@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from streaming.api import views
 
@@ -15,4 +15,5 @@ urlpatterns = [
     path("playlists/<int:playlist_id>/items/", views.PlaylistItemsView.as_view(), name="playlist-items"),
     path("playlists/<int:playlist_id>/items/order/", views.PlaylistOrderView.as_view(), name="playlist-order"),
     path("playlists/<int:playlist_id>/items/<int:item_id>/", views.PlaylistItemView.as_view(), name="playlist-item"),
+    path("", include("streaming.api.live_urls")),  # live (issue 6)
 ]

@@ -3,8 +3,10 @@
 from datetime import timedelta
 
 import factory
+from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from accounts.tests.factories import UserFactory
 from content.models import Content, Game, Player, Sport, Team
 from streaming.models import WatchProgress
 
@@ -34,7 +36,9 @@ class GameFactory(factory.django.DjangoModelFactory):
     home_team = factory.SubFactory(TeamFactory)
     away_team = factory.SubFactory(TeamFactory)
     sport = Sport.BASKETBALL
-    starts_at = factory.LazyFunction(lambda: timezone.now() + timedelta(hours=1))
+    # Live by default: most live tests need a game in progress (chat is open, scores move).
+    starts_at = factory.LazyFunction(timezone.now)
+    status = Game.Status.LIVE
 
 
 class ContentFactory(factory.django.DjangoModelFactory):
@@ -75,3 +79,17 @@ def watched(user, content, *, percent=30.0, minutes_ago=0):
         first_watched_at=at,
         last_watched_at=at,
     )
+
+
+def user_in_group(group: str, **kwargs):
+    user = UserFactory(**kwargs)
+    user.groups.add(Group.objects.get_or_create(name=group)[0])
+    return user
+
+
+def scorekeeper(**kwargs):
+    return user_in_group("Scorekeepers", **kwargs)
+
+
+def moderator(**kwargs):
+    return user_in_group("Moderators", **kwargs)

@@ -1,0 +1,296 @@
+"""Live chat fan-out: N websockets on one chat, one sender at R messages/s.
+
+Prints delivered messages/s, loss and p50/p95/p99 delivery latency for N in (200, 1000) x R in (10, 50)
+against (a) CSN on the in-memory layer (in-process hub), (b) CSN on Redis (pub/sub hub; only when
+REDIS_URL is set) and (c) a minimal `websockets` broadcast server, the floor, in the same run.
+
+    python -m bench live [--quick]
+
+CSN runs under daphne (bin/serve) on a throw-away SQLite database (or BENCH_DATABASE_URL). The sender
+is a staff user (moderators and staff skip chat rate limits); the flood limit is raised for it.
+"""
+
+import asyncio
+import json
+import multiprocessing
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import contextmanager
+
+from bench.common import ROOT, free_port, print_table, summary
+
+CLIENT_PROCESSES = 2
+SETUP = """
+import django, json
+django.setup()
+from django.contrib.auth.models import Group
+from rest_framework.authtoken.models import Token
+from accounts.services import user_create
+from content.models import Game, Team
+from django.utils import timezone
+home = Team.objects.create(name="Home", slug="bench-home", sport="basketball")
+away = Team.objects.create(name="Away", slug="bench-away", sport="basketball")
+game = Game.objects.create(home_team=home, away_team=away, sport="basketball", starts_at=timezone.now(), status="live")
+user = user_create(email="bench@example.com", password="bench-password-123", display_name="Bench", is_staff=True)
+print(json.dumps({"game": game.pk, "token": Token.objects.create(user=user).key}))
+"""
+
+
+def _cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@contextmanager
+def csn_server(env: dict):
+    """Migrate a fresh database, create a live game and a sender, run daphne; yields (url, setup, pid)."""
+    with tempfile.TemporaryDirectory() as var:
+        full_env = {
+            **os.environ,
+            "CSN_VAR_DIR": var,
+            "DATABASE_URL": os.environ.get("BENCH_DATABASE_URL", ""),
+            "DJANGO_SETTINGS_MODULE": "csn.settings",
+            "DEBUG": "0",
+            "LOG_LEVEL": "WARNING",
+            "CSN_LIVE_FLOOD_PER_SECOND": "1000",
+            "CSN_LIVE_SEND_QUEUE_MAX": "20000",
+            **env,
+        }
+        run = {"cwd": ROOT, "env": full_env, "check": True, "capture_output": True, "text": True}
+        subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], **run)
+        setup = json.loads(subprocess.run([sys.executable, "-c", SETUP], **run).stdout.strip().splitlines()[-1])
+        port = free_port()
+        proc = subprocess.Popen(
+            [str(ROOT / "bin" / "serve")],
+            cwd=ROOT,
+            env={**full_env, "CSN_PORT": str(port), "PYTHON": sys.executable},
+            stdout=subprocess.DEVNULL,
+        )
+        try:
+            _wait_http(f"http://127.0.0.1:{port}/healthz", proc)
+            yield f"ws://127.0.0.1:{port}/ws/", setup, proc.pid
+        finally:
+            proc.terminate()
+            proc.wait(10)
+
+
+def _wait_http(url, proc):
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=1).read()
+            return
+        except OSError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError("server did not start") from None
+            time.sleep(0.2)
+
+
+# --- the floor: a minimal websockets broadcast server ------------------------------------------
+def _floor_main(port: int) -> None:
+    from websockets.asyncio.server import broadcast, serve
+
+    clients = set()
+    seq = 0
+
+    async def handler(ws):
+        nonlocal seq
+        try:
+            async for raw in ws:
+                message = json.loads(raw)
+                if message["type"] == "subscribe":
+                    clients.add(ws)
+                    await ws.send(json.dumps({"type": "snapshot", "topic": message["topic"], "seq": seq}))
+                elif message["type"] == "chat.send":
+                    seq += 1
+                    frame = json.dumps(
+                        {
+                            "type": "event",
+                            "topic": "chat:1",
+                            "seq": seq,
+                            "name": "chat.message",
+                            "data": {"text": message["text"]},
+                        }
+                    )
+                    broadcast(clients, frame)
+                    await ws.send(json.dumps({"type": "ack", "ref": message.get("ref")}))
+                elif message["type"] == "auth":
+                    await ws.send(json.dumps({"type": "ack", "ref": message.get("ref")}))
+        finally:
+            clients.discard(ws)
+
+    async def main():
+        async with serve(handler, "127.0.0.1", port, max_queue=None):
+            await asyncio.Future()
+
+    asyncio.run(main())
+
+
+@contextmanager
+def floor_server():
+    port = free_port()
+    proc = multiprocessing.get_context("spawn").Process(target=_floor_main, args=(port,), daemon=True)
+    proc.start()
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                import socket
+
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("floor server did not start") from None
+                time.sleep(0.1)
+        yield f"ws://127.0.0.1:{port}/", {"game": 1, "token": "floor"}, proc.pid
+    finally:
+        proc.terminate()
+        proc.join(5)
+
+
+# --- load clients -------------------------------------------------------------------------------
+def _receivers_main(url, topic, count, ready, start, stop_at, results) -> None:
+    asyncio.run(_receivers(url, topic, count, ready, start, stop_at, results))
+
+
+async def _receivers(url, topic, count, ready, start, stop_at, results):
+    from websockets.asyncio.client import connect
+
+    latencies: list[float] = []
+    received = 0
+    sockets = []
+
+    async def open_one():
+        ws = await connect(url, max_size=None, max_queue=None, open_timeout=30)
+        await ws.send(json.dumps({"type": "subscribe", "topic": topic}))
+        while json.loads(await ws.recv())["type"] != "snapshot":
+            pass
+        sockets.append(ws)
+
+    for offset in range(0, count, 50):
+        await asyncio.gather(*(open_one() for _ in range(min(50, count - offset))))
+    ready.set()
+
+    async def read(ws):
+        nonlocal received
+        try:
+            while True:
+                frame = json.loads(await ws.recv())
+                events = frame["events"] if frame["type"] == "batch" else [frame]
+                now = time.time()
+                for event in events:
+                    if event.get("name") == "chat.message":
+                        received += 1
+                        latencies.append((now - float(event["data"]["text"].split()[1])) * 1000)
+        except Exception:
+            return
+
+    readers = [asyncio.ensure_future(read(ws)) for ws in sockets]
+    await asyncio.get_running_loop().run_in_executor(None, start.wait)
+    await asyncio.sleep(max(0.0, stop_at.value - time.time()))
+    for task in readers:
+        task.cancel()
+    for ws in sockets:
+        await ws.close()
+    step = max(1, len(latencies) // 20000)  # a bounded sample is enough for percentiles
+    results.put((received, latencies[::step]))
+
+
+async def _send(url, setup, rate, duration, tag) -> int:
+    from websockets.asyncio.client import connect
+
+    async with connect(url, max_size=None) as ws:
+        await ws.send(json.dumps({"type": "auth", "token": setup["token"]}))
+        await ws.recv()
+        drain = asyncio.ensure_future(_drain(ws))
+        total = int(rate * duration)
+        begin = time.monotonic()
+        for i in range(total):
+            delay = begin + i / rate - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            text = f"{i} {time.time():.6f}"
+            # A ref unique per point: a repeated ref is (rightly) not posted twice.
+            ref = f"{tag}.{i}"
+            await ws.send(json.dumps({"type": "chat.send", "game": setup["game"], "text": text, "ref": ref}))
+        await asyncio.sleep(0.5)
+        drain.cancel()
+        return total
+
+
+async def _drain(ws):
+    async for _ in ws:
+        pass
+
+
+def measure(url, setup, pid, n, rate, duration) -> dict:
+    ctx = multiprocessing.get_context("spawn")
+    ready = [ctx.Event() for _ in range(CLIENT_PROCESSES)]
+    start = ctx.Event()
+    stop_at = ctx.Value("d", 0.0)
+    results = ctx.Queue()
+    topic = f"chat:{setup['game']}"
+    share = [n // CLIENT_PROCESSES + (1 if i < n % CLIENT_PROCESSES else 0) for i in range(CLIENT_PROCESSES)]
+    procs = [
+        ctx.Process(target=_receivers_main, args=(url, topic, share[i], ready[i], start, stop_at, results))
+        for i in range(CLIENT_PROCESSES)
+    ]
+    for proc in procs:
+        proc.start()
+    for event in ready:
+        event.wait(120)
+    stop_at.value = time.time() + duration + 3.0  # drain time after the last send
+    cpu_before = _cpu_seconds(pid)
+    start.set()
+    sent = asyncio.run(_send(url, setup, rate, duration, f"{n}x{rate}x{time.time():.0f}"))
+    received, latencies = 0, []
+    for _ in procs:
+        got, sample = results.get(timeout=120)
+        received += got
+        latencies.extend(sample)
+    cpu = _cpu_seconds(pid) - cpu_before
+    for proc in procs:
+        proc.join(10)
+    expected = sent * n
+    return {
+        "N": n,
+        "R": rate,
+        "delivered/s": received / duration,
+        "lost": expected - received,
+        "lost %": 100.0 * (expected - received) / expected if expected else 0.0,
+        **summary(latencies),
+        "server cpu %": 100.0 * cpu / (duration + 3.0),
+    }
+
+
+def main(argv: list[str]) -> None:
+    quick = "--quick" in argv
+    duration = 3.0 if quick else 8.0
+    points = [(200, 10), (200, 50), (1000, 10), (1000, 50)]
+    backends = [("csn-inmemory", lambda: csn_server({"REDIS_URL": ""}))]
+    redis_url = os.environ.get("REDIS_URL", "")
+    if redis_url:
+        backends.append(("csn-redis", lambda: csn_server({"REDIS_URL": redis_url})))
+    else:
+        print("REDIS_URL is not set: CSN on Redis is not measured in this run.")
+    backends.append(("floor-websockets", floor_server))
+    rows = []
+    for name, server in backends:
+        with server() as (url, setup, pid):
+            for n, rate in points:
+                row = {"server": name, **measure(url, setup, pid, n, rate, duration)}
+                rows.append(row)
+                print_table([row], list(row))
+                sys.stdout.flush()
+    floor = {(r["N"], r["R"]): r["delivered/s"] for r in rows if r["server"] == "floor-websockets"}
+    for row in rows:
+        row["vs floor"] = row["delivered/s"] / floor[(row["N"], row["R"])] if floor.get((row["N"], row["R"])) else None
+    print(f"\nlive fan-out, {duration:.0f} s per point, {CLIENT_PROCESSES} client processes, same machine")
+    columns = ["server", "N", "R", "delivered/s", "lost", "lost %", "p50", "p95", "p99", "server cpu %", "vs floor"]
+    print_table(rows, columns)

@@ -1,0 +1,161 @@
+// The watch page: one websocket, game and chat topics, resume with `since` after a drop.
+// Every text from the server is set with textContent: chat is never rendered as HTML.
+(function () {
+  "use strict";
+  const root = document.getElementById("watch");
+  const gameId = Number(root.dataset.game);
+  const signedIn = root.dataset.signedIn === "1";
+  const topics = ["game:" + gameId, "chat:" + gameId];
+  const seq = {};          // topic -> last applied seq
+  const resyncing = {};    // topic -> true while a resubscribe is in flight
+  let ws = null;
+  let backoff = 500;
+  let heartbeatTimer = null;
+  let refCounter = 0;
+
+  const $ = (id) => document.getElementById(id);
+  const setText = (id, value) => { const el = $(id); if (el) el.textContent = value == null ? "" : String(value); };
+  const notice = (text) => setText("notice", text);
+
+  function send(message) {
+    if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(message));
+  }
+
+  function subscribe(topic) {
+    const message = { type: "subscribe", topic: topic };
+    if (topic in seq) message.since = seq[topic];
+    send(message);
+  }
+
+  function connect() {
+    ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws/");
+    ws.onopen = function () {
+      backoff = 500;
+      setText("conn", "live");
+      topics.forEach(subscribe);
+      if (signedIn) {
+        heartbeat();
+        heartbeatTimer = setInterval(heartbeat, 20000);
+      }
+    };
+    ws.onmessage = function (e) {
+      const message = JSON.parse(e.data);
+      if (message.type === "batch") message.events.forEach(handle);
+      else handle(message);
+    };
+    ws.onclose = function () {
+      setText("conn", "reconnecting");
+      clearInterval(heartbeatTimer);
+      setChatEnabled(false);
+      Object.keys(resyncing).forEach((t) => delete resyncing[t]);
+      setTimeout(connect, backoff);
+      backoff = Math.min(backoff * 2, 10000);
+    };
+  }
+
+  function heartbeat() { send({ type: "heartbeat", game: gameId, device: "web" }); }
+
+  function handle(message) {
+    switch (message.type) {
+      case "snapshot":
+        seq[message.topic] = message.seq;
+        delete resyncing[message.topic];
+        applySnapshot(message.topic, message.data);
+        break;
+      case "event": {
+        const last = seq[message.topic];
+        if (last === undefined || message.seq <= last) return;      // not ready yet, or already applied
+        if (message.seq > last + 1) {                                // a gap: resume from the database
+          if (!resyncing[message.topic]) { resyncing[message.topic] = true; subscribe(message.topic); }
+          return;
+        }
+        seq[message.topic] = message.seq;
+        applyEvent(message.topic, message.name, message.data);
+        break;
+      }
+      case "ack":
+        if (message.topic && message.replayed !== undefined) delete resyncing[message.topic];
+        if (message.message && message.ref && String(message.ref).startsWith("w")) $("chat-text").value = "";
+        break;
+      case "error":
+        notice(message.code === "stream_limit" ? "Your plan's stream limit is reached on another device." : message.message);
+        break;
+    }
+  }
+
+  function applySnapshot(topic, data) {
+    if (topic.startsWith("game:")) {
+      renderGame(data.game);
+      setText("viewers", data.viewers);
+      const plays = $("plays");
+      plays.replaceChildren();
+      data.plays.slice().reverse().forEach(addPlay);
+    } else {
+      const chat = $("chat");
+      chat.replaceChildren();
+      data.messages.forEach(addChat);
+      setChatEnabled(data.open);
+    }
+  }
+
+  function applyEvent(topic, name, data) {
+    if (name === "game.event") { renderGame(data.game); addPlay(data.play); }
+    else if (name === "viewers") setText("viewers", data.count);
+    else if (name === "chat.message") addChat(data);
+    else if (name === "chat.deleted") {
+      const item = document.querySelector('#chat li[data-id="' + Number(data.id) + '"]');
+      if (item) item.remove();
+    } else if (name === "chat.settings") setChatEnabled(data.open);
+  }
+
+  function renderGame(game) {
+    setText("home-score", game.home_score);
+    setText("away-score", game.away_score);
+    setText("status", game.status);
+    setText("period", game.period);
+    setText("clock", game.clock);
+  }
+
+  function addPlay(play) {
+    const li = document.createElement("li");
+    li.textContent = [play.period, play.clock, play.description || (play.away_score + " - " + play.home_score)]
+      .filter(Boolean).join(" · ");
+    $("plays").prepend(li);
+  }
+
+  function addChat(message) {
+    const li = document.createElement("li");
+    li.dataset.id = message.id;
+    const author = document.createElement("span");
+    author.className = "author";
+    author.textContent = message.user.name;
+    const text = document.createElement("span");
+    text.className = "text";
+    text.textContent = message.text;
+    li.append(author, text);
+    const chat = $("chat");
+    chat.append(li);
+    while (chat.children.length > 200) chat.firstChild.remove();
+    chat.scrollTop = chat.scrollHeight;
+  }
+
+  function setChatEnabled(open) {
+    const input = $("chat-text");
+    if (!input) return;
+    input.disabled = !open;
+    $("chat-send").disabled = !open;
+    input.placeholder = open ? "Say something" : "Chat is closed";
+  }
+
+  const form = $("chat-form");
+  if (form) {
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      const text = $("chat-text").value;
+      if (!text.trim()) return;
+      send({ type: "chat.send", game: gameId, text: text, ref: "w" + Date.now().toString(36) + "-" + (++refCounter) });
+    });
+  }
+
+  connect();
+})();

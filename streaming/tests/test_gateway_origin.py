@@ -1,0 +1,54 @@
+"""Cookie sessions only from allowed origins; native apps (no Origin) sign in with a token message."""
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.test import Client as HttpClient
+
+from accounts.tests.factories import UserFactory
+from csn.asgi import application
+from streaming.tests.live import Client
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _session_cookie(user) -> bytes:
+    http = HttpClient()
+    http.force_login(user)
+    return f"{settings.SESSION_COOKIE_NAME}={http.cookies[settings.SESSION_COOKIE_NAME].value}".encode()
+
+
+def test_a_foreign_origin_is_refused():
+    async def scenario():
+        communicator = WebsocketCommunicator(application, "/ws/", headers=[(b"origin", b"https://evil.example")])
+        connected, _ = await communicator.connect()
+        assert not connected
+
+    async_to_sync(scenario)()
+
+
+def test_the_session_cookie_signs_in_from_an_allowed_origin():
+    user = UserFactory()
+    cookie = _session_cookie(user)
+
+    async def scenario():
+        client = await Client(headers=[(b"origin", b"http://127.0.0.1:8000"), (b"cookie", cookie)]).connect()
+        reply = await client.request({"type": "subscribe", "topic": "user"})
+        assert (reply["type"], reply["data"]["user"]["id"]) == ("snapshot", user.pk)
+        await client.close()
+
+    async_to_sync(scenario)()
+
+
+def test_without_origin_the_cookie_is_ignored_and_a_token_is_needed():
+    user = UserFactory()
+    cookie = _session_cookie(user)
+
+    async def scenario():
+        client = await Client(headers=[(b"cookie", cookie)]).connect()
+        reply = await client.request({"type": "subscribe", "topic": "user"})
+        assert (reply["type"], reply["code"]) == ("error", "auth_required")
+        await client.close()
+
+    async_to_sync(scenario)()
