@@ -217,10 +217,7 @@ def _notify(*, user_ids: list[int], kind: str, title: str, body: str, data: dict
         ],
         batch_size=1000,
     )
-    for notification in created:
-        broadcast.publish_user_event(
-            user_id=notification.user_id, name="notification.created", data=notification_event_data(notification)
-        )
+    broadcast.publish_many([(f"user:{n.user_id}", "notification.created", notification_event_data(n)) for n in created])
     return len(created)
 
 

@@ -68,3 +68,45 @@ def publish(*, topic: str, name: str, data: dict) -> None:
 def publish_user_event(*, user_id: int, name: str, data: dict) -> None:
     """An event on one user's private `user` topic (their other devices, notifications)."""
     publish(topic=f"user:{user_id}", name=name, data=data)
+
+
+def publish_many(events: list[tuple[str, str, dict]]) -> None:
+    """Publish many `(topic, name, data)` events in a constant number of queries (notification
+    fan-out to thousands of users). Same guarantees as `publish`: stored with each topic's next seqs
+    in the caller's transaction, fanned out after commit."""
+    if not events:
+        return
+    counts: dict[str, int] = {}
+    for topic, _, _ in events:
+        counts[topic] = counts.get(topic, 0) + 1
+    topics = sorted(counts)  # one lock order for every writer: no deadlock between two fan-outs
+    table = LiveTopicCounter._meta.db_table
+    next_by_topic: dict[str, int] = {}
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            # One upsert per chunk allocates a block of seqs per topic; RETURNING gives each block's
+            # last seq. Chunks keep SQLite under its 999-parameter limit.
+            for start in range(0, len(topics), 400):
+                chunk = topics[start : start + 400]
+                values = ", ".join(["(%s, %s)"] * len(chunk))
+                cursor.execute(
+                    f"INSERT INTO {table} (topic, seq) VALUES {values} "  # noqa: S608 (our table, placeholders)
+                    f"ON CONFLICT (topic) DO UPDATE SET seq = {table}.seq + excluded.seq RETURNING topic, seq",
+                    [item for topic in chunk for item in (topic, counts[topic])],
+                )
+                next_by_topic.update({topic: last - counts[topic] + 1 for topic, last in cursor.fetchall()})
+        rows, frames = [], []
+        for topic, name, data in events:
+            seq = next_by_topic[topic]
+            next_by_topic[topic] = seq + 1
+            rows.append(LiveEvent(topic=topic, seq=seq, name=name, data=data))
+            frames.append((topic, seq, encode_event(topic=topic, seq=seq, name=name, data=data)))
+        LiveEvent.objects.bulk_create(rows, batch_size=1000)
+
+    from streaming.hub import fan_out
+
+    def send_all():
+        for topic, seq, frame in frames:
+            fan_out(topic=topic, seq=seq, frame=frame)
+
+    transaction.on_commit(send_all)

@@ -9,16 +9,22 @@ from streaming import broadcast
 
 @pytest.fixture
 def published(monkeypatch):
-    """Every `publish_user_event` call, in order, as (user_id, name, data). The real function still
-    runs (it defers the send to after commit); tests of delivery itself subscribe to the layer."""
+    """Every event published on a user topic, in order, as (user_id, name, data), whether one at a time
+    (`publish_user_event`) or in bulk (`publish_many`). The real functions still run (they store the
+    event and defer the send to after commit); tests of delivery itself subscribe to the hub."""
     calls: list[tuple[int, str, dict]] = []
-    real = broadcast.publish_user_event
+    real_one, real_many = broadcast.publish_user_event, broadcast.publish_many
 
-    def spy(*, user_id, name, data):
+    def spy_one(*, user_id, name, data):
         calls.append((user_id, name, data))
-        real(user_id=user_id, name=name, data=data)
+        real_one(user_id=user_id, name=name, data=data)
 
-    monkeypatch.setattr(broadcast, "publish_user_event", spy)
+    def spy_many(events):
+        calls.extend((int(t.split(":", 1)[1]), n, d) for t, n, d in events if t.startswith("user:"))
+        real_many(events)
+
+    monkeypatch.setattr(broadcast, "publish_user_event", spy_one)
+    monkeypatch.setattr(broadcast, "publish_many", spy_many)
     return calls
 
 
