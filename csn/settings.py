@@ -308,3 +308,7 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
         "MediaAssetStatusEnum": "content.models.MediaAsset.Status",
     }
 )
+CELERY_BEAT_SCHEDULE["content-media-expire-pending"] = {
+    "task": "content.tasks.media_expire_pending",
+    "schedule": 15 * 60,
+}

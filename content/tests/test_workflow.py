@@ -214,3 +214,12 @@ def test_transitions_for_lists_only_what_the_user_may_do(editor, publisher):
     item = ContentFactory(state=State.IN_REVIEW)
     assert [t.name for t in services.content_transitions_for(user=publisher, content=item)] == ["publish", "reject"]
     assert services.content_transitions_for(user=editor, content=item) == []
+
+
+@pytest.mark.django_db
+def test_duplicate_slug_is_a_field_error(editor):
+    services.content_create(actor=editor, title="Recap", type="clip")
+    with pytest.raises(ApplicationError) as exc:
+        services.content_create(actor=editor, title="Another", slug="recap", type="clip")
+    assert "slug" in exc.value.fields
+    assert services.content_create(actor=editor, title="Recap", type="clip").slug == "recap-2"
