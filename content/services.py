@@ -261,7 +261,7 @@ def content_update(*, content: Content, actor, **changes) -> Content:
             new = changes[name]
             if name == "thumbnail":
                 if _file_changed(current.thumbnail, new):
-                    current.thumbnail = new or None
+                    current.thumbnail = new or ""
                     changed.append(name)
             elif name == "game":
                 if getattr(new, "pk", new) != current.game_id:
