@@ -76,8 +76,13 @@ def games_with_teams(queryset: QuerySet[Game] | None = None) -> QuerySet[Game]:
     return queryset.select_related("home_team", "away_team")
 
 
+GAME_CONTENT_LIMIT = 50
+
+
 def game_content_visible_to(*, user, game: Game) -> QuerySet[Content]:
-    return content_with_relations(content_visible_to(user=user).filter(game=game)).order_by("-published_at", "-id")
+    """The newest items linked to a game (a bounded list: a game has a handful, never thousands)."""
+    queryset = content_visible_to(user=user).filter(game=game).order_by("-published_at", "-id")
+    return content_with_relations(queryset)[:GAME_CONTENT_LIMIT]
 
 
 def access_media_asset(*, user, asset_id: int) -> MediaAsset | None:

@@ -10,11 +10,12 @@ import hashlib
 import mimetypes
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import get_valid_filename, slugify
 
@@ -188,27 +189,40 @@ def content_create(
     if thumbnail:
         content.thumbnail = thumbnail
     _check_content(content)
-    with transaction.atomic():
-        content.save()
-        if teams:
-            content.teams.set(teams)
-        if players:
-            content.players.set(players)
-        set_fields = [name for name in EDITABLE_FIELDS if getattr(content, name) not in (None, "", [], 0, False)]
-        set_fields += [name for name, value in (("teams", teams), ("players", players)) if value]
-        _audit(
-            content=content,
-            actor=actor,
-            action=ContentAuditLog.Action.CREATE,
-            to_state=State.DRAFT,
-            changed_fields=set_fields,
-        )
-        track(
-            name="content_added",
-            distinct_id=actor.pk,
-            properties={"content_id": content.pk, "content_type": content.type, "title": content.title},
-        )
+    try:
+        with transaction.atomic():
+            _content_create_rows(content=content, actor=actor, teams=teams, players=players)
+    except IntegrityError as exc:  # lost a race for the same slug
+        if Content.objects.filter(slug=content.slug).exists():
+            raise ApplicationError(
+                "Another item already uses this slug.",
+                code="invalid",
+                fields=_field_error("slug", "unique", "Content with this slug already exists."),
+            ) from exc
+        raise
     return content
+
+
+def _content_create_rows(*, content: Content, actor, teams, players) -> None:
+    content.save()
+    if teams:
+        content.teams.set(teams)
+    if players:
+        content.players.set(players)
+    set_fields = [name for name in EDITABLE_FIELDS if getattr(content, name) not in (None, "", [], 0, False)]
+    set_fields += [name for name, value in (("teams", teams), ("players", players)) if value]
+    _audit(
+        content=content,
+        actor=actor,
+        action=ContentAuditLog.Action.CREATE,
+        to_state=State.DRAFT,
+        changed_fields=set_fields,
+    )
+    track(
+        name="content_added",
+        distinct_id=actor.pk,
+        properties={"content_id": content.pk, "content_type": content.type, "title": content.title},
+    )
 
 
 def _pks(values) -> set:
@@ -248,7 +262,7 @@ def content_update(*, content: Content, actor, **changes) -> Content:
             new = changes[name]
             if name == "thumbnail":
                 if _file_changed(current.thumbnail, new):
-                    current.thumbnail = new or None
+                    current.thumbnail = new or ""
                     changed.append(name)
             elif name == "game":
                 if getattr(new, "pk", new) != current.game_id:
@@ -581,3 +595,15 @@ def _media_check_stored(asset: MediaAsset) -> tuple[str, str, int | None]:
         if stored_type != asset.content_type:
             return "type_mismatch", f"Stored file is {stored_type}, {asset.content_type} was declared.", size
     return "", "", size
+
+
+def media_expire_pending(*, older_than_seconds: int | None = None) -> int:
+    """Pending uploads whose URL has expired without a confirm become failed, so the admin shows
+    them as such instead of waiting forever. Returns how many."""
+    ttl = older_than_seconds if older_than_seconds is not None else settings.CSN_MEDIA_UPLOAD_URL_TTL * 2
+    cutoff = timezone.now() - timedelta(seconds=ttl)
+    return MediaAsset.objects.filter(status=MediaAsset.Status.PENDING, created_at__lt=cutoff).update(
+        status=MediaAsset.Status.FAILED,
+        error="The upload was never confirmed before its upload URL expired.",
+        updated_at=timezone.now(),
+    )

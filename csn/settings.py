@@ -371,3 +371,8 @@ CELERY_BEAT_SCHEDULE["live-events-prune"] = {"task": "streaming.tasks.live_event
 # Live tests run daphne in a subprocess on the test database: SQLite's must be a file, not memory.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("TEST", {})["NAME"] = str(VAR_DIR / "test-db.sqlite3")
+
+CELERY_BEAT_SCHEDULE["content-media-expire-pending"] = {
+    "task": "content.tasks.media_expire_pending",
+    "schedule": 15 * 60,
+}

@@ -1,5 +1,7 @@
+from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from csn import views
@@ -20,6 +22,15 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("", include("streaming.urls")),
 ]
+
+
+def serve_local_media(request, path):
+    return serve(request, path, document_root=settings.MEDIA_ROOT)
+
+
+# Local media (the embedded default) is served by Django; in production the bucket serves it.
+if not settings.PRODUCTION and not settings.AWS_STORAGE_BUCKET_NAME:
+    urlpatterns.append(re_path(r"^media/(?P<path>.*)$", serve_local_media))
 
 handler400 = "csn.api.errors.json_400"
 handler403 = "csn.api.errors.json_403"

@@ -250,3 +250,21 @@ def test_admin_style_upload_of_a_wrong_type_is_refused(local_media, editor):
         )
     assert exc.value.code == "unsupported_media_type"
     assert not MediaAsset.objects.exists() and not list(local_media.rglob("*"))
+
+
+@pytest.mark.django_db
+def test_unconfirmed_uploads_expire_to_failed(local_media, editor_client, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from content.tasks import media_expire_pending
+
+    old, fresh = start(editor_client).json()["asset"], start(editor_client).json()["asset"]
+    MediaAsset.objects.filter(pk=old["id"]).update(created_at=timezone.now() - timedelta(hours=3))
+    settings.CSN_MEDIA_UPLOAD_URL_TTL = 3600
+    assert media_expire_pending() == 1  # the beat job, run in-process
+    assert services.media_expire_pending() == 0
+    statuses = dict(MediaAsset.objects.values_list("pk", "status"))
+    assert statuses == {old["id"]: "failed", fresh["id"]: "pending"}
+    assert "expired" in MediaAsset.objects.get(pk=old["id"]).error

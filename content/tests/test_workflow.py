@@ -214,3 +214,32 @@ def test_transitions_for_lists_only_what_the_user_may_do(editor, publisher):
     item = ContentFactory(state=State.IN_REVIEW)
     assert [t.name for t in services.content_transitions_for(user=publisher, content=item)] == ["publish", "reject"]
     assert services.content_transitions_for(user=editor, content=item) == []
+
+
+@pytest.mark.django_db
+def test_duplicate_slug_is_a_field_error(editor):
+    services.content_create(actor=editor, title="Recap", type="clip")
+    with pytest.raises(ApplicationError) as exc:
+        services.content_create(actor=editor, title="Another", slug="recap", type="clip")
+    assert "slug" in exc.value.fields
+    assert services.content_create(actor=editor, title="Recap", type="clip").slug == "recap-2"
+
+
+@pytest.mark.django_db
+def test_thumbnail_upload_replace_and_clear_are_audited(editor, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}}
+    item = services.content_create(
+        actor=editor, title="With poster", type="clip", thumbnail=SimpleUploadedFile("a.png", b"png-a")
+    )
+    assert (tmp_path / item.thumbnail.name).read_bytes() == b"png-a"
+    item = services.content_update(content=item, actor=editor, thumbnail=SimpleUploadedFile("b.png", b"png-b"))
+    assert (tmp_path / item.thumbnail.name).read_bytes() == b"png-b"
+    item = services.content_update(content=item, actor=editor, thumbnail=item.thumbnail)  # unchanged
+    item = services.content_update(content=item, actor=editor, thumbnail=False)  # the admin's "clear"
+    item.refresh_from_db()
+    assert not item.thumbnail
+    edits = ContentAuditLog.objects.filter(content=item, action="edit").values_list("changed_fields", flat=True)
+    assert list(edits) == [["thumbnail"], ["thumbnail"]]

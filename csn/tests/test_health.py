@@ -84,3 +84,15 @@ def test_admin_and_its_static_files_are_served(client):
     response = client.get("/static/admin/css/base.css")
     assert response.status_code == 200
     assert b"".join(response.streaming_content)
+
+
+def test_local_media_is_served_in_the_embedded_default(client, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    (tmp_path / "thumbnails").mkdir()
+    (tmp_path / "thumbnails" / "probe.txt").write_bytes(b"thumb")
+
+    response = client.get("/media/thumbnails/probe.txt")
+
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == b"thumb"
+    assert client.get("/media/../settings.py").status_code == 400  # path traversal refused
