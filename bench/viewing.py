@@ -1,13 +1,13 @@
 """Viewer state under load: PUT progress and GET continue-watching against /healthz in the same run.
 
 Needs PostgreSQL: `DATABASE_URL` names the server; the data goes into a separate database
-(`csn_bench` unless `--database=`), created and migrated when missing. 100,000 users with API tokens
+(`csn_bench_viewing` unless `--database=`), created and migrated when missing. 100,000 users with API tokens
 and 1,000,000 progress rows are generated in SQL (`INSERT ... SELECT generate_series`), kept between
 runs (`--fresh` rebuilds). daphne serves it (bin/serve); open-loop fixed-rate load of each endpoint
 with random users; p50/p95/p99 and the p95 ratio to /healthz.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/csn python -m bench viewing [--users=N] [--rows=N]
-        [--rate=200] [--duration=20] [--database=csn_bench] [--fresh] [--write-docs]
+        [--rate=200] [--duration=20] [--database=csn_bench_viewing] [--fresh] [--write-docs]
 """
 
 import argparse
@@ -36,7 +36,7 @@ def _parse(argv):
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--duration", type=float, default=20.0, help="seconds of measured load per endpoint")
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds of unmeasured load before each")
-    parser.add_argument("--database", default="csn_bench")
+    parser.add_argument("--database", default="csn_bench_viewing")
     parser.add_argument("--fresh", action="store_true", help="drop and rebuild the bench database")
     parser.add_argument("--write-docs", action="store_true", help=f"write the figures to {DOC.name}")
     return parser.parse_args(argv)
