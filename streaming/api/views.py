@@ -25,6 +25,7 @@ from streaming.api.serializers import (
     ProgressSerializer,
     ProgressWithContentSerializer,
     SharedPlaylistSerializer,
+    progress_representation,
 )
 
 
@@ -73,8 +74,7 @@ class ProgressView(APIView):
         data = ProgressInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         result = services.progress_record(user=request.user, content_id=content_id, **data.validated_data)
-        body = ProgressSerializer(result.progress).data
-        return Response({**body, "applied": result.applied})
+        return Response({**progress_representation(result.progress), "applied": result.applied})
 
 
 class ContinueWatchingView(APIView):
@@ -85,7 +85,7 @@ class ContinueWatchingView(APIView):
         query = ContinueWatchingQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         items = selectors.continue_watching(user=request.user, limit=query.validated_data["limit"])
-        return Response({"results": ProgressWithContentSerializer(items, many=True).data})
+        return Response({"results": [progress_representation(item, with_content=True) for item in items]})
 
 
 class HistoryView(_Paginated):
