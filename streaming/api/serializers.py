@@ -109,6 +109,10 @@ class ProgressWithContentSerializer(ProgressSerializer):
         read_only_fields = fields
 
 
+class ContinueWatchingOutputSerializer(serializers.Serializer):
+    results = ProgressWithContentSerializer(many=True)
+
+
 class ContinueWatchingQuerySerializer(serializers.Serializer):
     limit = serializers.IntegerField(
         min_value=1, max_value=CONTINUE_WATCHING_MAX_LIMIT, default=CONTINUE_WATCHING_DEFAULT_LIMIT

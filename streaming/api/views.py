@@ -11,6 +11,7 @@ from csn.errors import NotFoundError
 from streaming import selectors, services
 from streaming.api.serializers import (
     ContentIdInputSerializer,
+    ContinueWatchingOutputSerializer,
     ContinueWatchingQuerySerializer,
     MyListItemSerializer,
     MyListMembershipSerializer,
@@ -78,9 +79,7 @@ class ProgressView(APIView):
 
 
 class ContinueWatchingView(APIView):
-    @extend_schema(
-        parameters=[ContinueWatchingQuerySerializer], responses={200: ProgressWithContentSerializer(many=True)}
-    )
+    @extend_schema(parameters=[ContinueWatchingQuerySerializer], responses={200: ContinueWatchingOutputSerializer})
     def get(self, request):
         query = ContinueWatchingQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -96,7 +95,9 @@ class HistoryView(_Paginated):
     def get(self, request):
         return self.paginated(request, selectors.history(user=request.user))
 
-    @extend_schema(request=None, responses={204: None}, description="Clear the whole history.")
+    @extend_schema(
+        operation_id="v1_history_clear", request=None, responses={204: None}, description="Clear the whole history."
+    )
     def delete(self, request):
         services.history_clear(user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
