@@ -293,6 +293,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_boo
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = False  # the pool checks connections itself
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": env_int("CSN_DB_POOL_MIN_SIZE", 2),
-        "max_size": env_int("CSN_DB_POOL_MAX_SIZE", 10),
+        "max_size": env_int("CSN_DB_POOL_MAX_SIZE", 20),
         "timeout": 10,
     }
