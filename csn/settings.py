@@ -296,3 +296,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_boo
         "max_size": env_int("CSN_DB_POOL_MAX_SIZE", 20),
         "timeout": 10,
     }
+
+# One thread hop per request under daphne instead of one per middleware step (see csn/middleware.py).
+MIDDLEWARE = [*MIDDLEWARE, "csn.middleware.SyncChainMiddleware"]
