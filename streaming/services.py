@@ -112,7 +112,9 @@ def progress_record(
     percentage = round(min(100.0, position_seconds / duration_seconds * 100.0), 2)
     completed = percentage >= COMPLETION_THRESHOLD_PERCENT
 
-    visible, visible_params = content_visible_to(user=user).filter(pk=content_id).values("id").query.sql_with_params()
+    visible, visible_params = (
+        content_visible_to(user=user).filter(pk=content_id).order_by().values("id").query.sql_with_params()
+    )
     adapt = connection.ops.adapt_datetimefield_value
     params = [
         user.pk,
