@@ -129,6 +129,8 @@ def progress_record(
         *visible_params,
     ]
     postgresql = connection.vendor == "postgresql"
+    # Only a transaction of our own may relax its commit; a caller's may hold writes that must not.
+    own_transaction = not connection.in_atomic_block
     with transaction.atomic():
         if postgresql:
             sql = _UPSERT_SQL.format(visible=visible, inserted=_INSERTED_POSTGRESQL)
@@ -153,7 +155,7 @@ def progress_record(
                 properties={**reading, "completion_percentage": percentage},
                 timestamp=recorded_at,
             )
-        if postgresql and not (created or just_completed):
+        if postgresql and own_transaction and not (created or just_completed):
             # A plain position update is superseded within seconds; it need not wait for the WAL flush
             # (a database crash could lose the last fraction of a second of them, never an event).
             with connection.cursor() as cursor:
