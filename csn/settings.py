@@ -341,7 +341,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_boo
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = False  # the pool checks connections itself
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": env_int("CSN_DB_POOL_MIN_SIZE", 2),
-        "max_size": env_int("CSN_DB_POOL_MAX_SIZE", 10),
+        "max_size": env_int("CSN_DB_POOL_MAX_SIZE", 20),
         "timeout": 10,
     }
 
@@ -376,3 +376,6 @@ CELERY_BEAT_SCHEDULE["content-media-expire-pending"] = {
     "task": "content.tasks.media_expire_pending",
     "schedule": 15 * 60,
 }
+
+# One thread hop per request under daphne instead of one per middleware step (see csn/middleware.py).
+MIDDLEWARE = [*MIDDLEWARE, "csn.middleware.SyncChainMiddleware"]

@@ -8,6 +8,20 @@ from streaming.models import MyListItem, Playlist, PlaylistItem, WatchProgress
 CONTINUE_WATCHING_DEFAULT_LIMIT = 10
 CONTINUE_WATCHING_MAX_LIMIT = 50
 
+# What list rows render: the content card's columns, not the whole catalogue row (description, tags...).
+CONTENT_CARD_COLUMNS = [
+    f"content__{name}" for name in ("title", "slug", "type", "year", "runtime_seconds", "is_premium", "thumbnail")
+]
+PROGRESS_COLUMNS = [
+    "content_id",
+    "position_seconds",
+    "duration_seconds",
+    "completion_percentage",
+    "completed",
+    "recorded_at",
+    "last_watched_at",
+]
+
 
 def _prefixed(q: Q, prefix: str) -> Q:
     """The same condition, on a related model's fields (`state` -> `content__state`)."""
@@ -41,6 +55,7 @@ def continue_watching(*, user, limit: int = CONTINUE_WATCHING_DEFAULT_LIMIT) -> 
     return (
         WatchProgress.objects.filter(visible_content_q(user=user), user=user, completed=False)
         .select_related("content")
+        .only(*PROGRESS_COLUMNS, *CONTENT_CARD_COLUMNS)
         .order_by("-last_watched_at", "-id")[:limit]
     )
 
@@ -50,6 +65,7 @@ def history(*, user) -> QuerySet[WatchProgress]:
     return (
         WatchProgress.objects.filter(visible_content_q(user=user), user=user)
         .select_related("content")
+        .only(*PROGRESS_COLUMNS, *CONTENT_CARD_COLUMNS)
         .order_by("-last_watched_at", "-id")
     )
 
@@ -58,6 +74,7 @@ def my_list(*, user) -> QuerySet[MyListItem]:
     return (
         MyListItem.objects.filter(visible_content_q(user=user), user=user)
         .select_related("content")
+        .only("content_id", "created_at", *CONTENT_CARD_COLUMNS)
         .order_by("-created_at", "-id")
     )
 

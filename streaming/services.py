@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from analytics.services import track
 from content.models import Content
-from content.selectors import access_content
+from content.selectors import access_content, content_visible_to
 from csn.errors import ApplicationError, NotFoundError
 from streaming import broadcast
 from streaming.models import COMPLETION_THRESHOLD_PERCENT, MyListItem, Playlist, PlaylistItem, WatchProgress
@@ -55,13 +55,16 @@ _UPSERT_COLUMNS = (
     "recorded_at, completed_at, first_watched_at, last_watched_at"
 )
 
-# One statement: insert, or update only when the reading is newer than the stored one. A completion
-# keeps the completed_at of the reading that first crossed the threshold, so `completed_at =
-# recorded_at` in the returned row means exactly "this reading crossed it" (a stored completion is
-# never newer than the stored reading, which is older than this one). No row back: stale reading.
+# One statement: insert, or update only when the reading is newer than the stored one; and only
+# for content this user may see (the row source is the visibility query, so an unavailable item
+# inserts nothing). A completion keeps the completed_at of the reading that first crossed the
+# threshold, so `completed_at = recorded_at` in the returned row means exactly "this reading crossed
+# it" (a stored completion is never newer than the stored reading, which is older than this one).
+# No row back: a stale reading, or content this user may not see. (`WHERE true` resolves SQLite's
+# INSERT ... SELECT ... ON CONFLICT parsing ambiguity.)
 _UPSERT_SQL = f"""
 INSERT INTO {WatchProgress._meta.db_table} AS stored ({_UPSERT_COLUMNS})
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+SELECT %s, visible.id, %s, %s, %s, %s, %s, %s, %s, %s FROM ({{visible}}) AS visible WHERE true
 ON CONFLICT (user_id, content_id) DO UPDATE SET
     position_seconds = excluded.position_seconds,
     duration_seconds = excluded.duration_seconds,
@@ -72,11 +75,11 @@ ON CONFLICT (user_id, content_id) DO UPDATE SET
     last_watched_at = excluded.last_watched_at
 WHERE excluded.recorded_at > stored.recorded_at
 RETURNING id, {_UPSERT_COLUMNS}, (completed_at = recorded_at) AS just_completed, {{inserted}} AS inserted
-"""  # noqa: S608 - names are constants, values are parameters
+"""  # noqa: S608 - names are constants, the subquery is Django's, values are parameters
 # PostgreSQL: a row the statement inserted has no deleting transaction (xmax = 0); an updated one has.
-_UPSERT_SQL_POSTGRESQL = _UPSERT_SQL.format(inserted="(xmax = 0)")
+_INSERTED_POSTGRESQL = "(xmax = 0)"
 # SQLite has no xmax; writers are serialized (BEGIN IMMEDIATE), so a read before the upsert is exact.
-_UPSERT_SQL_SQLITE = _UPSERT_SQL.format(inserted="%s")
+_INSERTED_SQLITE = "%s"
 
 
 def _validate_reading(*, position_seconds: float, duration_seconds: float) -> float:
@@ -104,16 +107,17 @@ def progress_record(
     server counts as now, so one wrong clock cannot freeze the row.
     """
     position_seconds = _validate_reading(position_seconds=position_seconds, duration_seconds=duration_seconds)
-    content = _access_content_or_404(user=user, content_id=content_id)
     now = timezone.now()
     recorded_at = min(recorded_at, now)
     percentage = round(min(100.0, position_seconds / duration_seconds * 100.0), 2)
     completed = percentage >= COMPLETION_THRESHOLD_PERCENT
 
+    visible, visible_params = (
+        content_visible_to(user=user).filter(pk=content_id).order_by().values("id").query.sql_with_params()
+    )
     adapt = connection.ops.adapt_datetimefield_value
     params = [
         user.pk,
-        content.pk,
         position_seconds,
         duration_seconds,
         percentage,
@@ -122,40 +126,40 @@ def progress_record(
         adapt(recorded_at) if completed else None,
         adapt(now),
         adapt(now),
+        *visible_params,
     ]
+    postgresql = connection.vendor == "postgresql"
+    # Only a transaction of our own may relax its commit; a caller's may hold writes that must not.
+    own_transaction = not connection.in_atomic_block
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            sql = _UPSERT_SQL_POSTGRESQL
+        if postgresql:
+            sql = _UPSERT_SQL.format(visible=visible, inserted=_INSERTED_POSTGRESQL)
         else:
-            exists = WatchProgress.objects.filter(user=user, content=content).exists()
-            sql, params = _UPSERT_SQL_SQLITE, [*params, not exists]
+            exists = WatchProgress.objects.filter(user=user, content_id=content_id).exists()
+            sql, params = _UPSERT_SQL.format(visible=visible, inserted=_INSERTED_SQLITE), [*params, not exists]
         rows = list(WatchProgress.objects.raw(sql, params))
         if not rows:
-            stored = WatchProgress.objects.get(user=user, content=content)
+            _access_content_or_404(user=user, content_id=content_id)
+            stored = WatchProgress.objects.get(user=user, content_id=content_id)
             return ProgressResult(progress=stored, applied=False, created=False, just_completed=False)
 
         progress = rows[0]
         created, just_completed = bool(progress.inserted), bool(progress.just_completed)
-        video = {"video_id": content.pk, "video_type": content.type}
+        reading = {"video_id": content_id, "position_seconds": position_seconds, "duration_seconds": duration_seconds}
         if created:
-            track(
-                name="video_play",
-                distinct_id=user.pk,
-                properties={**video, "position_seconds": position_seconds, "duration_seconds": duration_seconds},
-                timestamp=recorded_at,
-            )
+            track(name="video_play", distinct_id=user.pk, properties=reading, timestamp=recorded_at)
         if just_completed:
             track(
                 name="video_complete",
                 distinct_id=user.pk,
-                properties={
-                    **video,
-                    "position_seconds": position_seconds,
-                    "duration_seconds": duration_seconds,
-                    "completion_percentage": percentage,
-                },
+                properties={**reading, "completion_percentage": percentage},
                 timestamp=recorded_at,
             )
+        if postgresql and own_transaction and not (created or just_completed):
+            # A plain position update is superseded within seconds; it need not wait for the WAL flush
+            # (a database crash could lose the last fraction of a second of them, never an event).
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
         broadcast.publish_user_event(user_id=user.pk, name="progress.updated", data=progress_event_data(progress))
     return ProgressResult(progress=progress, applied=True, created=created, just_completed=just_completed)
 

@@ -181,8 +181,16 @@ class FavoritePlayerView(APIView):
 # --- Notifications ----------------------------------------------------------------------------
 
 
+class NotificationPagination(CursorPagination):  # -created_at
+    def get_paginated_response_schema(self, schema):
+        paginated = super().get_paginated_response_schema(schema)
+        paginated["properties"]["unread_count"] = {"type": "integer", "description": "All unread, not this page's."}
+        paginated.setdefault("required", []).append("unread_count")
+        return paginated
+
+
 class NotificationsView(_PaginatedView):
-    pagination_class = CursorPagination  # -created_at
+    pagination_class = NotificationPagination
 
     @extend_schema(
         responses={200: NotificationSerializer(many=True)},

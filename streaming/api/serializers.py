@@ -17,6 +17,41 @@ class StrictFloatField(serializers.FloatField):
         return super().to_internal_value(data)
 
 
+# Hot endpoints (PUT progress, Continue Watching) build these dicts directly: DRF's field machinery
+# costs more than the query. test_representation keeps them equal to the serializers (the schema).
+_datetime = serializers.DateTimeField().to_representation
+
+
+def content_card(content: Content) -> dict:
+    """ContentSummarySerializer(content).data, without the serializer."""
+    return {
+        "id": content.id,
+        "title": content.title,
+        "slug": content.slug,
+        "type": content.type,
+        "year": content.year,
+        "runtime_seconds": content.runtime_seconds,
+        "is_premium": content.is_premium,
+        "thumbnail_url": content.thumbnail.url if content.thumbnail else None,
+    }
+
+
+def progress_representation(progress: WatchProgress, *, with_content: bool = False) -> dict:
+    """ProgressSerializer (or ProgressWithContentSerializer) output, without the serializer."""
+    data = {
+        "content_id": progress.content_id,
+        "position_seconds": float(progress.position_seconds),
+        "duration_seconds": float(progress.duration_seconds),
+        "completion_percentage": float(progress.completion_percentage),
+        "completed": bool(progress.completed),
+        "recorded_at": _datetime(progress.recorded_at),
+        "last_watched_at": _datetime(progress.last_watched_at),
+    }
+    if with_content:
+        data["content"] = content_card(progress.content)
+    return data
+
+
 class ContentSummarySerializer(serializers.ModelSerializer):
     """The content card embedded in viewer-state lists."""
 
@@ -72,6 +107,10 @@ class ProgressWithContentSerializer(ProgressSerializer):
     class Meta(ProgressSerializer.Meta):
         fields = [*ProgressSerializer.Meta.fields, "content"]
         read_only_fields = fields
+
+
+class ContinueWatchingOutputSerializer(serializers.Serializer):
+    results = ProgressWithContentSerializer(many=True)
 
 
 class ContinueWatchingQuerySerializer(serializers.Serializer):

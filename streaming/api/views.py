@@ -11,6 +11,7 @@ from csn.errors import NotFoundError
 from streaming import selectors, services
 from streaming.api.serializers import (
     ContentIdInputSerializer,
+    ContinueWatchingOutputSerializer,
     ContinueWatchingQuerySerializer,
     MyListItemSerializer,
     MyListMembershipSerializer,
@@ -25,6 +26,7 @@ from streaming.api.serializers import (
     ProgressSerializer,
     ProgressWithContentSerializer,
     SharedPlaylistSerializer,
+    progress_representation,
 )
 
 
@@ -73,19 +75,16 @@ class ProgressView(APIView):
         data = ProgressInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         result = services.progress_record(user=request.user, content_id=content_id, **data.validated_data)
-        body = ProgressSerializer(result.progress).data
-        return Response({**body, "applied": result.applied})
+        return Response({**progress_representation(result.progress), "applied": result.applied})
 
 
 class ContinueWatchingView(APIView):
-    @extend_schema(
-        parameters=[ContinueWatchingQuerySerializer], responses={200: ProgressWithContentSerializer(many=True)}
-    )
+    @extend_schema(parameters=[ContinueWatchingQuerySerializer], responses={200: ContinueWatchingOutputSerializer})
     def get(self, request):
         query = ContinueWatchingQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         items = selectors.continue_watching(user=request.user, limit=query.validated_data["limit"])
-        return Response({"results": ProgressWithContentSerializer(items, many=True).data})
+        return Response({"results": [progress_representation(item, with_content=True) for item in items]})
 
 
 class HistoryView(_Paginated):
@@ -96,7 +95,9 @@ class HistoryView(_Paginated):
     def get(self, request):
         return self.paginated(request, selectors.history(user=request.user))
 
-    @extend_schema(request=None, responses={204: None}, description="Clear the whole history.")
+    @extend_schema(
+        operation_id="v1_history_clear", request=None, responses={204: None}, description="Clear the whole history."
+    )
     def delete(self, request):
         services.history_clear(user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -2,6 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from analytics.models import OutboxEvent
@@ -243,10 +244,35 @@ def test_a_user_id_in_the_body_is_ignored(auth_client, user, other_user, content
 
 
 def test_record_query_count(auth_client, content, django_assert_num_queries):
-    # content access, savepoint, the upsert, the video_play outbox row, release (+ an existence
-    # read on SQLite, which has no xmax to tell an insert from an update).
+    # One upsert does the availability check, the insert-or-update and the staleness rule. Around it:
+    # the savepoint pair (the test's transaction) and the video_play outbox row on the first reading.
+    # SQLite reads existence first (it has no xmax).
     sqlite_extra = 0 if connection.vendor == "postgresql" else 1
-    with django_assert_num_queries(5 + sqlite_extra):
-        assert put(auth_client, content.pk, 10.0, at=T0).status_code == 200
     with django_assert_num_queries(4 + sqlite_extra):
+        assert put(auth_client, content.pk, 10.0, at=T0).status_code == 200
+    with django_assert_num_queries(3 + sqlite_extra):
         assert put(auth_client, content.pk, 20.0, at=T0 + timedelta(seconds=1)).status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_only_plain_updates_skip_the_commit_flush(auth_client, content):
+    """Readings that carry an analytics event commit durably; plain position updates need not wait
+    for the WAL flush (PostgreSQL only; SQLite has no such setting)."""
+
+    def statements(position, at):
+        with CaptureQueriesContext(connection) as captured:
+            assert put(auth_client, content.pk, position, at=at).status_code == 200
+        return " ".join(q["sql"] for q in captured)
+
+    assert "synchronous_commit" not in statements(10.0, T0)  # first reading: video_play
+    plain = statements(20.0, T0 + timedelta(seconds=1))
+    assert ("SET LOCAL synchronous_commit TO OFF" in plain) == (connection.vendor == "postgresql")
+    assert "synchronous_commit" not in statements(950.0, T0 + timedelta(seconds=2))  # video_complete
+
+
+def test_content_withdrawn_after_watching_is_a_404_and_keeps_the_row(auth_client, user, content):
+    put(auth_client, content.pk, 10.0, at=T0)
+    Content.objects.filter(pk=content.pk).update(state=Content.State.ARCHIVED)
+
+    assert put(auth_client, content.pk, 20.0, at=T0 + timedelta(seconds=1)).status_code == 404
+    assert WatchProgress.objects.get(user=user).position_seconds == 10.0
