@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+import streaming.live_admin  # noqa: F401  (live: game events, chat moderation, sessions)
 from streaming.models import MyListItem, Playlist, PlaylistItem, WatchProgress
 
 
@@ -49,6 +50,3 @@ class PlaylistAdmin(ReadOnlyAdmin):
     raw_id_fields = ["user"]
     exclude = ["share_token"]  # a live share link is the owner's secret
     inlines = [PlaylistItemInline]
-
-
-import streaming.live_admin  # noqa: E402, F401  (live: game events, chat moderation, sessions)
