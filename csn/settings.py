@@ -306,3 +306,8 @@ CELERY_BEAT_SCHEDULE["analytics-deliver-outbox"] = {
     # A sweep that waited longer than its interval is superseded by the next one.
     "options": {"expires": float(ANALYTICS_SWEEP_SECONDS)},
 }
+# Under ASGI (daphne) each request's sync code may run on a new thread, and a persistent connection
+# per thread is never reused: at 200 requests/s they piled up until PostgreSQL refused clients
+# (bench/analytics.py). Django's docs: disable persistent connections under ASGI.
+# (Not analytics-specific; the lead may move this next to DATABASES.)
+DATABASES["default"]["CONN_MAX_AGE"] = 0
