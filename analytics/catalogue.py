@@ -167,7 +167,7 @@ def property_errors(spec: EventSpec, properties: dict, *, allow_unknown: bool = 
             if prop.required:
                 errors[name] = [{"code": "missing_property", "message": f"{spec.name} needs {name}."}]
         elif not _type_ok(prop.type, properties[name]):
-            errors[name] = [{"code": "wrong_type", "message": f"{name} must be a {prop.type.replace('_', ' ')}."}]
+            errors[name] = [{"code": "wrong_type", "message": f"{name} must be of type {prop.type}."}]
     if not allow_unknown:
         for name in properties:
             if name not in spec.properties:
