@@ -297,16 +297,21 @@ def _sdk_library() -> dict:
     return {"$lib": "posthog-python", "$lib_version": VERSION}
 
 
+def _content_id(properties: dict) -> int | None:
+    """The item an event is about: video events say `video_id`, catalogue events `content_id`."""
+    for key in ("video_id", "content_id"):
+        value = properties.get(key)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    return None
+
+
 def _enrichment(rows: list[OutboxEvent]) -> tuple[dict, dict]:
     """Content facts by id and plans by user id for a batch: two queries, whatever its size."""
     from accounts.models import Subscription
     from content.models import Content
 
-    content_ids = {
-        row.properties["content_id"]
-        for row in rows
-        if isinstance(row.properties.get("content_id"), int) and not isinstance(row.properties["content_id"], bool)
-    }
+    content_ids = {content_id for row in rows if (content_id := _content_id(row.properties)) is not None}
     user_ids = {int(row.distinct_id) for row in rows if row.distinct_id.isdigit()}
     contents = {}
     if content_ids:
@@ -326,7 +331,7 @@ def _enrichment(rows: list[OutboxEvent]) -> tuple[dict, dict]:
 def outbox_message(row: OutboxEvent, *, contents: dict, plans: dict, library: dict) -> dict:
     """The PostHog event for a row: its own uuid and original timestamp, enriched properties."""
     properties = dict(row.properties)
-    content = contents.get(properties.get("content_id"))
+    content = contents.get(_content_id(properties))
     if content is not None:
         properties.update(
             content_title=content["title"],

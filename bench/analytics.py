@@ -101,7 +101,7 @@ def _intake(base: str, tokens: list[str], content_ids: list[int], *, rate: float
         events = [
             {
                 "name": "video_pause",
-                "properties": {"content_id": content_ids[(i + j) % len(content_ids)], "position_seconds": 12.5},
+                "properties": {"video_id": content_ids[(i + j) % len(content_ids)], "position_seconds": 12.5},
             }
             for j in range(per_request)
         ]
@@ -139,7 +139,7 @@ def _fill_outbox(count: int, users, content_ids):
         OutboxEvent(
             name="video_pause",
             distinct_id=str(users[i % len(users)].pk),
-            properties={"content_id": content_ids[i % len(content_ids)], "position_seconds": float(i)},
+            properties={"video_id": content_ids[i % len(content_ids)], "position_seconds": float(i)},
             context={"app_version": "3.2.0", "device": "bench", "user_agent": "bench"},
             timestamp=now,
             next_attempt_at=now,
@@ -178,7 +178,7 @@ def _sdk_per_event(count: int, fake_url: str) -> dict:
     client = Client(KEY, host=fake_url, sync_mode=True)
     started = time.perf_counter()
     for i in range(count):
-        client.capture("video_pause", distinct_id=str(i), properties={"content_id": 1}, uuid=str(uuid.uuid4()))
+        client.capture("video_pause", distinct_id=str(i), properties={"video_id": 1}, uuid=str(uuid.uuid4()))
     elapsed = time.perf_counter() - started
     return {
         "what": "SDK Client(sync_mode=True).capture, one per request",

@@ -35,7 +35,7 @@ def test_delivery_sends_enriched_events_with_their_uuid_and_timestamp(posthog_se
     row = services.track(
         name="video_play",
         distinct_id=viewer.pk,
-        properties={"content_id": content.pk, "position_seconds": 0},
+        properties={"video_id": content.pk, "position_seconds": 0},
         context={"app_version": "3.2.0", "device": "iPhone15,2", "user_agent": "CSN-iOS/3.2"},
         timestamp=played_at,
     )
@@ -49,7 +49,7 @@ def test_delivery_sends_enriched_events_with_their_uuid_and_timestamp(posthog_se
     assert event["distinct_id"] == str(viewer.pk)
     assert event["timestamp"] == played_at.isoformat()
     props = event["properties"]
-    assert props["content_id"] == content.pk
+    assert props["video_id"] == content.pk
     assert props["content_title"] == "Game 7: the last two minutes"
     assert props["content_type"] == "highlight"
     assert props["content_year"] == 2025
@@ -60,6 +60,15 @@ def test_delivery_sends_enriched_events_with_their_uuid_and_timestamp(posthog_se
     assert props["device"] == "iPhone15,2"
     assert props["$raw_user_agent"] == "CSN-iOS/3.2"
     assert props["$lib"] == "posthog-python"
+
+
+@pytest.mark.django_db
+def test_catalogue_events_are_enriched_by_content_id(posthog_settings, fake_posthog):
+    content = ContentFactory(title="Season preview", type="show")
+    row = services.track(name="content_published", distinct_id="1", properties={"content_id": content.pk})
+    services.outbox_deliver()
+    props = fake_posthog.events[str(row.uuid)]["properties"]
+    assert (props["content_title"], props["content_type"]) == ("Season preview", "show")
 
 
 @pytest.mark.django_db
@@ -82,7 +91,7 @@ def test_delivery_is_batched_and_enrichment_costs_two_queries_per_batch(
         OutboxEventFactory(
             name="video_pause",
             distinct_id=str(users[i % 3].pk),
-            properties={"content_id": contents[i % 3].pk, "position_seconds": i},
+            properties={"video_id": contents[i % 3].pk, "position_seconds": i},
         )
 
     # lease, content, plans, delete, and the empty lease that ends the loop (+ savepoints in tests)

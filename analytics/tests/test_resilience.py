@@ -23,7 +23,7 @@ from csn.celery import app as celery_app
 
 URL = "/api/v1/analytics/events/"
 ROOT = Path(__file__).resolve().parents[2]
-PAUSE = {"name": "video_pause", "properties": {"content_id": 3, "position_seconds": 1.5}}
+PAUSE = {"name": "video_pause", "properties": {"video_id": 3, "position_seconds": 1.5}}
 
 
 @contextmanager
