@@ -207,20 +207,42 @@ def _queue_task(*, countdown: float) -> None:
         logger.warning("analytics: could not queue delivery, the periodic sweep will deliver: %s", exc)
 
 
+_in_process_requested = threading.Event()
+_in_process_running = threading.Lock()
+
+
 def _deliver_without_broker() -> None:
     """No broker (embedded default): the log sink runs in-process; a real PostHog is sent to from a
     thread, so a request never waits on PostHog even in development."""
+    _in_process_requested.set()
     if not settings.POSTHOG_API_KEY:
-        outbox_deliver()
+        _drain_in_process()
         return
 
     def run():
         try:
-            outbox_deliver()
+            _drain_in_process()
         finally:
             connection.close()
 
     threading.Thread(target=run, name="analytics-delivery", daemon=True).start()
+
+
+def _drain_in_process() -> None:
+    """One drain at a time per process: a request that finds one running leaves its rows to it (the
+    running drain loops while deliveries were asked for), so concurrent requests do not all queue on
+    SQLite's single writer."""
+    while True:
+        if not _in_process_running.acquire(blocking=False):
+            return
+        try:
+            while _in_process_requested.is_set():
+                _in_process_requested.clear()
+                outbox_deliver()
+        finally:
+            _in_process_running.release()
+        if not _in_process_requested.is_set():
+            return
 
 
 # --- delivery side ----------------------------------------------------------------------------

@@ -258,3 +258,19 @@ def test_track_requests_a_delivery_after_commit(django_capture_on_commit_callbac
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         services.track(name="signed_up", distinct_id="1", properties={"method": "email"})
     assert callbacks == [services.request_delivery]
+
+
+@pytest.mark.django_db
+def test_embedded_default_logs_app_events_right_after_the_request(
+    auth_client, settings, django_capture_on_commit_callbacks, caplog
+):
+    """No broker and no key (`make run`): the events show in the log and leave the outbox."""
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.POSTHOG_API_KEY = ""
+    event = {"name": "page_view", "properties": {"path": "/watch/42"}}
+    with caplog.at_level(logging.INFO, logger="analytics.events"), django_capture_on_commit_callbacks(execute=True):
+        response = auth_client.post("/api/v1/analytics/events/", {"events": [event]}, format="json")
+
+    assert response.status_code == 202
+    assert "analytics event page_view" in caplog.text and "/watch/42" in caplog.text
+    assert not OutboxEvent.objects.filter(name="page_view").exists()
