@@ -74,7 +74,7 @@ def track(
         now=timezone.now(),
     )
     row.save(force_insert=True)
-    transaction.on_commit(request_delivery)
+    transaction.on_commit(request_delivery, robust=True)
     return row
 
 
@@ -169,7 +169,7 @@ def client_events_record(*, user, events: list, context: dict) -> IntakeResult:
         raise ApplicationError("No event in the batch is valid.", code="invalid", fields=errors)
     with transaction.atomic():
         OutboxEvent.objects.bulk_create(rows, ignore_conflicts=True)
-        transaction.on_commit(request_delivery)
+        transaction.on_commit(request_delivery, robust=True)
     return IntakeResult(accepted=len(rows), errors=errors)
 
 
@@ -178,7 +178,10 @@ def request_delivery() -> None:
     delivery until the periodic sweep. With a broker, asks are coalesced to one per
     ANALYTICS_KICK_SECONDS (the task starts that much later, so it sees every row committed meanwhile)."""
     if settings.CELERY_TASK_ALWAYS_EAGER:
-        _deliver_without_broker()
+        try:
+            _deliver_without_broker()
+        except Exception:  # the rows stay; the next ask delivers them
+            logger.exception("analytics: in-process delivery failed")
         return
     try:
         if not cache.add("analytics:delivery-requested", 1, timeout=settings.ANALYTICS_KICK_SECONDS):
@@ -487,5 +490,5 @@ def outbox_retry_dead(*, ids: list[int] | None = None) -> int:
         dead = dead.filter(pk__in=ids)
     count = dead.update(status=OutboxEvent.Status.PENDING, attempts=0, next_attempt_at=timezone.now())
     if count:
-        transaction.on_commit(request_delivery)
+        transaction.on_commit(request_delivery, robust=True)
     return count
