@@ -9,6 +9,7 @@ and deletes them only once PostHog accepted them; failures back off and end as `
 import logging
 import random
 import threading
+import time
 import uuid as uuid_lib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -183,12 +184,21 @@ def request_delivery() -> None:
         except Exception:  # the rows stay; the next ask delivers them
             logger.exception("analytics: in-process delivery failed")
         return
+    global _last_queued
+    now = time.monotonic()
+    if now - _last_queued < settings.ANALYTICS_KICK_SECONDS:
+        return  # the task this process queued starts after this commit: no Redis round trip
     try:
         if not cache.add("analytics:delivery-requested", 1, timeout=settings.ANALYTICS_KICK_SECONDS):
             return
     except Exception as exc:  # a cache on a Redis that is down: ask anyway
         logger.warning("analytics: cache unavailable while requesting delivery: %s", exc)
-    _queue_task(countdown=settings.ANALYTICS_KICK_SECONDS)
+    if _queue_task(countdown=settings.ANALYTICS_KICK_SECONDS):
+        _last_queued = now
+
+
+# When this process last queued a delayed delivery (time.monotonic()).
+_last_queued = float("-inf")
 
 
 def request_delivery_now() -> None:
@@ -196,7 +206,7 @@ def request_delivery_now() -> None:
     _queue_task(countdown=0)
 
 
-def _queue_task(*, countdown: float) -> None:
+def _queue_task(*, countdown: float) -> bool:
     from analytics import tasks
     from csn.celery import app as celery_app
 
@@ -206,8 +216,10 @@ def _queue_task(*, countdown: float) -> None:
         # Asks are coalesced, so a connection per ask is cheap.
         with celery_app.connection_for_write(transport_options={"max_retries": 0}) as conn:
             tasks.deliver_outbox.apply_async(countdown=countdown, retry=False, connection=conn)
+        return True
     except Exception as exc:
         logger.warning("analytics: could not queue delivery, the periodic sweep will deliver: %s", exc)
+        return False
 
 
 _in_process_requested = threading.Event()

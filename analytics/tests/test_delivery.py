@@ -293,3 +293,26 @@ def test_a_failing_in_process_delivery_does_not_fail_the_request(
 
     assert response.status_code == 202
     assert OutboxEvent.objects.filter(name="page_view").exists()  # kept for the next delivery
+
+
+@pytest.mark.django_db
+def test_delivery_asks_are_coalesced_and_start_after_the_commits_they_cover(settings, monkeypatch):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    queued = []
+    monkeypatch.setattr(services, "_queue_task", lambda *, countdown: queued.append(countdown) or True)
+
+    for _ in range(5):
+        services.request_delivery()
+    assert queued == [settings.ANALYTICS_KICK_SECONDS]  # one task, starting after the asks it covers
+
+    # Another process asked meanwhile (the shared cache key is set): still no second task.
+    monkeypatch.setattr(services, "_last_queued", float("-inf"))
+    services.request_delivery()
+    assert len(queued) == 1
+
+    from django.core.cache import cache
+
+    cache.clear()  # the window passed
+    monkeypatch.setattr(services, "_last_queued", float("-inf"))
+    services.request_delivery()
+    assert len(queued) == 2
