@@ -202,19 +202,20 @@ def main(argv: list[str]) -> None:
 
         rows = []
         with daphne_server(env) as base:
-            for path_rows in (
-                ("GET /healthz (baseline)", None),
-                ("POST events, 1 per request", 1),
-                ("POST events, 10 per request", 10),
+            quarter = opts["rate"] / 4
+            for label, per_request, rate in (
+                (f"GET /healthz (baseline, {opts['rate']:.0f} req/s)", None, opts["rate"]),
+                (f"POST events, 1 per request ({opts['rate']:.0f} events/s)", 1, opts["rate"]),
+                (f"POST events, 10 per request ({opts['rate']:.0f} events/s)", 10, opts["rate"]),
+                (f"POST events, 1 per request ({quarter:.0f} events/s)", 1, quarter),
             ):
-                label, per_request = path_rows
                 if per_request is None:
                     latencies, errors = fixed_rate(
-                        base, lambda i: ("GET", "/healthz", {}, b""), rate=opts["rate"], duration=opts["duration"]
+                        base, lambda i: ("GET", "/healthz", {}, b""), rate=rate, duration=opts["duration"]
                     )
                 else:
                     latencies, errors = _intake(
-                        base, tokens, content_ids, rate=opts["rate"], duration=opts["duration"], per_request=per_request
+                        base, tokens, content_ids, rate=rate, duration=opts["duration"], per_request=per_request
                     )
                 rows.append(
                     {"request": label, "requests": len(latencies), **summary(latencies), "errors": errors or ""}
