@@ -80,20 +80,19 @@ def _make_users_and_content():
     from content.models import Content
 
     password = make_password("bench-password-not-used")
-    users = User.objects.bulk_create(
+    User.objects.bulk_create(
         [User(email=f"bench{i}@example.com", display_name=f"Bench {i}", password=password) for i in range(USERS)]
     )
     users = list(User.objects.filter(email__startswith="bench"))
     Subscription.objects.bulk_create([Subscription(user=u, plan="premium" if u.pk % 2 else "free") for u in users])
     tokens = [Token.objects.create(user=u).key for u in users]
-    contents = Content.objects.bulk_create(
+    Content.objects.bulk_create(
         [
             Content(title=f"Bench item {i}", slug=f"bench-item-{i}", type="highlight", year=2026, tags=["bench"])
             for i in range(50)
         ]
     )
-    content_ids = list(Content.objects.values_list("id", flat=True))
-    return users, tokens, content_ids or [c.pk for c in contents]
+    return users, tokens, list(Content.objects.values_list("id", flat=True))
 
 
 def _intake(base: str, tokens: list[str], content_ids: list[int], *, rate: float, duration: float, per_request: int):
