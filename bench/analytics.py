@@ -55,7 +55,7 @@ def _database_env(tmp: Path) -> dict:
         dbname="postgres",
     )
     admin.autocommit = True
-    admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin.execute(f'CREATE DATABASE "{name}"')
     admin.close()
     return {"DATABASE_URL": url.rsplit("/", 1)[0] + "/" + name}
@@ -258,5 +258,5 @@ def _drop_bench_database(url: str) -> None:
         dbname="postgres",
     )
     admin.autocommit = True
-    admin.execute(f'DROP DATABASE IF EXISTS "{cfg["NAME"]}"')
+    admin.execute(f'DROP DATABASE IF EXISTS "{cfg["NAME"]}" WITH (FORCE)')
     admin.close()
