@@ -264,8 +264,8 @@ def _drain_in_process() -> None:
 
 
 class DeliveryError(Exception):
-    """PostHog did not accept a batch. `permanent` errors (a 4xx other than 408/429) are the batch's
-    content; the rows are then retried one by one so a single bad event cannot hold the others."""
+    """PostHog did not accept a batch. `permanent` errors (400, 413) are about the batch's content;
+    its rows are then sent one by one so a single bad event cannot hold back the others."""
 
     def __init__(self, message: str, *, permanent: bool = False):
         super().__init__(message)
@@ -304,8 +304,8 @@ class PostHogSender:
         try:
             batch_post(self.api_key, self.host, batch=messages, timeout=self.timeout, gzip=True)
         except APIError as exc:
-            status = exc.status if isinstance(exc.status, int) else 0
-            permanent = 400 <= status < 500 and status not in (408, 429)
+            # 400/413 are about the batch's content; 401 (wrong key), 429, 5xx are not.
+            permanent = exc.status in (400, 413)
             message = f"PostHog answered {exc.status}: {str(exc.message)[:200]}"
             raise DeliveryError(self._redact(message), permanent=permanent) from exc
         except Exception as exc:  # connection refused, timeout, DNS...

@@ -316,3 +316,16 @@ def test_delivery_asks_are_coalesced_and_start_after_the_commits_they_cover(sett
     monkeypatch.setattr(services, "_last_queued", float("-inf"))
     services.request_delivery()
     assert len(queued) == 2
+
+
+@pytest.mark.django_db
+def test_a_wrong_key_fails_the_batch_once_without_sending_rows_one_by_one(posthog_settings, fake_posthog, settings):
+    settings.POSTHOG_API_KEY = "phc_wrong"
+    rows = [OutboxEventFactory() for _ in range(5)]
+
+    result = services.outbox_deliver()
+
+    assert result.failed == 5 and fake_posthog.requests == 1
+    for row in rows:
+        row.refresh_from_db()
+        assert row.attempts == 1 and "401" in row.last_error and "phc_wrong" not in row.last_error
