@@ -20,10 +20,14 @@ class OutboxEventAdmin(admin.ModelAdmin):
     def short_error(self, obj):
         return obj.last_error[:120]
 
-    @admin.action(description="Retry selected dead events")
+    @admin.action(description="Retry selected dead events", permissions=["retry"])
     def retry_dead(self, request, queryset):
         count = services.outbox_retry_dead(ids=list(queryset.values_list("pk", flat=True)))
         self.message_user(request, f"{count} dead event(s) queued for delivery again.", messages.SUCCESS)
+
+    def has_retry_permission(self, request):
+        # Rows are never edited by hand, but sending them again is a change to the queue.
+        return request.user.has_perm("analytics.change_outboxevent")
 
     def has_add_permission(self, request):
         return False

@@ -3,8 +3,9 @@
 `CLIENT` events arrive from apps through `POST /api/v1/analytics/events/` and are validated strictly
 (unknown names and properties refused). `SERVER` events come only from our own use cases through
 `analytics.services.track`; a client sending one is refused, so an app cannot forge a sign-up or a
-publish. Enrichment (content title, type, year, tags, premium; the user's plan; device and app version)
-is added at delivery and is not part of these definitions. docs/analytics.md renders this table.
+publish. Enrichment (content title, type, year, tags, premium, for the item named by `video_id` or
+`content_id`; the user's plan; device and app version) is added at delivery and is not part of these
+definitions. docs/analytics.md renders this table.
 """
 
 from dataclasses import dataclass, field
@@ -54,31 +55,31 @@ _EVENTS = [
         "video_pause",
         CLIENT,
         "The viewer paused playback.",
-        {"content_id": Prop(INTEGER), "position_seconds": Prop(NUMBER)},
+        {"video_id": Prop(INTEGER), "position_seconds": Prop(NUMBER)},
     ),
     EventSpec(
         "video_resume",
         CLIENT,
         "The viewer resumed playback after a pause.",
-        {"content_id": Prop(INTEGER), "position_seconds": Prop(NUMBER)},
+        {"video_id": Prop(INTEGER), "position_seconds": Prop(NUMBER)},
     ),
     EventSpec(
         "video_seek",
         CLIENT,
         "The viewer jumped to another position.",
-        {"content_id": Prop(INTEGER), "from_seconds": Prop(NUMBER), "to_seconds": Prop(NUMBER)},
+        {"video_id": Prop(INTEGER), "from_seconds": Prop(NUMBER), "to_seconds": Prop(NUMBER)},
     ),
     EventSpec(
         "video_buffering",
         CLIENT,
         "Playback stalled while the player buffered.",
-        {"content_id": Prop(INTEGER), "position_seconds": Prop(NUMBER), "duration_ms": Prop(INTEGER)},
+        {"video_id": Prop(INTEGER), "position_seconds": Prop(NUMBER), "duration_ms": Prop(INTEGER)},
     ),
     EventSpec(
         "video_share",
         CLIENT,
         "The viewer shared a video.",
-        {"content_id": Prop(INTEGER), "channel": Prop(STRING, required=False, description="e.g. copy_link")},
+        {"video_id": Prop(INTEGER), "channel": Prop(STRING, required=False, description="e.g. copy_link")},
     ),
     EventSpec(
         "content_clicked",
@@ -108,34 +109,63 @@ _EVENTS = [
         "video_play",
         SERVER,
         "The first progress reading of a content item by this viewer.",
-        {"content_id": Prop(INTEGER), "position_seconds": Prop(NUMBER, required=False)},
+        {
+            "video_id": Prop(INTEGER),
+            "position_seconds": Prop(NUMBER, required=False),
+            "duration_seconds": Prop(NUMBER, required=False),
+        },
     ),
     EventSpec(
         "video_complete",
         SERVER,
         "Progress crossed the completion threshold (90%).",
         {
-            "content_id": Prop(INTEGER),
+            "video_id": Prop(INTEGER),
             "position_seconds": Prop(NUMBER, required=False),
-            "watch_duration_seconds": Prop(NUMBER, required=False),
-            "completion_rate": Prop(NUMBER, required=False, description="percent of the runtime"),
+            "duration_seconds": Prop(NUMBER, required=False),
+            "completion_percentage": Prop(NUMBER, required=False),
         },
     ),
     EventSpec(
         "content_added",
         SERVER,
         "An editor created a content item.",
-        {"content_id": Prop(INTEGER), "content_type": Prop(STRING, required=False)},
+        {
+            "content_id": Prop(INTEGER),
+            "content_type": Prop(STRING, required=False),
+            "title": Prop(STRING, required=False),
+        },
     ),
-    EventSpec("content_published", SERVER, "A content item was published.", {"content_id": Prop(INTEGER)}),
+    EventSpec(
+        "content_published",
+        SERVER,
+        "A content item was published.",
+        {
+            "content_id": Prop(INTEGER),
+            "content_type": Prop(STRING, required=False),
+            "title": Prop(STRING, required=False),
+            "is_premium": Prop(BOOLEAN, required=False),
+            "tags": Prop(STRING_LIST, required=False),
+        },
+    ),
     EventSpec(
         "chat_message_sent",
         SERVER,
         "A live chat message was posted.",
         {"game_id": Prop(INTEGER), "length": Prop(INTEGER, required=False)},
     ),
-    EventSpec("my_list_added", SERVER, "A content item was added to My List.", {"content_id": Prop(INTEGER)}),
-    EventSpec("my_list_removed", SERVER, "A content item was removed from My List.", {"content_id": Prop(INTEGER)}),
+    EventSpec(
+        "my_list_added",
+        SERVER,
+        "A content item was added to My List.",
+        {"video_id": Prop(INTEGER), "video_type": Prop(STRING, required=False)},
+    ),
+    EventSpec(
+        "my_list_removed",
+        SERVER,
+        "A content item was removed from My List.",
+        {"video_id": Prop(INTEGER), "video_type": Prop(STRING, required=False)},
+    ),
 ]
 
 EVENTS: dict[str, EventSpec] = {spec.name: spec for spec in _EVENTS}
@@ -167,7 +197,7 @@ def property_errors(spec: EventSpec, properties: dict, *, allow_unknown: bool = 
             if prop.required:
                 errors[name] = [{"code": "missing_property", "message": f"{spec.name} needs {name}."}]
         elif not _type_ok(prop.type, properties[name]):
-            errors[name] = [{"code": "wrong_type", "message": f"{name} must be a {prop.type.replace('_', ' ')}."}]
+            errors[name] = [{"code": "wrong_type", "message": f"{name} must be of type {prop.type}."}]
     if not allow_unknown:
         for name in properties:
             if name not in spec.properties:

@@ -9,6 +9,7 @@ and deletes them only once PostHog accepted them; failures back off and end as `
 import logging
 import random
 import threading
+import time
 import uuid as uuid_lib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -74,7 +75,7 @@ def track(
         now=timezone.now(),
     )
     row.save(force_insert=True)
-    transaction.on_commit(request_delivery)
+    transaction.on_commit(request_delivery, robust=True)
     return row
 
 
@@ -169,7 +170,7 @@ def client_events_record(*, user, events: list, context: dict) -> IntakeResult:
         raise ApplicationError("No event in the batch is valid.", code="invalid", fields=errors)
     with transaction.atomic():
         OutboxEvent.objects.bulk_create(rows, ignore_conflicts=True)
-        transaction.on_commit(request_delivery)
+        transaction.on_commit(request_delivery, robust=True)
     return IntakeResult(accepted=len(rows), errors=errors)
 
 
@@ -178,14 +179,26 @@ def request_delivery() -> None:
     delivery until the periodic sweep. With a broker, asks are coalesced to one per
     ANALYTICS_KICK_SECONDS (the task starts that much later, so it sees every row committed meanwhile)."""
     if settings.CELERY_TASK_ALWAYS_EAGER:
-        _deliver_without_broker()
+        try:
+            _deliver_without_broker()
+        except Exception:  # the rows stay; the next ask delivers them
+            logger.exception("analytics: in-process delivery failed")
         return
+    global _last_queued
+    now = time.monotonic()
+    if now - _last_queued < settings.ANALYTICS_KICK_SECONDS:
+        return  # the task this process queued starts after this commit: no Redis round trip
     try:
         if not cache.add("analytics:delivery-requested", 1, timeout=settings.ANALYTICS_KICK_SECONDS):
             return
     except Exception as exc:  # a cache on a Redis that is down: ask anyway
         logger.warning("analytics: cache unavailable while requesting delivery: %s", exc)
-    _queue_task(countdown=settings.ANALYTICS_KICK_SECONDS)
+    if _queue_task(countdown=settings.ANALYTICS_KICK_SECONDS):
+        _last_queued = now
+
+
+# When this process last queued a delayed delivery (time.monotonic()).
+_last_queued = float("-inf")
 
 
 def request_delivery_now() -> None:
@@ -193,7 +206,7 @@ def request_delivery_now() -> None:
     _queue_task(countdown=0)
 
 
-def _queue_task(*, countdown: float) -> None:
+def _queue_task(*, countdown: float) -> bool:
     from analytics import tasks
     from csn.celery import app as celery_app
 
@@ -203,32 +216,56 @@ def _queue_task(*, countdown: float) -> None:
         # Asks are coalesced, so a connection per ask is cheap.
         with celery_app.connection_for_write(transport_options={"max_retries": 0}) as conn:
             tasks.deliver_outbox.apply_async(countdown=countdown, retry=False, connection=conn)
+        return True
     except Exception as exc:
         logger.warning("analytics: could not queue delivery, the periodic sweep will deliver: %s", exc)
+        return False
+
+
+_in_process_requested = threading.Event()
+_in_process_running = threading.Lock()
 
 
 def _deliver_without_broker() -> None:
     """No broker (embedded default): the log sink runs in-process; a real PostHog is sent to from a
     thread, so a request never waits on PostHog even in development."""
+    _in_process_requested.set()
     if not settings.POSTHOG_API_KEY:
-        outbox_deliver()
+        _drain_in_process()
         return
 
     def run():
         try:
-            outbox_deliver()
+            _drain_in_process()
         finally:
             connection.close()
 
     threading.Thread(target=run, name="analytics-delivery", daemon=True).start()
 
 
+def _drain_in_process() -> None:
+    """One drain at a time per process: a request that finds one running leaves its rows to it (the
+    running drain loops while deliveries were asked for), so concurrent requests do not all queue on
+    SQLite's single writer."""
+    while True:
+        if not _in_process_running.acquire(blocking=False):
+            return
+        try:
+            while _in_process_requested.is_set():
+                _in_process_requested.clear()
+                outbox_deliver()
+        finally:
+            _in_process_running.release()
+        if not _in_process_requested.is_set():
+            return
+
+
 # --- delivery side ----------------------------------------------------------------------------
 
 
 class DeliveryError(Exception):
-    """PostHog did not accept a batch. `permanent` errors (a 4xx other than 408/429) are the batch's
-    content; the rows are then retried one by one so a single bad event cannot hold the others."""
+    """PostHog did not accept a batch. `permanent` errors (400, 413) are about the batch's content;
+    its rows are then sent one by one so a single bad event cannot hold back the others."""
 
     def __init__(self, message: str, *, permanent: bool = False):
         super().__init__(message)
@@ -267,8 +304,8 @@ class PostHogSender:
         try:
             batch_post(self.api_key, self.host, batch=messages, timeout=self.timeout, gzip=True)
         except APIError as exc:
-            status = exc.status if isinstance(exc.status, int) else 0
-            permanent = 400 <= status < 500 and status not in (408, 429)
+            # 400/413 are about the batch's content; 401 (wrong key), 429, 5xx are not.
+            permanent = exc.status in (400, 413)
             message = f"PostHog answered {exc.status}: {str(exc.message)[:200]}"
             raise DeliveryError(self._redact(message), permanent=permanent) from exc
         except Exception as exc:  # connection refused, timeout, DNS...
@@ -297,16 +334,21 @@ def _sdk_library() -> dict:
     return {"$lib": "posthog-python", "$lib_version": VERSION}
 
 
+def _content_id(properties: dict) -> int | None:
+    """The item an event is about: video events say `video_id`, catalogue events `content_id`."""
+    for key in ("video_id", "content_id"):
+        value = properties.get(key)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    return None
+
+
 def _enrichment(rows: list[OutboxEvent]) -> tuple[dict, dict]:
     """Content facts by id and plans by user id for a batch: two queries, whatever its size."""
     from accounts.models import Subscription
     from content.models import Content
 
-    content_ids = {
-        row.properties["content_id"]
-        for row in rows
-        if isinstance(row.properties.get("content_id"), int) and not isinstance(row.properties["content_id"], bool)
-    }
+    content_ids = {content_id for row in rows if (content_id := _content_id(row.properties)) is not None}
     user_ids = {int(row.distinct_id) for row in rows if row.distinct_id.isdigit()}
     contents = {}
     if content_ids:
@@ -326,7 +368,7 @@ def _enrichment(rows: list[OutboxEvent]) -> tuple[dict, dict]:
 def outbox_message(row: OutboxEvent, *, contents: dict, plans: dict, library: dict) -> dict:
     """The PostHog event for a row: its own uuid and original timestamp, enriched properties."""
     properties = dict(row.properties)
-    content = contents.get(properties.get("content_id"))
+    content = contents.get(_content_id(properties))
     if content is not None:
         properties.update(
             content_title=content["title"],
@@ -460,5 +502,5 @@ def outbox_retry_dead(*, ids: list[int] | None = None) -> int:
         dead = dead.filter(pk__in=ids)
     count = dead.update(status=OutboxEvent.Status.PENDING, attempts=0, next_attempt_at=timezone.now())
     if count:
-        transaction.on_commit(request_delivery)
+        transaction.on_commit(request_delivery, robust=True)
     return count

@@ -89,6 +89,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, sync-only: one thread hop per request under daphne, not one per middleware step.
+    "csn.middleware.SyncChainMiddleware",
 ]
 
 ROOT_URLCONF = "csn.urls"
@@ -115,7 +117,7 @@ DATABASE_URL = env_str("DATABASE_URL")
 if PRODUCTION:
     DATABASE_URL = require("DATABASE_URL")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
 else:
     DATABASES = {
         "default": {
@@ -126,6 +128,17 @@ else:
         }
     }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Under ASGI each request runs its sync code in a thread of its own, so a persistent per-thread
+# connection (CONN_MAX_AGE) is never reused: every request connects again and idle connections pile
+# up until PostgreSQL refuses clients. A process-wide psycopg pool hands connections across threads.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("CSN_DB_POOL", True):
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django requires it with a pool
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = False  # the pool checks connections itself
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env_int("CSN_DB_POOL_MIN_SIZE", 2),
+        "max_size": env_int("CSN_DB_POOL_MAX_SIZE", 20),
+        "timeout": 10,
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -332,19 +345,6 @@ CELERY_BEAT_SCHEDULE["analytics-deliver-outbox"] = {
     "options": {"expires": float(ANALYTICS_SWEEP_SECONDS)},
 }
 
-# --- Viewer state (issue 4): PostgreSQL connection pool -------------------------------------
-# Under ASGI each request runs its sync code in a thread of its own, so a persistent per-thread
-# connection (CONN_MAX_AGE) is never reused: every request connects again and idle connections pile
-# up until PostgreSQL refuses clients. A process-wide psycopg pool hands connections across threads.
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("CSN_DB_POOL", True):
-    DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django requires it with a pool
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = False  # the pool checks connections itself
-    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-        "min_size": env_int("CSN_DB_POOL_MIN_SIZE", 2),
-        "max_size": env_int("CSN_DB_POOL_MAX_SIZE", 20),
-        "timeout": 10,
-    }
-
 # --- Live (issue 6): gateway limits, chat, presence -----------------------------------------
 LIVE_MAX_MESSAGE_BYTES = env_int("CSN_LIVE_MAX_MESSAGE_BYTES", 4096)
 LIVE_MAX_SUBSCRIPTIONS = env_int("CSN_LIVE_MAX_SUBSCRIPTIONS", 20)
@@ -376,6 +376,3 @@ CELERY_BEAT_SCHEDULE["content-media-expire-pending"] = {
     "task": "content.tasks.media_expire_pending",
     "schedule": 15 * 60,
 }
-
-# One thread hop per request under daphne instead of one per middleware step (see csn/middleware.py).
-MIDDLEWARE = [*MIDDLEWARE, "csn.middleware.SyncChainMiddleware"]

@@ -38,7 +38,7 @@ def request_context(request) -> dict:
 
 class EventIntakeView(APIView):
     """A batch of app events. Each is validated against the catalogue; valid ones are queued and sent
-    to PostHog later by a worker (nothing outside the database is contacted here)."""
+    to PostHog later by a worker; the request itself talks only to the database and Redis."""
 
     throttle_classes = [AnalyticsRateThrottle]
     throttle_scope = "analytics"

@@ -17,3 +17,11 @@ def posthog_settings(settings, fake_posthog):
     settings.POSTHOG_API_KEY = TEST_KEY
     settings.POSTHOG_HOST = fake_posthog.url
     return settings
+
+
+@pytest.fixture(autouse=True)
+def _forget_queued_deliveries(monkeypatch):
+    """Each test starts without a delivery queued by an earlier one."""
+    from analytics import services
+
+    monkeypatch.setattr(services, "_last_queued", float("-inf"))

@@ -54,3 +54,19 @@ def test_outbox_rows_cannot_be_edited_or_added_in_admin(staff_client):
     assert staff_client.get(reverse("admin:analytics_outboxevent_add")).status_code == 403
     page = staff_client.get(reverse("admin:analytics_outboxevent_change", args=[row.pk])).content.decode()
     assert 'name="_save"' not in page
+
+
+@pytest.mark.django_db
+def test_staff_who_may_only_view_the_outbox_cannot_retry(client):
+    from django.contrib.auth.models import Permission
+
+    viewer = UserFactory(is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_outboxevent"))
+    client.force_login(viewer)
+    dead = OutboxEventFactory(status=OutboxEvent.Status.DEAD, attempts=12)
+
+    page = client.get(CHANGELIST)
+    assert page.status_code == 200 and "retry_dead" not in page.content.decode()
+    client.post(CHANGELIST, {"action": "retry_dead", "_selected_action": [dead.pk]})
+    dead.refresh_from_db()
+    assert dead.status == OutboxEvent.Status.DEAD

@@ -35,7 +35,7 @@ def test_delivery_sends_enriched_events_with_their_uuid_and_timestamp(posthog_se
     row = services.track(
         name="video_play",
         distinct_id=viewer.pk,
-        properties={"content_id": content.pk, "position_seconds": 0},
+        properties={"video_id": content.pk, "position_seconds": 0},
         context={"app_version": "3.2.0", "device": "iPhone15,2", "user_agent": "CSN-iOS/3.2"},
         timestamp=played_at,
     )
@@ -49,7 +49,7 @@ def test_delivery_sends_enriched_events_with_their_uuid_and_timestamp(posthog_se
     assert event["distinct_id"] == str(viewer.pk)
     assert event["timestamp"] == played_at.isoformat()
     props = event["properties"]
-    assert props["content_id"] == content.pk
+    assert props["video_id"] == content.pk
     assert props["content_title"] == "Game 7: the last two minutes"
     assert props["content_type"] == "highlight"
     assert props["content_year"] == 2025
@@ -60,6 +60,15 @@ def test_delivery_sends_enriched_events_with_their_uuid_and_timestamp(posthog_se
     assert props["device"] == "iPhone15,2"
     assert props["$raw_user_agent"] == "CSN-iOS/3.2"
     assert props["$lib"] == "posthog-python"
+
+
+@pytest.mark.django_db
+def test_catalogue_events_are_enriched_by_content_id(posthog_settings, fake_posthog):
+    content = ContentFactory(title="Season preview", type="show")
+    row = services.track(name="content_published", distinct_id="1", properties={"content_id": content.pk})
+    services.outbox_deliver()
+    props = fake_posthog.events[str(row.uuid)]["properties"]
+    assert (props["content_title"], props["content_type"]) == ("Season preview", "show")
 
 
 @pytest.mark.django_db
@@ -82,7 +91,7 @@ def test_delivery_is_batched_and_enrichment_costs_two_queries_per_batch(
         OutboxEventFactory(
             name="video_pause",
             distinct_id=str(users[i % 3].pk),
-            properties={"content_id": contents[i % 3].pk, "position_seconds": i},
+            properties={"video_id": contents[i % 3].pk, "position_seconds": i},
         )
 
     # lease, content, plans, delete, and the empty lease that ends the loop (+ savepoints in tests)
@@ -248,4 +257,75 @@ def test_track_requests_a_delivery_after_commit(django_capture_on_commit_callbac
     settings.POSTHOG_API_KEY = ""  # embedded: the delivery runs in-process and logs
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         services.track(name="signed_up", distinct_id="1", properties={"method": "email"})
-    assert callbacks == [services.request_delivery]
+    assert [c[0] if isinstance(c, tuple) else c for c in callbacks] == [services.request_delivery]
+
+
+@pytest.mark.django_db
+def test_embedded_default_logs_app_events_right_after_the_request(
+    auth_client, settings, django_capture_on_commit_callbacks, caplog
+):
+    """No broker and no key (`make run`): the events show in the log and leave the outbox."""
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.POSTHOG_API_KEY = ""
+    event = {"name": "page_view", "properties": {"path": "/watch/42"}}
+    with caplog.at_level(logging.INFO, logger="analytics.events"), django_capture_on_commit_callbacks(execute=True):
+        response = auth_client.post("/api/v1/analytics/events/", {"events": [event]}, format="json")
+
+    assert response.status_code == 202
+    assert "analytics event page_view" in caplog.text and "/watch/42" in caplog.text
+    assert not OutboxEvent.objects.filter(name="page_view").exists()
+
+
+@pytest.mark.django_db
+def test_a_failing_in_process_delivery_does_not_fail_the_request(
+    auth_client, settings, django_capture_on_commit_callbacks, monkeypatch
+):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.POSTHOG_API_KEY = ""
+
+    def broken(**kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(services, "outbox_deliver", broken)
+    event = {"name": "page_view", "properties": {"path": "/"}}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = auth_client.post("/api/v1/analytics/events/", {"events": [event]}, format="json")
+
+    assert response.status_code == 202
+    assert OutboxEvent.objects.filter(name="page_view").exists()  # kept for the next delivery
+
+
+@pytest.mark.django_db
+def test_delivery_asks_are_coalesced_and_start_after_the_commits_they_cover(settings, monkeypatch):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    queued = []
+    monkeypatch.setattr(services, "_queue_task", lambda *, countdown: queued.append(countdown) or True)
+
+    for _ in range(5):
+        services.request_delivery()
+    assert queued == [settings.ANALYTICS_KICK_SECONDS]  # one task, starting after the asks it covers
+
+    # Another process asked meanwhile (the shared cache key is set): still no second task.
+    monkeypatch.setattr(services, "_last_queued", float("-inf"))
+    services.request_delivery()
+    assert len(queued) == 1
+
+    from django.core.cache import cache
+
+    cache.clear()  # the window passed
+    monkeypatch.setattr(services, "_last_queued", float("-inf"))
+    services.request_delivery()
+    assert len(queued) == 2
+
+
+@pytest.mark.django_db
+def test_a_wrong_key_fails_the_batch_once_without_sending_rows_one_by_one(posthog_settings, fake_posthog, settings):
+    settings.POSTHOG_API_KEY = "phc_wrong"
+    rows = [OutboxEventFactory() for _ in range(5)]
+
+    result = services.outbox_deliver()
+
+    assert result.failed == 5 and fake_posthog.requests == 1
+    for row in rows:
+        row.refresh_from_db()
+        assert row.attempts == 1 and "401" in row.last_error and "phc_wrong" not in row.last_error

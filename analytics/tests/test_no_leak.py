@@ -10,24 +10,25 @@ from rest_framework.test import APIClient
 
 from accounts.tests.factories import UserFactory
 from analytics.models import OutboxEvent
-from analytics.tests.factories import OutboxEventFactory
+from analytics.tests.factories import ContentFactory, OutboxEventFactory
 
 KEY = "phc_LEAKCHECK_8c1f0e7d2b"
 HOST = "https://leakcheck-posthog.example.test"
 SECRETS = (KEY, "LEAKCHECK", "leakcheck-posthog")
 
 
-def route_paths(patterns=None, prefix="") -> list[str]:
-    """Every path the project routes with plain (non-regex) patterns, parameters filled with 1."""
+def route_paths(patterns=None, prefix="", value="1") -> list[str]:
+    """Every path the project routes with plain (non-regex) patterns, parameters filled with `value`
+    (the id of a real, published item, so pages such as the watch page render)."""
     paths = []
     for entry in get_resolver().url_patterns if patterns is None else patterns:
         if not isinstance(entry.pattern, RoutePattern):
             continue
-        route = re.sub(r"<(?:\w+:)?\w+>", "1", str(entry.pattern))
+        route = re.sub(r"<(?:\w+:)?\w+>", value, str(entry.pattern))
         if isinstance(entry, URLResolver):
             if route.startswith("admin/"):
                 continue  # admin pages are listed from the admin registry below
-            paths += route_paths(entry.url_patterns, prefix + route)
+            paths += route_paths(entry.url_patterns, prefix + route, value)
         elif isinstance(entry, URLPattern):
             paths.append("/" + prefix + route)
     return sorted(set(paths))
@@ -61,7 +62,8 @@ def test_no_endpoint_page_or_schema_exposes_the_posthog_key_or_host(leak_setting
     clients = {"anonymous": APIClient(), "viewer": APIClient(), "staff": APIClient()}
     clients["viewer"].force_authenticate(user=viewer)
     clients["staff"].force_login(staff)
-    paths = route_paths()
+    item = ContentFactory(is_premium=False)
+    paths = route_paths(value=str(item.pk))
     assert "/api/v1/analytics/events/" in paths and "/api/schema/" in paths
 
     checked = 0

@@ -8,10 +8,11 @@ import threading
 import time
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings as django_settings
-from django.db import OperationalError, connection, connections
+from django.db import connection, connections
 from django.test import override_settings
 
 from analytics import services, tasks
@@ -23,7 +24,7 @@ from csn.celery import app as celery_app
 
 URL = "/api/v1/analytics/events/"
 ROOT = Path(__file__).resolve().parents[2]
-PAUSE = {"name": "video_pause", "properties": {"content_id": 3, "position_seconds": 1.5}}
+PAUSE = {"name": "video_pause", "properties": {"video_id": 3, "position_seconds": 1.5}}
 
 
 @contextmanager
@@ -51,16 +52,16 @@ def redis_down(settings):
 
 
 @contextmanager
-def connections_to(port: int):
-    """Record which threads open a TCP connection to 127.0.0.1:port (a Python audit hook)."""
-    seen: list[int] = []
+def tcp_connections():
+    """Record every TCP connection opened meanwhile as (thread id, port) (a Python audit hook)."""
+    seen: list[tuple[int, int]] = []
     state = {"on": True}
 
     def hook(event, args):
         if state["on"] and event == "socket.connect":
             address = args[1]
-            if isinstance(address, tuple) and len(address) >= 2 and address[1] == port:
-                seen.append(threading.get_ident())
+            if isinstance(address, tuple) and len(address) >= 2:
+                seen.append((threading.get_ident(), address[1]))
 
     sys.addaudithook(hook)  # hooks cannot be removed; this one switches itself off
     try:
@@ -90,7 +91,7 @@ def test_redis_down_at_request_time_the_request_succeeds_and_a_later_sweep_deliv
 
 
 @pytest.mark.django_db(transaction=True)
-def test_no_request_waits_on_posthog(user, posthog_settings, fake_posthog, settings):
+def test_no_request_waits_on_posthog(user, posthog_settings, fake_posthog, settings, monkeypatch):
     """Even with PostHog hanging, the intake answers; the event is sent from elsewhere (a worker, or
     without a broker a background thread), never from the request's thread."""
     from rest_framework.test import APIClient
@@ -104,11 +105,19 @@ def test_no_request_waits_on_posthog(user, posthog_settings, fake_posthog, setti
         import redis
 
         redis.Redis.from_url(django_settings.REDIS_URL).flushdb()
+        # Creating the user queued a delivery that flushdb just dropped; forget it too.
+        monkeypatch.setattr(services, "_last_queued", float("-inf"))
 
-    with connections_to(port) as connecting_threads:
+    allowed = {int(connection.settings_dict.get("PORT") or 5432)} if connection.vendor == "postgresql" else set()
+    if django_settings.REDIS_URL:
+        allowed.add(urlsplit(django_settings.REDIS_URL).port or 6379)
+
+    with tcp_connections() as opened:
         response = client.post(URL, {"events": [PAUSE]}, format="json")
         assert response.status_code == 202
-        assert threading.get_ident() not in connecting_threads
+        from_request = {port for thread, port in opened if thread == threading.get_ident()}
+        # The request talks to the database (and Redis: throttle, delivery ask), never to PostHog.
+        assert from_request <= allowed, from_request
         fake_posthog.hold.set()
         if settings.CELERY_TASK_ALWAYS_EAGER:  # no broker: a background thread sends it
             assert fake_posthog.received.wait(10)
@@ -117,7 +126,7 @@ def test_no_request_waits_on_posthog(user, posthog_settings, fake_posthog, setti
 
             assert redis.Redis.from_url(django_settings.REDIS_URL).llen("celery") >= 1
             tasks.deliver_outbox.apply()
-        assert connecting_threads  # the hook does see connections to PostHog
+        assert port in {p for _, p in opened}  # the hook does see the connection to PostHog
     deadline = time.monotonic() + 10
     while OutboxEvent.objects.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -126,45 +135,82 @@ def test_no_request_waits_on_posthog(user, posthog_settings, fake_posthog, setti
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_relays_at_once_never_send_the_same_row_twice(posthog_settings, fake_posthog):
-    rows = [OutboxEventFactory(properties={"path": f"/{i}"}) for i in range(120)]
+def test_two_relays_at_once_never_send_the_same_row_twice(posthog_settings, fake_posthog, tmp_path):
     fake_posthog.delay = 0.02  # each send takes a while, so the relays overlap
-    sent_by = {}
-    errors = []
+    if connection.vendor == "postgresql":
+        uuids, sent = _two_relays_in_threads()
+        assert all(sent), sent  # both relays worked, on different rows (SKIP LOCKED)
+    else:
+        # The in-memory SQLite test database (shared cache) fails a busy table at once instead of
+        # waiting like the file database the embedded default uses: there, two relay processes.
+        uuids, sent = _two_relay_processes_on_a_sqlite_file(tmp_path, fake_posthog.url)
+    assert sum(sent) == 120
+    assert set(fake_posthog.events) == uuids
+    assert max(fake_posthog.arrivals.values()) == 1
 
-    def relay(name):
-        sent_by[name] = 0
+
+def _two_relays_in_threads():
+    uuids = {str(OutboxEventFactory(properties={"path": f"/{i}"}).uuid) for i in range(120)}
+    sent, errors = [], []
+
+    def relay():
         try:
-            while True:
-                try:
-                    result = services.outbox_deliver(batch_size=10)
-                except OperationalError as exc:
-                    # The in-memory SQLite test database reports a busy writer at once where a file
-                    # database waits (busy timeout); wait here instead. PostgreSQL never gets here.
-                    if connection.vendor != "sqlite" or "locked" not in str(exc):
-                        raise
-                    time.sleep(0.005)
-                    continue
-                sent_by[name] += result.sent
-                if not result.more:
-                    break
+            sent.append(services.outbox_deliver(batch_size=10).sent)
         except Exception as exc:
             errors.append(exc)
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=relay, args=(n,)) for n in ("a", "b")]
+    threads = [threading.Thread(target=relay) for _ in range(2)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(60)
-
     assert not errors
-    assert sum(sent_by.values()) == 120
-    assert set(fake_posthog.events) == {str(r.uuid) for r in rows}
-    assert max(fake_posthog.arrivals.values()) == 1
-    if connection.features.has_select_for_update_skip_locked:
-        assert all(sent_by.values()), sent_by  # both relays worked, on different rows
+    return uuids, sent
+
+
+SQLITE_RELAY = """
+import sys
+import django
+django.setup()
+from django.core.management import call_command
+from django.utils import timezone
+from analytics import services
+from analytics.models import OutboxEvent
+if sys.argv[1] == "fill":
+    call_command("migrate", verbosity=0)
+    now = timezone.now()
+    OutboxEvent.objects.bulk_create(
+        OutboxEvent(name="page_view", distinct_id="1", properties={"path": f"/{i}"}, timestamp=now, next_attempt_at=now)
+        for i in range(120)
+    )
+    print(" ".join(str(u) for u in OutboxEvent.objects.values_list("uuid", flat=True)))
+else:
+    print(services.outbox_deliver(batch_size=10).sent)
+"""
+
+
+def _two_relay_processes_on_a_sqlite_file(tmp_path: Path, fake_url: str):
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "csn.settings",
+        "CSN_VAR_DIR": str(tmp_path),
+        "DATABASE_URL": "",
+        "REDIS_URL": "",
+        "POSTHOG_API_KEY": TEST_KEY,
+        "POSTHOG_HOST": fake_url,
+    }
+    run = [sys.executable, "-c", SQLITE_RELAY]
+    filled = subprocess.run([*run, "fill"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert filled.returncode == 0, filled.stderr
+    relays = [
+        subprocess.Popen([*run, "relay"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    outputs = [relay.communicate(timeout=120) for relay in relays]
+    assert all(relay.returncode == 0 for relay in relays), [err for _, err in outputs]
+    return set(filled.stdout.split()), [int(out.split()[-1]) for out, _ in outputs]
 
 
 class KilledMidBatch(BaseException):
@@ -184,10 +230,11 @@ def _worker_env(fake_url: str) -> dict:
     }
 
 
-def _start_worker(env: dict, tmp_path: Path) -> subprocess.Popen:
+def _start_worker(env: dict, tmp_path: Path, *, beat: bool) -> subprocess.Popen:
     celery = Path(sys.executable).with_name("celery")
-    command = [str(celery), "-A", "csn", "worker", "-B", "--pool=solo", "--loglevel=WARNING"]
-    command += ["-s", str(tmp_path / "beat-schedule")]
+    command = [str(celery), "-A", "csn", "worker", "--pool=solo", "--loglevel=WARNING"]
+    if beat:
+        command += ["-B", "-s", str(tmp_path / "beat-schedule")]
     log = open(tmp_path / "worker.log", "ab")  # noqa: SIM115 - closed with the process
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log, start_new_session=True)
 
@@ -210,7 +257,8 @@ def test_worker_killed_mid_batch_everything_arrives_after_restart(posthog_settin
 
         redis.Redis.from_url(django_settings.REDIS_URL).flushdb()  # no stale tasks from earlier runs
         env = _worker_env(fake_posthog.url)
-        worker = _start_worker(env, tmp_path)
+        # Rows written without a delivery ask: only the beat sweep can start this worker's run.
+        worker = _start_worker(env, tmp_path, beat=True)
         try:
             assert fake_posthog.received.wait(60), (tmp_path / "worker.log").read_text()
             _kill(worker)  # SIGKILL in the middle of a batch PostHog already has
@@ -221,8 +269,10 @@ def test_worker_killed_mid_batch_everything_arrives_after_restart(posthog_settin
         fake_posthog.hold = None
         assert OutboxEvent.objects.count() == 60  # the killed batch was not deleted
 
-        worker = _start_worker(env, tmp_path)
+        # Restarted without beat: the delivery asked for after the next commit drains everything due.
+        worker = _start_worker(env, tmp_path, beat=False)
         try:
+            uuids.add(str(services.track(name="signed_up", distinct_id="1", properties={"method": "email"}).uuid))
             deadline = time.monotonic() + 60
             while OutboxEvent.objects.exists() and time.monotonic() < deadline:
                 time.sleep(0.2)
@@ -242,7 +292,11 @@ def test_worker_killed_mid_batch_everything_arrives_after_restart(posthog_settin
         with pytest.raises(KilledMidBatch):
             services.outbox_deliver(sender=DyingSender(), batch_size=20)
         assert OutboxEvent.objects.count() == 60
-        services.outbox_deliver(batch_size=20)
+        # The next commit asks for a delivery; without a broker a background thread drains everything.
+        uuids.add(str(services.track(name="signed_up", distinct_id="1", properties={"method": "email"}).uuid))
+        deadline = time.monotonic() + 30
+        while OutboxEvent.objects.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
 
     assert not OutboxEvent.objects.exists()
     assert set(fake_posthog.events) == uuids  # everything arrived, nothing else did
