@@ -54,11 +54,12 @@ class Subscription:
 
 
 class GatewayConsumer(AsyncWebsocketConsumer):
+    # No channel layer: live fan-out is the hub's. A per-socket layer channel would cost a receive
+    # loop per socket (a Redis read per socket with channels_redis) for nothing.
+    channel_layer_alias = "no-layer"
+
     async def connect(self):
-        scope_user = self.scope.get("user")
-        self.user = scope_user if scope_user is not None and scope_user.is_authenticated else None
-        if self.user is not None:
-            self.user = await database_sync_to_async(self._reload_user)(self.user.pk)
+        self.user = None
         self.subscriptions: dict[str, Subscription] = {}
         self.sessions: dict[int, str] = {}
         self.queue: deque[Item] = deque()
@@ -66,6 +67,9 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         self.recent = deque()
         self.gone = False
         self.writer = asyncio.get_running_loop().create_task(self._write_loop())
+        scope_user = self.scope.get("user")
+        if scope_user is not None and scope_user.is_authenticated:
+            self.user = await database_sync_to_async(self._reload_user)(scope_user.pk)
         await self.accept()
 
     @staticmethod
@@ -132,7 +136,12 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             logger.info("live: writer stopped", exc_info=True)
 
     async def reply(self, message: dict) -> None:
-        await self.send(text_data=_dumps(message))
+        if self.gone:
+            return
+        try:
+            await self.send(text_data=_dumps(message))
+        except Exception:  # the peer went away mid-request; disconnect() cleans up
+            logger.debug("live: reply to a closed socket dropped", exc_info=True)
 
     async def error(self, code: str, message: str, ref=None, **extra) -> None:
         await self.reply({"type": "error", "code": code, "message": message, "ref": ref, **extra})

@@ -161,7 +161,8 @@ def fan_out(*, topic: str, seq: int, frame: str) -> None:
 
         with _publisher_lock:
             if _redis_publisher is None:
-                _redis_publisher = redis.Redis.from_url(settings.REDIS_URL)
+                # Short timeouts: a Redis outage must not hang the request that committed.
+                _redis_publisher = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
         try:
             _redis_publisher.publish(settings.LIVE_REDIS_CHANNEL_PREFIX + topic, f"{seq}|{frame}")
         except Exception:  # stored already: subscribers get it on resume
