@@ -28,12 +28,14 @@ logger = logging.getLogger(__name__)
 class Item:
     """Events of one topic fanned out together; `frame` is encoded once and shared by every socket."""
 
-    __slots__ = ("events", "frame", "topic")
+    __slots__ = ("events", "frame", "message", "topic")
 
     def __init__(self, topic: str, events: list[tuple[int, str]]):
         self.topic = topic
         self.events = events
         self.frame = events[0][1] if len(events) == 1 else batch_frame([text for _, text in events])
+        # The ASGI message itself is shared too: the server only reads it.
+        self.message = {"type": "websocket.send", "text": self.frame}
 
     @property
     def last_seq(self) -> int:

@@ -152,3 +152,12 @@ def test_moderators_delete_for_everyone_and_mute():
     assert live_services.chat_message_post(user=author, game_id=other_game.pk, text="elsewhere")
     bad = api.post(f"/api/v1/games/{game.pk}/chat/mutes/", {"user": author.pk, "minutes": 0})
     assert bad.status_code == 400 and ChatMute.objects.count() == 1
+
+
+def test_posting_is_a_fixed_handful_of_queries(django_assert_num_queries):
+    """Chat is the hottest write: one read for every rule, then the writes and the event."""
+    game, user = GameFactory(), UserFactory()
+    live_services.chat_message_post(user=user, game_id=game.pk, text="first", client_ref="a")
+    # read state, savepoint pair, insert message, bump seq, insert event, insert outbox
+    with django_assert_num_queries(7):
+        live_services.chat_message_post(user=user, game_id=game.pk, text="second", client_ref="b")
