@@ -22,6 +22,8 @@ logger = logging.getLogger(__name__)
 
 CLOSE_SLOW_READER = 4008
 CLOSE_FLOOD = 4029
+PIPELINED = {"chat.send"}
+MAX_IN_FLIGHT = 16
 
 
 def _dumps(message: dict) -> str:
@@ -66,6 +68,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         self.wake = asyncio.Event()
         self.recent = deque()
         self.gone = False
+        self.in_flight: set[asyncio.Task] = set()
         self.writer = asyncio.get_running_loop().create_task(self._write_loop())
         scope_user = self.scope.get("user")
         if scope_user is not None and scope_user.is_authenticated:
@@ -187,6 +190,18 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         if handler is None:
             await self.error("unknown_type", "Unknown message type.", ref)
             return
+        if message["type"] in PIPELINED:
+            # Chat sends are pipelined: the next one is read while this one is in the database
+            # (writes still run one at a time, in order, on the database thread).
+            if len(self.in_flight) >= MAX_IN_FLIGHT:
+                await asyncio.wait(self.in_flight, return_when=asyncio.FIRST_COMPLETED)
+            task = asyncio.get_running_loop().create_task(self._handle(handler, message, ref))
+            self.in_flight.add(task)
+            task.add_done_callback(self.in_flight.discard)
+            return
+        await self._handle(handler, message, ref)
+
+    async def _handle(self, handler, message, ref):
         try:
             await handler(self, message, ref)
         except ApplicationError as exc:
