@@ -25,17 +25,18 @@ from bench.common import ROOT, free_port, print_table, summary
 
 CLIENT_PROCESSES = 2
 SETUP = """
-import django, json
+import django, json, uuid
 django.setup()
 from django.contrib.auth.models import Group
 from rest_framework.authtoken.models import Token
 from accounts.services import user_create
 from content.models import Game, Team
 from django.utils import timezone
-home = Team.objects.create(name="Home", slug="bench-home", sport="basketball")
-away = Team.objects.create(name="Away", slug="bench-away", sport="basketball")
+run = uuid.uuid4().hex[:8]  # BENCH_DATABASE_URL may be reused between runs
+home = Team.objects.create(name="Home", slug=f"bench-home-{run}", sport="basketball")
+away = Team.objects.create(name="Away", slug=f"bench-away-{run}", sport="basketball")
 game = Game.objects.create(home_team=home, away_team=away, sport="basketball", starts_at=timezone.now(), status="live")
-user = user_create(email="bench@example.com", password="bench-password-123", display_name="Bench", is_staff=True)
+user = user_create(email=f"bench-{run}@example.com", password="bench-password-123", display_name="Bench", is_staff=True)
 print(json.dumps({"game": game.pk, "token": Token.objects.create(user=user).key}))
 """
 
