@@ -25,17 +25,18 @@ from bench.common import ROOT, free_port, print_table, summary
 
 CLIENT_PROCESSES = 2
 SETUP = """
-import django, json
+import django, json, uuid
 django.setup()
 from django.contrib.auth.models import Group
 from rest_framework.authtoken.models import Token
 from accounts.services import user_create
 from content.models import Game, Team
 from django.utils import timezone
-home = Team.objects.create(name="Home", slug="bench-home", sport="basketball")
-away = Team.objects.create(name="Away", slug="bench-away", sport="basketball")
+run = uuid.uuid4().hex[:8]  # BENCH_DATABASE_URL may be reused between runs
+home = Team.objects.create(name="Home", slug=f"bench-home-{run}", sport="basketball")
+away = Team.objects.create(name="Away", slug=f"bench-away-{run}", sport="basketball")
 game = Game.objects.create(home_team=home, away_team=away, sport="basketball", starts_at=timezone.now(), status="live")
-user = user_create(email="bench@example.com", password="bench-password-123", display_name="Bench", is_staff=True)
+user = user_create(email=f"bench-{run}@example.com", password="bench-password-123", display_name="Bench", is_staff=True)
 print(json.dumps({"game": game.pk, "token": Token.objects.create(user=user).key}))
 """
 
@@ -118,7 +119,8 @@ def _floor_main(port: int) -> None:
                         }
                     )
                     broadcast(clients, frame)
-                    await ws.send(json.dumps({"type": "ack", "ref": message.get("ref")}))
+                    ack = {"type": "ack", "ref": message.get("ref"), "message": {"text": message["text"]}}
+                    await ws.send(json.dumps(ack))
                 elif message["type"] == "auth":
                     await ws.send(json.dumps({"type": "ack", "ref": message.get("ref")}))
         finally:
@@ -155,11 +157,11 @@ def floor_server():
 
 
 # --- load clients -------------------------------------------------------------------------------
-def _receivers_main(url, topic, count, ready, start, stop_at, results) -> None:
-    asyncio.run(_receivers(url, topic, count, ready, start, stop_at, results))
+def _receivers_main(url, topic, tag, count, ready, start, stop_at, results) -> None:
+    asyncio.run(_receivers(url, topic, tag, count, ready, start, stop_at, results))
 
 
-async def _receivers(url, topic, count, ready, start, stop_at, results):
+async def _receivers(url, topic, tag, count, ready, start, stop_at, results):
     from websockets.asyncio.client import connect
 
     latencies: list[float] = []
@@ -186,8 +188,10 @@ async def _receivers(url, topic, count, ready, start, stop_at, results):
                 now = time.time()
                 for event in events:
                     if event.get("name") == "chat.message":
-                        received += 1
-                        latencies.append((now - float(event["data"]["text"].split()[1])) * 1000)
+                        parts = event["data"]["text"].split()
+                        if parts[0] == tag:  # not a late message of an earlier point
+                            received += 1
+                            latencies.append((now - float(parts[2])) * 1000)
         except Exception:
             return
 
@@ -208,25 +212,29 @@ async def _send(url, setup, rate, duration, tag) -> int:
     async with connect(url, max_size=None) as ws:
         await ws.send(json.dumps({"type": "auth", "token": setup["token"]}))
         await ws.recv()
-        drain = asyncio.ensure_future(_drain(ws))
+        acks: list[float] = []
+        drain = asyncio.ensure_future(_drain(ws, acks))
         total = int(rate * duration)
         begin = time.monotonic()
         for i in range(total):
             delay = begin + i / rate - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
-            text = f"{i} {time.time():.6f}"
+            text = f"{tag} {i} {time.time():.6f}"
             # A ref unique per point: a repeated ref is (rightly) not posted twice.
             ref = f"{tag}.{i}"
             await ws.send(json.dumps({"type": "chat.send", "game": setup["game"], "text": text, "ref": ref}))
         await asyncio.sleep(0.5)
         drain.cancel()
-        return total
+        return total, acks
 
 
-async def _drain(ws):
-    async for _ in ws:
-        pass
+async def _drain(ws, acks):
+    """Time from each chat.send to its ack: the write path (validation, database, publish)."""
+    async for raw in ws:
+        message = json.loads(raw)
+        if message.get("type") == "ack" and message.get("message"):
+            acks.append((time.time() - float(message["message"]["text"].split()[2])) * 1000)
 
 
 def measure(url, setup, pid, n, rate, duration) -> dict:
@@ -236,9 +244,10 @@ def measure(url, setup, pid, n, rate, duration) -> dict:
     stop_at = ctx.Value("d", 0.0)
     results = ctx.Queue()
     topic = f"chat:{setup['game']}"
+    tag = f"{n}x{rate}x{time.time():.0f}"
     share = [n // CLIENT_PROCESSES + (1 if i < n % CLIENT_PROCESSES else 0) for i in range(CLIENT_PROCESSES)]
     procs = [
-        ctx.Process(target=_receivers_main, args=(url, topic, share[i], ready[i], start, stop_at, results))
+        ctx.Process(target=_receivers_main, args=(url, topic, tag, share[i], ready[i], start, stop_at, results))
         for i in range(CLIENT_PROCESSES)
     ]
     for proc in procs:
@@ -248,7 +257,7 @@ def measure(url, setup, pid, n, rate, duration) -> dict:
     stop_at.value = time.time() + duration + 3.0  # drain time after the last send
     cpu_before = _cpu_seconds(pid)
     start.set()
-    sent = asyncio.run(_send(url, setup, rate, duration, f"{n}x{rate}x{time.time():.0f}"))
+    sent, acks = asyncio.run(_send(url, setup, rate, duration, tag))
     received, latencies = 0, []
     for _ in procs:
         got, sample = results.get(timeout=120)
@@ -266,6 +275,7 @@ def measure(url, setup, pid, n, rate, duration) -> dict:
         "lost %": 100.0 * (expected - received) / expected if expected else 0.0,
         **summary(latencies),
         "server cpu %": 100.0 * cpu / (duration + 3.0),
+        "ack p95": summary(acks)["p95"] if acks else None,
     }
 
 
@@ -292,5 +302,6 @@ def main(argv: list[str]) -> None:
     for row in rows:
         row["vs floor"] = row["delivered/s"] / floor[(row["N"], row["R"])] if floor.get((row["N"], row["R"])) else None
     print(f"\nlive fan-out, {duration:.0f} s per point, {CLIENT_PROCESSES} client processes, same machine")
-    columns = ["server", "N", "R", "delivered/s", "lost", "lost %", "p50", "p95", "p99", "server cpu %", "vs floor"]
+    columns = ["server", "N", "R", "delivered/s", "lost", "lost %", "p50", "p95", "p99", "server cpu %", "ack p95"]
+    columns.append("vs floor")
     print_table(rows, columns)

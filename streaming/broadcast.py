@@ -55,7 +55,8 @@ def current_seq(topic: str, *, lock: bool = False) -> int:
 
 def publish(*, topic: str, name: str, data: dict) -> None:
     """Send `name`/`data` to everyone following `topic`, after the caller's transaction commits."""
-    with transaction.atomic():
+    # No savepoint when nested: a failure here fails the caller's transaction anyway.
+    with transaction.atomic(savepoint=False):
         seq = next_seq(topic)
         LiveEvent.objects.create(topic=topic, seq=seq, name=name, data=data)
         frame = encode_event(topic=topic, seq=seq, name=name, data=data)

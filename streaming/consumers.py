@@ -22,6 +22,8 @@ logger = logging.getLogger(__name__)
 
 CLOSE_SLOW_READER = 4008
 CLOSE_FLOOD = 4029
+PIPELINED = {"chat.send"}
+MAX_IN_FLIGHT = 16
 
 
 def _dumps(message: dict) -> str:
@@ -54,18 +56,23 @@ class Subscription:
 
 
 class GatewayConsumer(AsyncWebsocketConsumer):
+    # No channel layer: live fan-out is the hub's. A per-socket layer channel would cost a receive
+    # loop per socket (a Redis read per socket with channels_redis) for nothing.
+    channel_layer_alias = "no-layer"
+
     async def connect(self):
-        scope_user = self.scope.get("user")
-        self.user = scope_user if scope_user is not None and scope_user.is_authenticated else None
-        if self.user is not None:
-            self.user = await database_sync_to_async(self._reload_user)(self.user.pk)
+        self.user = None
         self.subscriptions: dict[str, Subscription] = {}
         self.sessions: dict[int, str] = {}
         self.queue: deque[Item] = deque()
         self.wake = asyncio.Event()
         self.recent = deque()
         self.gone = False
+        self.in_flight: set[asyncio.Task] = set()
         self.writer = asyncio.get_running_loop().create_task(self._write_loop())
+        scope_user = self.scope.get("user")
+        if scope_user is not None and scope_user.is_authenticated:
+            self.user = await database_sync_to_async(self._reload_user)(scope_user.pk)
         await self.accept()
 
     @staticmethod
@@ -120,19 +127,29 @@ class GatewayConsumer(AsyncWebsocketConsumer):
                 self.wake.clear()
                 while queue:
                     if len(queue) == 1:
-                        frame = queue.popleft().frame
+                        message = queue.popleft().message
                     else:  # what piled up during the last send goes out as one frame
                         items = list(queue)
                         queue.clear()
-                        frame = batch_frame([text for item in items for _, text in item.events])
-                    await self.send(text_data=frame)
+                        text = batch_frame([text for item in items for _, text in item.events])
+                        message = {"type": "websocket.send", "text": text}
+                    await self.send_frame(message)
         except asyncio.CancelledError:
             pass
         except Exception:
             logger.info("live: writer stopped", exc_info=True)
 
+    async def send_frame(self, message: dict) -> None:
+        # Straight to the server: the frame is ready, skip the consumer's send wrappers.
+        await self.base_send(message)
+
     async def reply(self, message: dict) -> None:
-        await self.send(text_data=_dumps(message))
+        if self.gone:
+            return
+        try:
+            await self.send(text_data=_dumps(message))
+        except Exception:  # the peer went away mid-request; disconnect() cleans up
+            logger.debug("live: reply to a closed socket dropped", exc_info=True)
 
     async def error(self, code: str, message: str, ref=None, **extra) -> None:
         await self.reply({"type": "error", "code": code, "message": message, "ref": ref, **extra})
@@ -159,7 +176,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             return
         try:
             message = json.loads(text_data)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: "[[[[..." nested past the parser's depth
             await self.error("malformed_json", "The message is not valid JSON.")
             return
         if not isinstance(message, dict) or not isinstance(message.get("type"), str):
@@ -173,6 +190,18 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         if handler is None:
             await self.error("unknown_type", "Unknown message type.", ref)
             return
+        if message["type"] in PIPELINED:
+            # Chat sends are pipelined: the next one is read while this one is in the database
+            # (writes still run one at a time, in order, on the database thread).
+            if len(self.in_flight) >= MAX_IN_FLIGHT:
+                await asyncio.wait(self.in_flight, return_when=asyncio.FIRST_COMPLETED)
+            task = asyncio.get_running_loop().create_task(self._handle(handler, message, ref))
+            self.in_flight.add(task)
+            task.add_done_callback(self.in_flight.discard)
+            return
+        await self._handle(handler, message, ref)
+
+    async def _handle(self, handler, message, ref):
         try:
             await handler(self, message, ref)
         except ApplicationError as exc:

@@ -28,12 +28,14 @@ logger = logging.getLogger(__name__)
 class Item:
     """Events of one topic fanned out together; `frame` is encoded once and shared by every socket."""
 
-    __slots__ = ("events", "frame", "topic")
+    __slots__ = ("events", "frame", "message", "topic")
 
     def __init__(self, topic: str, events: list[tuple[int, str]]):
         self.topic = topic
         self.events = events
         self.frame = events[0][1] if len(events) == 1 else batch_frame([text for _, text in events])
+        # The ASGI message itself is shared too: the server only reads it.
+        self.message = {"type": "websocket.send", "text": self.frame}
 
     @property
     def last_seq(self) -> int:
@@ -161,7 +163,8 @@ def fan_out(*, topic: str, seq: int, frame: str) -> None:
 
         with _publisher_lock:
             if _redis_publisher is None:
-                _redis_publisher = redis.Redis.from_url(settings.REDIS_URL)
+                # Short timeouts: a Redis outage must not hang the request that committed.
+                _redis_publisher = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
         try:
             _redis_publisher.publish(settings.LIVE_REDIS_CHANNEL_PREFIX + topic, f"{seq}|{frame}")
         except Exception:  # stored already: subscribers get it on resume

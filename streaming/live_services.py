@@ -12,6 +12,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.services import notify_game_live
@@ -20,6 +22,7 @@ from content.models import Game
 from csn.errors import ApplicationError, ConflictError, NotFoundError, PermissionDeniedError
 from streaming.broadcast import publish
 from streaming.live_selectors import (
+    MODERATORS,
     SCOREKEEPERS,
     chat_is_open,
     chat_message_data,
@@ -58,51 +61,83 @@ def chat_message_post(*, user, game_id: int, text, client_ref: str = "") -> Chat
             f"Messages are at most {settings.LIVE_CHAT_MAX_LENGTH} characters.", code="message_too_long"
         )
     client_ref = str(client_ref or "")[:64]
-    game = Game.objects.filter(pk=game_id).first()
-    if game is None:
-        raise NotFoundError("No such game.", code="not_found")
-    if client_ref:
-        existing = ChatMessage.objects.filter(user=user, game=game, client_ref=client_ref).first()
-        if existing:
-            return existing
-    chat = GameChat.objects.filter(game=game).first()
-    if not chat_is_open(game, chat):
-        raise ConflictError("The chat of this game is closed.", code="chat_closed")
     now = timezone.now()
-    if ChatMute.objects.filter(game=game, user=user, until__gt=now).exists():
+    state = _chat_post_state(user=user, game_id=game_id, client_ref=client_ref, now=now)
+    if state is None:
+        raise NotFoundError("No such game.", code="not_found")
+    if state["existing_id"]:
+        return ChatMessage.objects.get(pk=state["existing_id"])
+    open_now = state["status"] == Game.Status.LIVE or (
+        bool(state["chat__opened_early"]) and state["status"] != Game.Status.FINAL
+    )
+    if not open_now:
+        raise ConflictError("The chat of this game is closed.", code="chat_closed")
+    if state["muted"]:
         raise PermissionDeniedError("You are muted in this chat for now.", code="muted")
-    if not is_moderator(user):
-        window = now - timedelta(seconds=settings.LIVE_CHAT_RATE_WINDOW_SECONDS)
-        if ChatMessage.objects.filter(user=user, created_at__gte=window).count() >= settings.LIVE_CHAT_RATE_COUNT:
+    if not (user.is_staff or user.is_superuser or state["moderator"]):
+        if state["recent"] >= settings.LIVE_CHAT_RATE_COUNT:
             raise ApplicationError("You are sending messages too fast.", code="rate_limited", status=429)
-        if chat and chat.slow_mode_seconds:
-            slow_since = now - timedelta(seconds=chat.slow_mode_seconds)
-            if ChatMessage.objects.filter(user=user, game=game, created_at__gte=slow_since).exists():
-                raise ApplicationError(
-                    f"Slow mode: one message every {chat.slow_mode_seconds} seconds.", code="slow_mode", status=429
-                )
+        slow = state["chat__slow_mode_seconds"] or 0
+        if slow and state["last_here"] and state["last_here"] >= now - timedelta(seconds=slow):
+            raise ApplicationError(f"Slow mode: one message every {slow} seconds.", code="slow_mode", status=429)
     try:
         with transaction.atomic():
             message = ChatMessage.objects.create(
-                game=game,
+                game_id=state["pk"],
                 user=user,
                 user_name=user.display_name,
                 user_avatar=user.avatar_url,
                 text=text,
                 client_ref=client_ref,
             )
-            publish(topic=f"chat:{game.pk}", name="chat.message", data=chat_message_data(message))
+            publish(topic=f"chat:{message.game_id}", name="chat.message", data=chat_message_data(message))
             track(
                 name="chat_message_sent",
                 distinct_id=user.pk,
-                properties={"game_id": game.pk, "length": len(text)},
+                properties={"game_id": message.game_id, "length": len(text)},
             )
     except IntegrityError:  # the same ref raced in on another socket
-        existing = ChatMessage.objects.filter(user=user, game=game, client_ref=client_ref).first()
+        existing = ChatMessage.objects.filter(user=user, game_id=game_id, client_ref=client_ref).first()
         if existing is None:
             raise
         return existing
     return message
+
+
+def _chat_post_state(*, user, game_id: int, client_ref: str, now) -> dict | None:
+    """Everything the chat rules need, in one query (chat is a hot write path)."""
+    mine = ChatMessage.objects.filter(user=user).order_by()
+    window = now - timedelta(seconds=settings.LIVE_CHAT_RATE_WINDOW_SECONDS)
+    existing = (
+        Subquery(mine.filter(game=OuterRef("pk"), client_ref=client_ref).values("pk")[:1])
+        if client_ref
+        else Value(None, output_field=IntegerField())
+    )
+    return (
+        Game.objects.filter(pk=game_id)
+        .annotate(
+            existing_id=existing,
+            muted=Exists(ChatMute.objects.filter(game=OuterRef("pk"), user=user, until__gt=now)),
+            moderator=Exists(user.groups.through.objects.filter(user_id=user.pk, group__name=MODERATORS)),
+            recent=Coalesce(
+                Subquery(mine.filter(created_at__gte=window).values("user").annotate(n=Count("pk")).values("n")[:1]),
+                0,
+            ),
+            last_here=Subquery(mine.filter(game=OuterRef("pk")).order_by("-created_at").values("created_at")[:1]),
+        )
+        .values(
+            "pk",
+            "status",
+            "chat__opened_early",
+            "chat__slow_mode_seconds",
+            "existing_id",
+            "muted",
+            "moderator",
+            "recent",
+            "last_here",
+        )
+        .first()
+    )
 
 
 def _require_moderator(actor) -> None:

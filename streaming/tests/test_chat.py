@@ -152,3 +152,33 @@ def test_moderators_delete_for_everyone_and_mute():
     assert live_services.chat_message_post(user=author, game_id=other_game.pk, text="elsewhere")
     bad = api.post(f"/api/v1/games/{game.pk}/chat/mutes/", {"user": author.pk, "minutes": 0})
     assert bad.status_code == 400 and ChatMute.objects.count() == 1
+
+
+def test_posting_is_a_fixed_handful_of_queries(django_assert_num_queries):
+    """Chat is the hottest write: one read for every rule, then the writes and the event."""
+    game, user = GameFactory(), UserFactory()
+    live_services.chat_message_post(user=user, game_id=game.pk, text="first", client_ref="a")
+    # read state, savepoint pair, insert message, bump seq, insert event, insert outbox
+    with django_assert_num_queries(7):
+        live_services.chat_message_post(user=user, game_id=game.pk, text="second", client_ref="b")
+
+
+def test_pipelined_sends_are_all_acked_and_posted_in_order():
+    game = GameFactory()
+    token = _token(moderator())
+
+    async def scenario():
+        reader = await Client().connect()
+        await reader.request({"type": "subscribe", "topic": f"chat:{game.pk}"})
+        writer = await Client().connect()
+        await writer.request({"type": "auth", "token": token})
+        for n in range(6):  # no waiting for acks in between
+            await writer.send({"type": "chat.send", "game": game.pk, "text": f"m{n}", "ref": f"p{n}"})
+        acks = [await writer.recv() for _ in range(6)]
+        assert sorted(a["ref"] for a in acks) == [f"p{n}" for n in range(6)]
+        events = await reader.recv_events(6)
+        assert [e["data"]["text"] for e in events] == [f"m{n}" for n in range(6)]
+        await reader.close()
+        await writer.close()
+
+    async_to_sync(scenario)()

@@ -41,6 +41,7 @@ def test_ping_gets_pong_with_ref():
     "raw, code",
     [
         ("{not json", "malformed_json"),
+        ("[" * 2000 + "]" * 2000, "malformed_json"),
         ("[1, 2]", "invalid_message"),
         ('{"no": "type"}', "invalid_message"),
         ('{"type": "dance"}', "unknown_type"),
@@ -256,15 +257,15 @@ def test_a_slow_reader_is_cut_off_and_the_topic_keeps_flowing(settings, monkeypa
     from streaming.consumers import GatewayConsumer
 
     settings.LIVE_SEND_QUEUE_MAX = 3
-    original_send = GatewayConsumer.send
+    original_send_frame = GatewayConsumer.send_frame
     stuck = asyncio.Event()
 
-    async def send(self, text_data=None, bytes_data=None, close=False):
-        if self.scope.get("query_string") == b"slow" and '"type":"event"' in (text_data or ""):
+    async def send_frame(self, message):
+        if self.scope.get("query_string") == b"slow":
             await stuck.wait()  # this reader never reads again
-        return await original_send(self, text_data=text_data, bytes_data=bytes_data, close=close)
+        return await original_send_frame(self, message)
 
-    monkeypatch.setattr(GatewayConsumer, "send", send)
+    monkeypatch.setattr(GatewayConsumer, "send_frame", send_frame)
     game = GameFactory()
     topic = f"game:{game.pk}"
 

@@ -105,3 +105,17 @@ def test_socket_heartbeat_counts_viewers_and_disconnect_ends_the_session():
         await fan.close()
 
     async_to_sync(scenario)()
+
+
+def test_periodic_jobs_are_scheduled_and_old_events_are_pruned(settings):
+    from streaming.broadcast import publish
+    from streaming.models import LiveEvent
+
+    tasks_scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert {"streaming.tasks.presence_close_stale", "streaming.tasks.live_events_prune"} <= tasks_scheduled
+    game = GameFactory()
+    publish(topic=f"game:{game.pk}", name="old", data={})
+    publish(topic=f"game:{game.pk}", name="new", data={})
+    LiveEvent.objects.filter(name="old").update(created_at=timezone.now() - timedelta(hours=49))
+    assert tasks.live_events_prune() == 1
+    assert list(LiveEvent.objects.values_list("name", flat=True)) == ["new"]
