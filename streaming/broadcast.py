@@ -7,7 +7,7 @@ write publishes nothing, and resume can replay it), then fans it out after commi
 
 import json
 
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 
 from streaming.models import LiveEvent, LiveTopicCounter
 
@@ -26,23 +26,6 @@ def encode_event(*, topic: str, seq: int, name: str, data: dict) -> str:
     )
 
 
-def next_seq(topic: str) -> int:
-    """Allocate the topic's next seq. The UPDATE keeps the counter row locked until commit."""
-    table = LiveTopicCounter._meta.db_table
-    with connection.cursor() as cursor:
-        # The table name is our model's, not input.
-        cursor.execute(f"UPDATE {table} SET seq = seq + 1 WHERE topic = %s RETURNING seq", [topic])  # noqa: S608
-        row = cursor.fetchone()
-    if row:
-        return row[0]
-    try:
-        with transaction.atomic():
-            LiveTopicCounter.objects.create(topic=topic, seq=1)
-        return 1
-    except IntegrityError:  # another writer created it first: its row now exists, lock and bump it
-        return next_seq(topic)
-
-
 def current_seq(topic: str, *, lock: bool = False) -> int:
     """The topic's last seq. With `lock`, holds writers off until the caller's transaction ends, so a
     snapshot read in that transaction matches the seq exactly."""
@@ -55,15 +38,7 @@ def current_seq(topic: str, *, lock: bool = False) -> int:
 
 def publish(*, topic: str, name: str, data: dict) -> None:
     """Send `name`/`data` to everyone following `topic`, after the caller's transaction commits."""
-    # No savepoint when nested: a failure here fails the caller's transaction anyway.
-    with transaction.atomic(savepoint=False):
-        seq = next_seq(topic)
-        LiveEvent.objects.create(topic=topic, seq=seq, name=name, data=data)
-        frame = encode_event(topic=topic, seq=seq, name=name, data=data)
-
-    from streaming.hub import fan_out
-
-    transaction.on_commit(lambda: fan_out(topic=topic, seq=seq, frame=frame))
+    publish_many([(topic, name, data)])
 
 
 def publish_user_event(*, user_id: int, name: str, data: dict) -> None:
@@ -72,9 +47,10 @@ def publish_user_event(*, user_id: int, name: str, data: dict) -> None:
 
 
 def publish_many(events: list[tuple[str, str, dict]]) -> None:
-    """Publish many `(topic, name, data)` events in a constant number of queries (notification
-    fan-out to thousands of users). Same guarantees as `publish`: stored with each topic's next seqs
-    in the caller's transaction, fanned out after commit."""
+    """Publish `(topic, name, data)` events in two statements whatever their number (notification
+    fan-out reaches thousands of users): one upsert allocates each topic's next seqs and keeps its
+    counter row locked until commit (so a topic's events commit in seq order and a resume never skips
+    one that commits later), one insert stores the events; the fan-out follows the commit."""
     if not events:
         return
     counts: dict[str, int] = {}
@@ -83,7 +59,8 @@ def publish_many(events: list[tuple[str, str, dict]]) -> None:
     topics = sorted(counts)  # one lock order for every writer: no deadlock between two fan-outs
     table = LiveTopicCounter._meta.db_table
     next_by_topic: dict[str, int] = {}
-    with transaction.atomic():
+    # No savepoint when nested: a failure here fails the caller's transaction anyway.
+    with transaction.atomic(savepoint=False):
         with connection.cursor() as cursor:
             # One upsert per chunk allocates a block of seqs per topic; RETURNING gives each block's
             # last seq. Chunks keep SQLite under its 999-parameter limit.

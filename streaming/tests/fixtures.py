@@ -9,22 +9,17 @@ from streaming import broadcast
 
 @pytest.fixture
 def published(monkeypatch):
-    """Every event published on a user topic, in order, as (user_id, name, data), whether one at a time
-    (`publish_user_event`) or in bulk (`publish_many`). The real functions still run (they store the
-    event and defer the send to after commit); tests of delivery itself subscribe to the hub."""
+    """Every event published on a user topic, in order, as (user_id, name, data). Every publish goes
+    through `publish_many`; the real function still runs (it stores the event and defers the send to
+    after commit). Tests of delivery itself use a real websocket (test_live_events)."""
     calls: list[tuple[int, str, dict]] = []
-    real_one, real_many = broadcast.publish_user_event, broadcast.publish_many
+    real = broadcast.publish_many
 
-    def spy_one(*, user_id, name, data):
-        calls.append((user_id, name, data))
-        real_one(user_id=user_id, name=name, data=data)
-
-    def spy_many(events):
+    def spy(events):
         calls.extend((int(t.split(":", 1)[1]), n, d) for t, n, d in events if t.startswith("user:"))
-        real_many(events)
+        real(events)
 
-    monkeypatch.setattr(broadcast, "publish_user_event", spy_one)
-    monkeypatch.setattr(broadcast, "publish_many", spy_many)
+    monkeypatch.setattr(broadcast, "publish_many", spy)
     return calls
 
 

@@ -245,12 +245,13 @@ def test_a_user_id_in_the_body_is_ignored(auth_client, user, other_user, content
 
 def test_record_query_count(auth_client, content, django_assert_num_queries):
     # One upsert does the availability check, the insert-or-update and the staleness rule. Around it:
-    # the savepoint pair (the test's transaction) and the video_play outbox row on the first reading.
+    # the savepoint pair (the test's transaction), the video_play outbox row on the first reading, and
+    # the user-topic event for the other devices (seq counter upsert, event row).
     # SQLite reads existence first (it has no xmax).
     sqlite_extra = 0 if connection.vendor == "postgresql" else 1
-    with django_assert_num_queries(4 + sqlite_extra):
+    with django_assert_num_queries(6 + sqlite_extra):
         assert put(auth_client, content.pk, 10.0, at=T0).status_code == 200
-    with django_assert_num_queries(3 + sqlite_extra):
+    with django_assert_num_queries(5 + sqlite_extra):
         assert put(auth_client, content.pk, 20.0, at=T0 + timedelta(seconds=1)).status_code == 200
 
 
