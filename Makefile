@@ -19,6 +19,7 @@ run: install
 	PYTHON=$(PY) ./bin/serve
 
 test: install
+	./bin/ensure-chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install
