@@ -57,3 +57,13 @@ def auth_client(user):
     client = APIClient()
     client.force_authenticate(user=user)
     return client
+
+
+@pytest.fixture
+def outbox_held(monkeypatch):
+    """Keep committed analytics events in the outbox, so a test can count what a use case committed.
+    Without a broker (the embedded default) the on-commit delivery kick would send and delete them
+    at once; the analytics tests cover delivery itself."""
+    from analytics import services
+
+    monkeypatch.setattr(services, "request_delivery", lambda: None)

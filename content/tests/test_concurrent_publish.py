@@ -14,7 +14,7 @@ from csn.errors import ConflictError
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_concurrent_publishes_one_wins_one_conflict(publisher, superuser):
+def test_two_concurrent_publishes_one_wins_one_conflict(publisher, superuser, outbox_held):
     item = ContentFactory(state=Content.State.IN_REVIEW)
     # Each thread holds its own copy read before either publishes, like two open admin pages.
     copies = [Content.objects.get(pk=item.pk), Content.objects.get(pk=item.pk)]

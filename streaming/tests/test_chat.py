@@ -28,7 +28,7 @@ def _code(**kwargs) -> str:
     return info.value.code
 
 
-def test_a_message_reaches_followers_with_the_author_denormalized():
+def test_a_message_reaches_followers_with_the_author_denormalized(outbox_held):
     game = GameFactory()
     author = UserFactory(display_name="Ana")
     author.avatar_url = "https://cdn.example/ana.png"
@@ -154,7 +154,7 @@ def test_moderators_delete_for_everyone_and_mute():
     assert bad.status_code == 400 and ChatMute.objects.count() == 1
 
 
-def test_posting_is_a_fixed_handful_of_queries(django_assert_num_queries):
+def test_posting_is_a_fixed_handful_of_queries(django_assert_num_queries, outbox_held):
     """Chat is the hottest write: one read for every rule, then the writes and the event."""
     game, user = GameFactory(), UserFactory()
     live_services.chat_message_post(user=user, game_id=game.pk, text="first", client_ref="a")

@@ -46,7 +46,7 @@ def _client(user):
     return client
 
 
-def test_twenty_devices_upserting_one_row_keep_one_row_with_the_newest_reading(user):
+def test_twenty_devices_upserting_one_row_keep_one_row_with_the_newest_reading(user, outbox_held):
     content = ContentFactory()
     # Readings i = 0..19 taken at T0 + i seconds, all sent at once in no particular order.
     readings = {i: (10.0 * (i + 1), T0 + timedelta(seconds=i)) for i in range(20)}
@@ -65,7 +65,7 @@ def test_twenty_devices_upserting_one_row_keep_one_row_with_the_newest_reading(u
     assert OutboxEvent.objects.filter(name="video_play").count() == 1
 
 
-def test_twenty_devices_crossing_the_threshold_at_once_complete_once(user):
+def test_twenty_devices_crossing_the_threshold_at_once_complete_once(user, outbox_held):
     content = ContentFactory()
 
     def write(i):
@@ -78,7 +78,7 @@ def test_twenty_devices_crossing_the_threshold_at_once_complete_once(user):
     assert OutboxEvent.objects.filter(name="video_play").count() == 1
 
 
-def test_double_tap_on_my_list_adds_once(user):
+def test_double_tap_on_my_list_adds_once(user, outbox_held):
     content = ContentFactory()
 
     def add(_):
