@@ -5,7 +5,7 @@ from pathlib import Path
 
 import bench
 
-HELPERS = {"common", "http"}
+HELPERS = {"__main__", "common", "http"}
 
 
 def available() -> list[str]:
@@ -13,14 +13,17 @@ def available() -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    names = [a for a in argv if not a.startswith("-")] or available()
+    # Leading arguments name benchmarks; the rest (flags and their values) go to each of them.
+    names: list[str] = []
+    while argv and not argv[0].startswith("-"):
+        names.append(argv.pop(0))
     unknown = set(names) - set(available())
     if unknown:
         print(f"unknown benchmark(s): {', '.join(sorted(unknown))}; available: {', '.join(available())}")
         return 2
-    for name in names:
+    for name in names or available():
         print(f"\n=== bench {name} ===", flush=True)
-        importlib.import_module(f"bench.{name}").main([a for a in argv if a.startswith("-")])
+        importlib.import_module(f"bench.{name}").main(list(argv))
     return 0
 
 
