@@ -2,66 +2,25 @@
 
 from datetime import timedelta
 
-import factory
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
-from content.models import Content, Game, Player, Sport, Team
+from content.models import Game
+from content.tests import factories as catalogue
+from content.tests.factories import PlayerFactory, TeamFactory  # noqa: F401  (re-exported for these tests)
 from streaming.models import WatchProgress
 
 
-class TeamFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Team
-
-    name = factory.Sequence(lambda n: f"Team {n}")
-    slug = factory.Sequence(lambda n: f"team-{n}")
-    sport = Sport.BASKETBALL
-
-
-class PlayerFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Player
-
-    team = factory.SubFactory(TeamFactory)
-    name = factory.Sequence(lambda n: f"Player {n}")
-    number = factory.Sequence(lambda n: n % 99)
-
-
-class GameFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Game
-
-    home_team = factory.SubFactory(TeamFactory)
-    away_team = factory.SubFactory(TeamFactory)
-    sport = Sport.BASKETBALL
+class GameFactory(catalogue.GameFactory):
     # Live by default: most live tests need a game in progress (chat is open, scores move).
-    starts_at = factory.LazyFunction(timezone.now)
     status = Game.Status.LIVE
 
 
-class ContentFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Content
-        skip_postgeneration_save = True
+class ContentFactory(catalogue.ContentFactory):
+    """Published and available unless told otherwise; ten minutes long."""
 
-    title = factory.Sequence(lambda n: f"Content {n}")
-    slug = factory.Sequence(lambda n: f"content-{n}")
-    type = Content.Type.HIGHLIGHT
     runtime_seconds = 600
-    state = Content.State.PUBLISHED
-    published_at = factory.LazyFunction(timezone.now)
-
-    @factory.post_generation
-    def teams(self, create, extracted, **kwargs):
-        if create and extracted:
-            self.teams.set(extracted)
-
-    @factory.post_generation
-    def players(self, create, extracted, **kwargs):
-        if create and extracted:
-            self.players.set(extracted)
 
 
 def watched(user, content, *, percent=30.0, minutes_ago=0):
