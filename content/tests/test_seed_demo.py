@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 from accounts.models import Subscription, User
 from analytics.models import OutboxEvent
 from content.models import Content, ContentAuditLog, Game, Player, Team
+from streaming.models import GameEvent
 
 
 def snapshot():
@@ -23,6 +24,7 @@ def snapshot():
         "games": list(Game.objects.order_by("pk").values_list("pk", "status", "starts_at", "updated_at")),
         "content": list(Content.objects.order_by("pk").values_list("pk", "state", "updated_at")),
         "audit": ContentAuditLog.objects.count(),
+        "plays": GameEvent.objects.count(),
         "outbox": OutboxEvent.objects.count(),
         "subscriptions": list(Subscription.objects.order_by("pk").values_list("pk", "plan", "updated_at")),
     }
@@ -40,6 +42,10 @@ def test_seed_demo_builds_the_demo_and_a_second_run_changes_nothing():
     assert Team.objects.count() >= 8 and Team.objects.values("sport").distinct().count() >= 3
     assert all(team.players.exists() for team in Team.objects.all())
     assert Game.objects.filter(status="live").count() == 1
+    live = Game.objects.get(status="live")
+    plays = list(GameEvent.objects.filter(game=live).order_by("pk"))
+    assert len(plays) >= 3 and all(play.description for play in plays)
+    assert (live.home_score, live.away_score) == (plays[-1].home_score, plays[-1].away_score)
     assert Game.objects.filter(status="scheduled").exists() and Game.objects.filter(status="final").exists()
     assert Content.objects.count() >= 50
     assert set(Content.objects.values_list("state", flat=True)) == set(Content.State.values)

@@ -69,6 +69,16 @@ STREAMS = [
 ]
 
 
+# (home score, away score, clock, play) in the third quarter of the live game.
+LIVE_PLAYS = [
+    (53, 55, "08:41", "Driving layup, and one"),
+    (53, 58, "07:55", "Three from the left corner"),
+    (56, 58, "06:30", "Pull-up three at the top of the key"),
+    (56, 61, "05:49", "Catch-and-shoot three off the screen"),
+    (58, 61, "05:12", "Putback dunk after the offensive rebound"),
+]
+
+
 class Command(BaseCommand):
     help = "Load demo data (idempotent) and print the demo accounts."
 
@@ -80,6 +90,7 @@ class Command(BaseCommand):
             users = self._users()
             teams = self._teams()
             games = self._games(teams)
+            self._plays(users["scorekeeper"], games)
             created = self._content(users, teams, games)
         self.stdout.write(
             f"Catalogue: {Team.objects.count()} teams, {Player.objects.count()} players, "
@@ -145,7 +156,7 @@ class Command(BaseCommand):
                 if k < 2:
                     status, starts, score = Game.Status.FINAL, now - timedelta(days=3 - k), (3 + k, 1 + k)
                 elif k == 2 and sport == Sport.BASKETBALL:
-                    status, starts, score = Game.Status.LIVE, now - timedelta(minutes=50), (58, 61)
+                    status, starts, score = Game.Status.LIVE, now - timedelta(minutes=50), (51, 55)
                 else:
                     status, starts, score = Game.Status.SCHEDULED, now + timedelta(days=k - 1, hours=19), (0, 0)
                 if sport == Sport.BASKETBALL and status == Game.Status.FINAL:
@@ -170,6 +181,19 @@ class Command(BaseCommand):
             )
             games.append(game)
         return games
+
+    def _plays(self, scorekeeper: User, games: list[Game]) -> None:
+        """The live game's play-by-play so far, posted the way a scorekeeper would (once)."""
+        from streaming.live_services import game_event_record
+        from streaming.models import GameEvent
+
+        for game in games:
+            if game.status != Game.Status.LIVE or GameEvent.objects.filter(game=game).exists():
+                continue
+            for home, away, clock, play in LIVE_PLAYS:
+                game_event_record(
+                    actor=scorekeeper, game_id=game.pk, home_score=home, away_score=away, clock=clock, description=play
+                )
 
     def _content(self, users: dict[str, User], teams: list[Team], games: list[Game]) -> int:
         editor, publisher = users["editor"], users["publisher"]
