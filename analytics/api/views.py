@@ -9,7 +9,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from analytics import services
-from analytics.api.serializers import EventBatchDocSerializer, EventBatchInputSerializer, EventBatchResultSerializer
+from analytics.api.serializers import EventBatchDocSerializer, EventBatchResultSerializer, batch_events
 from csn.api.errors import error_body
 
 # Request headers an app sets once per session; kept on each event for enrichment.
@@ -109,10 +109,8 @@ class EventIntakeView(APIView):
         },
     )
     def post(self, request):
-        data = EventBatchInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
         result = services.client_events_record(
-            user=request.user, events=data.validated_data["events"], context=request_context(request)
+            user=request.user, events=batch_events(request.data), context=request_context(request)
         )
         body = {"accepted": result.accepted, "rejected": result.rejected, "error": None}
         if result.errors:
