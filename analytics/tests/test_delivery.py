@@ -329,3 +329,20 @@ def test_a_wrong_key_fails_the_batch_once_without_sending_rows_one_by_one(postho
     for row in rows:
         row.refresh_from_db()
         assert row.attempts == 1 and "401" in row.last_error and "phc_wrong" not in row.last_error
+
+
+@pytest.mark.django_db
+def test_an_ask_within_the_window_after_this_process_queued_touches_neither_cache_nor_broker(settings, monkeypatch):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    queued, cache_calls = [], []
+    monkeypatch.setattr(services, "_queue_task", lambda *, countdown: queued.append(countdown) or True)
+    services.request_delivery()
+    assert len(queued) == 1
+
+    from django.core.cache import cache
+
+    monkeypatch.setattr(cache, "add", lambda *args, **kwargs: cache_calls.append(args) or True)
+    for _ in range(20):
+        services.request_delivery()
+
+    assert cache_calls == [] and len(queued) == 1  # only the in-process clock was read
