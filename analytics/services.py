@@ -17,7 +17,8 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -235,7 +236,12 @@ def request_delivery() -> None:
     if now - _last_queued < settings.ANALYTICS_KICK_SECONDS:
         return  # the task this process queued starts after this commit: no Redis round trip
     try:
-        if not cache.add("analytics:delivery-requested", 1, timeout=settings.ANALYTICS_KICK_SECONDS):
+        if not cache.add(_DELIVERY_KEY, 1, timeout=settings.ANALYTICS_KICK_SECONDS):
+            # Another process asked within the window. Its task starts when the key expires or later
+            # (it queued after adding the key, with the same countdown), so it covers this commit and
+            # every commit until then: stay quiet until that moment instead of asking Redis again on
+            # every request.
+            _last_queued = now - settings.ANALYTICS_KICK_SECONDS + _seconds_left(_DELIVERY_KEY)
             return
     except Exception as exc:  # a cache on a Redis that is down: ask anyway
         logger.warning("analytics: cache unavailable while requesting delivery: %s", exc)
@@ -245,6 +251,28 @@ def request_delivery() -> None:
 
 # When this process last queued a delayed delivery (time.monotonic()).
 _last_queued = float("-inf")
+_DELIVERY_KEY = "analytics:delivery-requested"
+
+
+def _seconds_left(key: str) -> float:
+    """How long the cache keeps `key` (0 when unknown: not Redis, or gone)."""
+    if not isinstance(caches["default"], RedisCache):
+        return 0.0
+    milliseconds = cache_redis_client().pttl(cache.make_and_validate_key(key))
+    return min(max(milliseconds, 0) / 1000, settings.ANALYTICS_KICK_SECONDS)
+
+
+_redis_clients: dict = {}
+
+
+def cache_redis_client():
+    """The default cache's Redis client, one per process: the cache builds a new client object (with
+    its ~200 response callbacks) on every call; the connection pool behind it is thread-safe."""
+    backend = caches["default"]
+    location = backend._cache._servers[0]
+    if location not in _redis_clients:
+        _redis_clients[location] = backend._cache.get_client(write=True)
+    return _redis_clients[location]
 
 
 def request_delivery_now() -> None:

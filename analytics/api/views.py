@@ -50,7 +50,7 @@ class AnalyticsRateThrottle(ScopedRateThrottle):
         key = self.cache.make_and_validate_key(key) + ":window"
         self.now = now = self.timer()
         member = f"{now}:{uuid.uuid4().hex}"
-        client = _redis_client()
+        client = services.cache_redis_client()
         pipe = client.pipeline(transaction=True)
         pipe.zremrangebyscore(key, "-inf", now - self.duration)
         pipe.zadd(key, {member: now})
@@ -68,19 +68,6 @@ class AnalyticsRateThrottle(ScopedRateThrottle):
         if isinstance(caches["default"], RedisCache):
             return getattr(self, "_wait", None)
         return super().wait()
-
-
-_redis_clients = {}
-
-
-def _redis_client():
-    """One client per process and Redis: the cache builds a new client object (with its ~200
-    response callbacks) on every call; the connection pool behind it is thread-safe."""
-    backend = caches["default"]
-    location = backend._cache._servers[0]
-    if location not in _redis_clients:
-        _redis_clients[location] = backend._cache.get_client(write=True)
-    return _redis_clients[location]
 
 
 def request_context(request) -> dict:
