@@ -6,6 +6,7 @@ outbox rows in the caller's transaction and ask for a delivery after commit. Del
 and deletes them only once PostHog accepted them; failures back off and end as `dead` rows.
 """
 
+import json
 import logging
 import random
 import threading
@@ -16,7 +17,8 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -104,8 +106,18 @@ def _parse_timestamp(value, *, now: datetime) -> tuple[datetime | None, dict | N
     return parsed, None
 
 
-def _client_event_errors(item, *, now: datetime) -> tuple[OutboxEvent | None, dict[str, list[dict]]]:
-    """One app event -> (unsaved row, {}) or (None, {field: [errors]})."""
+@dataclass(frozen=True)
+class ClientEvent:
+    """One app event that passed the catalogue's checks."""
+
+    name: str
+    properties: dict
+    timestamp: datetime
+    uuid: uuid_lib.UUID | None
+
+
+def _client_event_errors(item, *, now: datetime) -> tuple[ClientEvent | None, dict[str, list[dict]]]:
+    """One app event -> (event, {}) or (None, {field: [errors]})."""
     if not isinstance(item, dict):
         return None, {"non_field_errors": [{"code": "invalid", "message": "An event must be an object."}]}
     errors: dict[str, list[dict]] = {}
@@ -135,15 +147,52 @@ def _client_event_errors(item, *, now: datetime) -> tuple[OutboxEvent | None, di
             errors["uuid"] = [{"code": "invalid", "message": "uuid must be a UUID."}]
     if errors:
         return None, errors
-    return _outbox_row(
-        name=name,
-        distinct_id="",  # set by the caller: always the authenticated user
-        properties=properties,
-        context=None,
-        timestamp=timestamp,
-        now=now,
-        event_uuid=event_uuid,
-    ), {}
+    return ClientEvent(name=name, properties=properties, timestamp=timestamp, uuid=event_uuid), {}
+
+
+def _outbox_insert(*, events: list[ClientEvent], distinct_id: str, context: dict, now: datetime) -> None:
+    """One INSERT for the batch; a uuid already queued is skipped (ON CONFLICT DO NOTHING)."""
+    if connection.vendor != "postgresql":
+        rows = [
+            _outbox_row(
+                name=event.name,
+                distinct_id=distinct_id,
+                properties=event.properties,
+                context=context,
+                timestamp=event.timestamp,
+                now=now,
+                event_uuid=event.uuid,
+            )
+            for event in events
+        ]
+        OutboxEvent.objects.bulk_create(rows, ignore_conflicts=True)
+        return
+    # PostgreSQL: the batch travels as one jsonb parameter. bulk_create would prepare each field of
+    # each row and quote eleven arrays on the client, about 90 us of CPU per event (bench analytics).
+    batch = [
+        {
+            "uuid": str(event.uuid or uuid_lib.uuid4()),
+            "name": event.name,
+            "properties": event.properties,
+            "timestamp": event.timestamp.isoformat(),
+        }
+        for event in events
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _PG_INSERT_SQL,
+            [distinct_id, json.dumps(context), OutboxEvent.Status.PENDING, now, now, json.dumps(batch)],
+        )
+
+
+# Columns as OutboxEvent declares them (a test compares the row with one written by the ORM).
+_PG_INSERT_SQL = """
+INSERT INTO "analytics_outboxevent" ("uuid", "name", "distinct_id", "properties", "context", "timestamp",
+    "status", "attempts", "next_attempt_at", "last_error", "created_at")
+SELECT e."uuid", e."name", %s, e."properties", %s::jsonb, e."timestamp", %s, 0, %s, '', %s
+FROM jsonb_to_recordset(%s::jsonb) AS e("uuid" uuid, "name" text, "properties" jsonb, "timestamp" timestamptz)
+ON CONFLICT DO NOTHING
+"""
 
 
 def client_events_record(*, user, events: list, context: dict) -> IntakeResult:
@@ -155,23 +204,21 @@ def client_events_record(*, user, events: list, context: dict) -> IntakeResult:
     retrying a batch) is accepted once.
     """
     now = timezone.now()
-    rows: list[OutboxEvent] = []
+    valid: list[ClientEvent] = []
     errors: dict[str, list[dict]] = {}
     for index, item in enumerate(events):
-        row, problems = _client_event_errors(item, now=now)
+        event, problems = _client_event_errors(item, now=now)
         if problems:
             for key, items in problems.items():
                 errors[f"events.{index}.{key}"] = items
             continue
-        row.distinct_id = str(user.pk)
-        row.context = context
-        rows.append(row)
-    if not rows:
+        valid.append(event)
+    if not valid:
         raise ApplicationError("No event in the batch is valid.", code="invalid", fields=errors)
     with transaction.atomic():
-        OutboxEvent.objects.bulk_create(rows, ignore_conflicts=True)
+        _outbox_insert(events=valid, distinct_id=str(user.pk), context=context, now=now)
         transaction.on_commit(request_delivery, robust=True)
-    return IntakeResult(accepted=len(rows), errors=errors)
+    return IntakeResult(accepted=len(valid), errors=errors)
 
 
 def request_delivery() -> None:
@@ -189,7 +236,12 @@ def request_delivery() -> None:
     if now - _last_queued < settings.ANALYTICS_KICK_SECONDS:
         return  # the task this process queued starts after this commit: no Redis round trip
     try:
-        if not cache.add("analytics:delivery-requested", 1, timeout=settings.ANALYTICS_KICK_SECONDS):
+        if not cache.add(_DELIVERY_KEY, 1, timeout=settings.ANALYTICS_KICK_SECONDS):
+            # Another process asked within the window. Its task starts when the key expires or later
+            # (it queued after adding the key, with the same countdown), so it covers this commit and
+            # every commit until then: stay quiet until that moment instead of asking Redis again on
+            # every request.
+            _last_queued = now - settings.ANALYTICS_KICK_SECONDS + _seconds_left(_DELIVERY_KEY)
             return
     except Exception as exc:  # a cache on a Redis that is down: ask anyway
         logger.warning("analytics: cache unavailable while requesting delivery: %s", exc)
@@ -199,6 +251,28 @@ def request_delivery() -> None:
 
 # When this process last queued a delayed delivery (time.monotonic()).
 _last_queued = float("-inf")
+_DELIVERY_KEY = "analytics:delivery-requested"
+
+
+def _seconds_left(key: str) -> float:
+    """How long the cache keeps `key` (0 when unknown: not Redis, or gone)."""
+    if not isinstance(caches["default"], RedisCache):
+        return 0.0
+    milliseconds = cache_redis_client().pttl(cache.make_and_validate_key(key))
+    return min(max(milliseconds, 0) / 1000, settings.ANALYTICS_KICK_SECONDS)
+
+
+_redis_clients: dict = {}
+
+
+def cache_redis_client():
+    """The default cache's Redis client, one per process: the cache builds a new client object (with
+    its ~200 response callbacks) on every call; the connection pool behind it is thread-safe."""
+    backend = caches["default"]
+    location = backend._cache._servers[0]
+    if location not in _redis_clients:
+        _redis_clients[location] = backend._cache.get_client(write=True)
+    return _redis_clients[location]
 
 
 def request_delivery_now() -> None:

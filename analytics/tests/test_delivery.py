@@ -329,3 +329,47 @@ def test_a_wrong_key_fails_the_batch_once_without_sending_rows_one_by_one(postho
     for row in rows:
         row.refresh_from_db()
         assert row.attempts == 1 and "401" in row.last_error and "phc_wrong" not in row.last_error
+
+
+@pytest.mark.django_db
+def test_an_ask_within_the_window_after_this_process_queued_touches_neither_cache_nor_broker(settings, monkeypatch):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    queued, cache_calls = [], []
+    monkeypatch.setattr(services, "_queue_task", lambda *, countdown: queued.append(countdown) or True)
+    services.request_delivery()
+    assert len(queued) == 1
+
+    from django.core.cache import cache
+
+    monkeypatch.setattr(cache, "add", lambda *args, **kwargs: cache_calls.append(args) or True)
+    for _ in range(20):
+        services.request_delivery()
+
+    assert cache_calls == [] and len(queued) == 1  # only the in-process clock was read
+
+
+@pytest.mark.django_db
+def test_a_process_finding_another_s_ask_stays_quiet_until_that_task_starts(settings, monkeypatch):
+    import time
+
+    from django.core.cache import cache, caches
+    from django.core.cache.backends.redis import RedisCache
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    queued, adds = [], []
+    monkeypatch.setattr(services, "_queue_task", lambda *, countdown: queued.append(countdown) or True)
+    cache.add(services._DELIVERY_KEY, 1, timeout=settings.ANALYTICS_KICK_SECONDS)  # another process asked
+    real_add = cache.add
+    monkeypatch.setattr(cache, "add", lambda *args, **kwargs: adds.append(args) or real_add(*args, **kwargs))
+
+    for _ in range(20):
+        services.request_delivery()
+
+    assert queued == []  # the other process's task covers these commits
+    if isinstance(caches["default"], RedisCache):
+        # One look at the key, then quiet until it expires (when the other task starts), no longer.
+        assert len(adds) == 1
+        quiet_for = services._last_queued + settings.ANALYTICS_KICK_SECONDS - time.monotonic()
+        assert 0 < quiet_for <= settings.ANALYTICS_KICK_SECONDS
+    else:
+        assert len(adds) == 20  # the key's expiry is unknown here: every ask looks again
