@@ -189,6 +189,12 @@ def _type_ok(kind: str, value) -> bool:
     raise ValueError(f"unknown property type {kind!r}")
 
 
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    return isinstance(value, list) and any(isinstance(item, str) and "\x00" in item for item in value)
+
+
 def property_errors(spec: EventSpec, properties: dict, *, allow_unknown: bool = False) -> dict[str, list[dict]]:
     """Problems of `properties` against the spec, as {property name: [{"code", "message"}]}."""
     errors: dict[str, list[dict]] = {}
@@ -198,6 +204,9 @@ def property_errors(spec: EventSpec, properties: dict, *, allow_unknown: bool = 
                 errors[name] = [{"code": "missing_property", "message": f"{spec.name} needs {name}."}]
         elif not _type_ok(prop.type, properties[name]):
             errors[name] = [{"code": "wrong_type", "message": f"{name} must be of type {prop.type}."}]
+        elif _has_nul(properties[name]):
+            # PostgreSQL's jsonb cannot store U+0000; refuse it here rather than fail the insert.
+            errors[name] = [{"code": "invalid_characters", "message": f"{name} contains a NUL character."}]
     if not allow_unknown:
         for name in properties:
             if name not in spec.properties:

@@ -85,6 +85,7 @@ def test_distinct_id_never_comes_from_the_body(auth_client, user):
             "unknown_property",
         ),
         ({"name": "page_view", "properties": ["/"]}, "properties", "invalid"),
+        ({"name": "page_view", "properties": {"path": "/a\u0000b"}}, "properties.path", "invalid_characters"),
         (
             {"name": "page_view", "properties": {"path": "/"}, "timestamp": "yesterday"},
             "timestamp",
