@@ -60,6 +60,8 @@ def chat_message_post(*, user, game_id: int, text, client_ref: str = "") -> Chat
         raise ApplicationError(
             f"Messages are at most {settings.LIVE_CHAT_MAX_LENGTH} characters.", code="message_too_long"
         )
+    if "\x00" in text:  # PostgreSQL text cannot hold U+0000: refuse it instead of failing the insert
+        raise ApplicationError("Messages cannot contain NUL characters.", code="invalid_characters")
     client_ref = str(client_ref or "")[:64]
     now = timezone.now()
     state = _chat_post_state(user=user, game_id=game_id, client_ref=client_ref, now=now)

@@ -68,6 +68,7 @@ def test_text_is_trimmed_bounded_and_not_empty(settings):
     game, user = GameFactory(), UserFactory()
     assert _code(user=user, game_id=game.pk, text="   ") == "message_empty"
     assert _code(user=user, game_id=game.pk, text="x" * 11) == "message_too_long"
+    assert _code(user=user, game_id=game.pk, text="a\x00b") == "invalid_characters"
     assert live_services.chat_message_post(user=user, game_id=game.pk, text=" " + "x" * 10 + " ").text == "x" * 10
 
 
