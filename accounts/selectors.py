@@ -22,3 +22,8 @@ def notifications(*, user: User) -> QuerySet[Notification]:
 
 def unread_notification_count(*, user: User) -> int:
     return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def has_account_rows(user: User) -> bool:
+    """Whether a user loaded by `user_with_account` has both rows (no query: select_related cached them)."""
+    return hasattr(user, "preferences") and hasattr(user, "subscription")

@@ -71,13 +71,22 @@ class LogoutView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+def _account(user):
+    """The /me/ shape in one query. Users made outside registration (createsuperuser, admin) get
+    their preferences and subscription rows the first time they are missing, not on every read."""
+    account = selectors.user_with_account(user_id=user.pk)
+    if not selectors.has_account_rows(account):
+        services.ensure_user_rows(user=user)
+        account = selectors.user_with_account(user_id=user.pk)
+    return account
+
+
 class MeView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(responses={200: MeOutputSerializer})
     def get(self, request):
-        services.ensure_user_rows(user=request.user)
-        return Response(MeOutputSerializer(selectors.user_with_account(user_id=request.user.pk)).data)
+        return Response(MeOutputSerializer(_account(request.user)).data)
 
     @extend_schema(request=MeUpdateInputSerializer, responses={200: MeOutputSerializer})
     def patch(self, request):
@@ -88,8 +97,7 @@ class MeView(APIView):
         services.profile_update(user=request.user, **values)
         if preferences:
             services.preferences_update(user=request.user, **preferences)
-        services.ensure_user_rows(user=request.user)
-        return Response(MeOutputSerializer(selectors.user_with_account(user_id=request.user.pk)).data)
+        return Response(MeOutputSerializer(_account(request.user)).data)
 
 
 class PasswordChangeView(APIView):

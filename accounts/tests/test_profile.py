@@ -1,7 +1,7 @@
 import pytest
 from django.test import Client
 
-from accounts.models import Subscription
+from accounts.models import Preferences, Subscription, User
 from accounts.tests.factories import UserFactory
 from analytics.models import OutboxEvent
 
@@ -10,7 +10,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_me_returns_profile_preferences_and_subscription(auth_client, user, django_assert_max_num_queries):
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(1):
         body = auth_client.get(ME).json()
 
     assert body["id"] == user.pk
@@ -24,6 +24,17 @@ def test_me_returns_profile_preferences_and_subscription(auth_client, user, djan
     }
     assert body["subscription"]["plan"] == "free"
     assert body["subscription"]["is_premium"] is False
+
+
+def test_a_user_made_outside_registration_gets_its_rows_on_first_read(api_client):
+    admin = User.objects.create_superuser(email="root@example.com", password="x", display_name="Root")
+    api_client.force_authenticate(user=admin)
+
+    body = api_client.get(ME).json()
+
+    assert body["preferences"]["language"] == "en"
+    assert body["subscription"]["plan"] == "free"
+    assert Preferences.objects.filter(user=admin).exists() and Subscription.objects.filter(user=admin).exists()
 
 
 def test_patch_updates_profile_and_preferences(auth_client, user):
