@@ -22,7 +22,7 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-from bench.common import ROOT, daphne_server, print_table, summary
+from bench.common import ROOT, daphne_server, database_name, postgres_admin, print_table, summary
 from bench.http import fixed_rate
 
 KEY = "phc_bench_key"
@@ -42,22 +42,10 @@ def _database_env(tmp: Path) -> dict:
     url = os.environ.get("DATABASE_URL", "").strip()
     if not url:
         return {"CSN_VAR_DIR": str(tmp), "DATABASE_URL": ""}
-    import dj_database_url
-    import psycopg
-
-    cfg = dj_database_url.parse(url)
-    name = f"{cfg['NAME']}_bench"
-    admin = psycopg.connect(
-        host=cfg["HOST"],
-        port=cfg["PORT"] or 5432,
-        user=cfg["USER"],
-        password=cfg["PASSWORD"] or None,
-        dbname="postgres",
-    )
-    admin.autocommit = True
-    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
+    name = f"{database_name(url)}_bench"
+    with postgres_admin(url) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.execute(f"CREATE DATABASE {name}")
     return {"DATABASE_URL": url.rsplit("/", 1)[0] + "/" + name}
 
 
@@ -246,17 +234,5 @@ def main(argv: list[str]) -> None:
 
 
 def _drop_bench_database(url: str) -> None:
-    import dj_database_url
-    import psycopg
-
-    cfg = dj_database_url.parse(url)
-    admin = psycopg.connect(
-        host=cfg["HOST"],
-        port=cfg["PORT"] or 5432,
-        user=cfg["USER"],
-        password=cfg["PASSWORD"] or None,
-        dbname="postgres",
-    )
-    admin.autocommit = True
-    admin.execute(f'DROP DATABASE IF EXISTS "{cfg["NAME"]}" WITH (FORCE)')
-    admin.close()
+    with postgres_admin(url) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {database_name(url)} WITH (FORCE)")

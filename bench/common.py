@@ -67,3 +67,37 @@ def _fmt(value) -> str:
     if isinstance(value, float):
         return f"{value:.2f}"
     return "" if value is None else str(value)
+
+
+@contextmanager
+def postgres_admin(url: str):
+    """An autocommit connection to the `postgres` database of the server `url` points at, for
+    creating and dropping throw-away benchmark databases."""
+    from urllib.parse import urlsplit
+
+    import psycopg
+
+    parts = urlsplit(url)
+    conn = psycopg.connect(
+        host=parts.hostname,
+        port=parts.port or 5432,
+        user=parts.username,
+        password=parts.password or None,
+        dbname="postgres",
+        autocommit=True,
+    )
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def database_name(url: str) -> str:
+    """The database a PostgreSQL URL names, checked to be a plain identifier (it goes into DDL)."""
+    import re
+    from urllib.parse import urlsplit
+
+    name = urlsplit(url).path.lstrip("/")
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+        raise SystemExit(f"bad database name {name!r}")
+    return name

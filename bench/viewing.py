@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from bench.common import ROOT, daphne_server, print_table, summary
+from bench.common import ROOT, daphne_server, database_name, postgres_admin, print_table, summary
 from bench.http import fixed_rate
 
 TARGET_P95_MS = 25.0
@@ -94,11 +94,8 @@ def _connect(url: str, autocommit: bool = True):
 
 
 def _ensure_database(url: str, fresh: bool) -> None:
-    name = urlsplit(url).path.lstrip("/")
-    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
-        raise SystemExit(f"bad database name {name!r}")
-    admin_url = urlunsplit(urlsplit(url)._replace(path="/postgres"))
-    with _connect(admin_url) as conn:
+    name = database_name(url)
+    with postgres_admin(url) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if exists and fresh:
             conn.execute(f"DROP DATABASE {name} WITH (FORCE)")
