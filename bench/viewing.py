@@ -28,28 +28,28 @@ from bench.http import fixed_rate
 
 TARGET_P95_MS = 25.0
 NOTES = """What the time goes to, and what was done (server CPU per request is the figure that does not
-depend on what else runs on the machine; at 200 requests/s one daphne process has 5 ms of CPU per
-request in total, minus what the load generator, PostgreSQL and Redis need on the same 2 cores):
+depend on what else runs on the machine; the load generator, PostgreSQL and Redis share the same 2 cores):
 
-- Persistent connections do not work under ASGI (every request runs in a new thread, so
-  `CONN_MAX_AGE` connections are never reused and pile up until PostgreSQL refuses clients; the first
-  run of this benchmark failed that way). Settings now use psycopg's connection pool
-  (`OPTIONS["pool"]`, up to 20 per process, `CSN_DB_POOL*`).
-- Django under daphne entered a worker thread for every sync step of every middleware (15 hops for a
-  request): about 2-4 ms of CPU each request, `/healthz` included. `csn.middleware.SyncChainMiddleware`
-  (last in `MIDDLEWARE`) makes the chain run in the request's thread, entered once (5 hops).
+- Persistent connections are not reused across ASGI worker threads, so settings use psycopg's
+  connection pool (`OPTIONS["pool"]`, up to 20 per process, `CSN_DB_POOL*`).
+- Django's stock ASGI handler entered a worker thread four or more times a request (request_started,
+  the middleware chain, the view, response.close) and made a new thread for each request: most of the
+  2.6 ms of CPU a bare `/healthz` cost. `csn.asgi_http.SyncASGIHandler` reads the body on the event
+  loop and runs the whole request in one call on a fixed pool of threads (`CSN_HTTP_THREADS`), as
+  WSGI does: `/healthz` now costs about 1 ms.
+- The ORM compiling querysets anew on every request was the largest piece left. The token lookup is
+  one constant statement (`accounts.selectors.token_with_user`); the progress upsert's visibility
+  subquery is compiled once per kind of user with the database's clock (`Now()`); live events are
+  stored by a constant INSERT instead of `bulk_create`. Together about 1 ms of CPU off a progress write.
 - PUT progress is one upsert that also checks availability (its row source is the visibility query),
-  so the hot path is: token lookup, upsert, commit. A plain position update (no analytics event in the
-  transaction) commits with `synchronous_commit = off`: it is superseded within seconds anyway.
+  then the live event (seq upsert + insert) in the same transaction. A plain position update (no
+  analytics event in the transaction) commits with `synchronous_commit = off`: it is superseded
+  within seconds anyway.
 - Continue Watching is one query on the partial index `progress_continue_idx` (below 0.5 ms in
   PostgreSQL at this size, see the plan printed by the benchmark), loading only the card columns and
   rendering without DRF's field machinery (a test keeps the output equal to the serializer).
-- What remains per request is daphne and Django's ASGI handler (about 2.5 ms: `/healthz` costs 0.2 ms
-  of CPU through the test client, 2.4-3.5 ms under daphne), Django and DRF (token authentication, query
-  compilation, parsing), psycopg and the pool, and for PUT the after-commit publish to the channel
-  layer (`async_to_sync(group_send)`, about 1 ms of CPU in a profile).
-  One process per core (`--servers=2`, the production shape behind a load balancer) halves the load
-  on each."""
+- The default is one daphne process per core (`--servers=2`), the production shape behind a load
+  balancer; `--servers=1` shows what one process does alone."""
 DOC = ROOT / "docs" / "performance.md"
 SECTION = "## Viewer state"
 
@@ -63,7 +63,7 @@ def _parse(argv):
     parser.add_argument("--duration", type=float, default=20.0, help="seconds of measured load per endpoint")
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds of unmeasured load before each")
     parser.add_argument(
-        "--servers", type=int, default=1, help="daphne processes, the rate split evenly (one per core scales out)"
+        "--servers", type=int, default=2, help="daphne processes, the rate split evenly (one per core, as deployed)"
     )
     parser.add_argument("--database", default="csn_bench_viewing")
     parser.add_argument("--fresh", action="store_true", help="drop and rebuild the bench database")

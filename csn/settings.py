@@ -89,12 +89,13 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Last, sync-only: one thread hop per request under daphne, not one per middleware step.
-    "csn.middleware.SyncChainMiddleware",
 ]
 
 ROOT_URLCONF = "csn.urls"
 ASGI_APPLICATION = "csn.asgi.application"
+# Worker threads serving HTTP requests in each daphne process (csn.asgi_http); each holds at most one
+# pooled database connection during a request.
+HTTP_THREADS = env_int("CSN_HTTP_THREADS", 12)
 WSGI_APPLICATION = None
 
 TEMPLATES = [
@@ -128,9 +129,8 @@ else:
         }
     }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-# Under ASGI each request runs its sync code in a thread of its own, so a persistent per-thread
-# connection (CONN_MAX_AGE) is never reused: every request connects again and idle connections pile
-# up until PostgreSQL refuses clients. A process-wide psycopg pool hands connections across threads.
+# A process-wide psycopg pool hands connections to the HTTP worker threads and to Channels' database
+# thread: a persistent per-thread connection (CONN_MAX_AGE) would sit idle in every thread.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("CSN_DB_POOL", True):
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django requires it with a pool
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = False  # the pool checks connections itself
@@ -226,7 +226,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "csn.api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -190,3 +190,40 @@ def test_password_change_runs_validators(auth_client, user):
 
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "weak_password"
+
+
+def test_token_of_an_inactive_user_is_refused(api_client, user):
+    token = api_client.post(TOKEN, {"email": user.email, "password": GOOD_PASSWORD}, format="json").json()["token"]
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+
+    response = client.get(ME)
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "authentication_failed"
+
+
+def test_unknown_token_is_refused(api_client, user):
+    Token.objects.create(user=user)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Token " + "0" * 40)
+
+    response = client.get(ME)
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "authentication_failed"
+
+
+def test_token_lookup_is_one_query_and_loads_the_token_and_its_user(user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.selectors import token_with_user
+
+    token = Token.objects.create(user=user)
+    with CaptureQueriesContext(connection) as queries:
+        found = token_with_user(key=token.key)
+        assert (found.user.email, found.user_id) == (user.email, user.pk)
+    assert len(queries) == 1
+    assert (found.key, found.created) == (token.key, token.created)
+    assert token_with_user(key="missing") is None

@@ -277,3 +277,21 @@ def test_content_withdrawn_after_watching_is_a_404_and_keeps_the_row(auth_client
 
     assert put(auth_client, content.pk, 20.0, at=T0 + timedelta(seconds=1)).status_code == 404
     assert WatchProgress.objects.get(user=user).position_seconds == 10.0
+
+
+def test_visibility_is_decided_per_request_by_kind_of_user_and_the_database_clock(api_client, auth_client, content):
+    """The visibility statement is compiled once and reused: it must not freeze the time, the item
+    or the kind of user it was first compiled for."""
+    from accounts.tests.factories import UserFactory
+
+    later = ContentFactory(available_until=timezone.now() + timedelta(days=1))
+    assert put(auth_client, content.pk, 10.0).status_code == 200
+    assert put(auth_client, later.pk, 10.0).status_code == 200
+
+    Content.objects.filter(pk=later.pk).update(available_until=timezone.now() - timedelta(seconds=1))
+    assert put(auth_client, later.pk, 20.0, at=T0 + timedelta(seconds=1)).status_code == 404
+
+    draft = ContentFactory(state=Content.State.DRAFT, published_at=None)
+    api_client.force_authenticate(user=UserFactory(is_staff=True))
+    assert put(api_client, draft.pk, 10.0).status_code == 200
+    assert put(auth_client, draft.pk, 10.0).status_code == 404
