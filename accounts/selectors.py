@@ -1,4 +1,7 @@
+from datetime import UTC
+
 from django.db.models import QuerySet
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from accounts.models import FavoritePlayer, FavoriteTeam, Notification, User
@@ -16,7 +19,10 @@ def token_with_user(*, key: str) -> Token | None:
     user = next(iter(User.objects.raw(_TOKEN_USER_SQL, [key])), None)
     if user is None:
         return None
-    token = Token.from_db(None, ["key", "user_id", "created"], [key, user.pk, user.token_created])
+    created = user.token_created
+    if timezone.is_naive(created):  # SQLite: a raw extra column comes back naive, stored in UTC
+        created = timezone.make_aware(created, UTC)
+    token = Token.from_db(None, ["key", "user_id", "created"], [key, user.pk, created])
     token.user = user
     return token
 

@@ -6,8 +6,11 @@ REDIS_URL is set) and (c) a minimal `websockets` broadcast server, the floor, in
 
     python -m bench live [--quick]
 
-CSN runs under daphne (bin/serve) on a throw-away SQLite database (or BENCH_DATABASE_URL). The sender
-is a staff user (moderators and staff skip chat rate limits); the flood limit is raised for it.
+CSN runs under daphne (bin/serve). On the in-memory layer it is the embedded default: a throw-away
+SQLite database. On Redis it is the production shape: a throw-away PostgreSQL database
+(`csn_bench_live` on the server DATABASE_URL names; SQLite when DATABASE_URL is not PostgreSQL).
+BENCH_DATABASE_URL overrides both. The sender is a staff user (moderators and staff skip chat rate
+limits); the flood limit is raised for it.
 """
 
 import asyncio
@@ -21,7 +24,7 @@ import time
 import urllib.request
 from contextlib import contextmanager
 
-from bench.common import ROOT, free_port, print_table, summary
+from bench.common import ROOT, free_port, postgres_admin, print_table, summary
 
 CLIENT_PROCESSES = 2
 SETUP = """
@@ -48,13 +51,31 @@ def _cpu_seconds(pid: int) -> float:
 
 
 @contextmanager
-def csn_server(env: dict):
+def throwaway_postgres():
+    """A fresh `csn_bench_live` database on the PostgreSQL server DATABASE_URL names ("" if none)."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        yield ""
+        return
+    bench_url = url.rsplit("/", 1)[0] + "/csn_bench_live"
+    with postgres_admin(url) as conn:
+        conn.execute("DROP DATABASE IF EXISTS csn_bench_live WITH (FORCE)")
+        conn.execute("CREATE DATABASE csn_bench_live")
+    try:
+        yield bench_url
+    finally:
+        with postgres_admin(url) as conn:
+            conn.execute("DROP DATABASE IF EXISTS csn_bench_live WITH (FORCE)")
+
+
+@contextmanager
+def csn_server(env: dict, database_url: str = ""):
     """Migrate a fresh database, create a live game and a sender, run daphne; yields (url, setup, pid)."""
     with tempfile.TemporaryDirectory() as var:
         full_env = {
             **os.environ,
             "CSN_VAR_DIR": var,
-            "DATABASE_URL": os.environ.get("BENCH_DATABASE_URL", ""),
+            "DATABASE_URL": os.environ.get("BENCH_DATABASE_URL", database_url),
             "DJANGO_SETTINGS_MODULE": "csn.settings",
             "DEBUG": "0",
             "LOG_LEVEL": "WARNING",
@@ -286,7 +307,13 @@ def main(argv: list[str]) -> None:
     backends = [("csn-inmemory", lambda: csn_server({"REDIS_URL": ""}))]
     redis_url = os.environ.get("REDIS_URL", "")
     if redis_url:
-        backends.append(("csn-redis", lambda: csn_server({"REDIS_URL": redis_url})))
+
+        @contextmanager
+        def redis_backend():
+            with throwaway_postgres() as database_url, csn_server({"REDIS_URL": redis_url}, database_url) as server:
+                yield server
+
+        backends.append(("csn-redis", redis_backend))
     else:
         print("REDIS_URL is not set: CSN on Redis is not measured in this run.")
     backends.append(("floor-websockets", floor_server))

@@ -355,6 +355,8 @@ LIVE_SNAPSHOT_CHAT_MESSAGES = 50
 LIVE_SNAPSHOT_PLAYS = 50
 # Frames waiting for one socket; past it the socket is a slow reader and is cut off.
 LIVE_SEND_QUEUE_MAX = env_int("CSN_LIVE_SEND_QUEUE_MAX", 2000)
+# A topic's next fan-out pass waits this many times as long as its last pass took (streaming.hub).
+LIVE_PACE_FACTOR = float(env_str("CSN_LIVE_PACE_FACTOR", "2"))
 LIVE_EVENT_RETENTION_HOURS = 48
 LIVE_CHAT_MAX_LENGTH = 500
 LIVE_CHAT_RATE_COUNT = env_int("CSN_LIVE_CHAT_RATE_COUNT", 5)

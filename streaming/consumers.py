@@ -47,6 +47,17 @@ def _subscribe_read(*, topic: str, kind: str, ident, since, user):
     return "snapshot", seq, data
 
 
+async def _drive(coroutine, blocker) -> None:
+    """Run a coroutine that suspended on `blocker` (what it yielded) to its end, as a task would."""
+    while True:
+        if blocker is not None:  # a bare yield (sleep(0)) yields None
+            await asyncio.wait([blocker])
+        try:
+            blocker = coroutine.send(None)
+        except StopIteration:
+            return
+
+
 class Subscription:
     __slots__ = ("holding",)
 
@@ -65,11 +76,10 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         self.subscriptions: dict[str, Subscription] = {}
         self.sessions: dict[int, str] = {}
         self.queue: deque[Item] = deque()
-        self.wake = asyncio.Event()
+        self.sending: asyncio.Task | None = None  # finishes a send that suspended, then the queue
         self.recent = deque()
         self.gone = False
         self.in_flight: set[asyncio.Task] = set()
-        self.writer = asyncio.get_running_loop().create_task(self._write_loop())
         scope_user = self.scope.get("user")
         if scope_user is not None and scope_user.is_authenticated:
             self.user = await database_sync_to_async(self._reload_user)(scope_user.pk)
@@ -83,7 +93,8 @@ class GatewayConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code):
         await self._leave_all()
-        self.writer.cancel()
+        if self.sending is not None:
+            self.sending.cancel()
         if self.sessions:
             await database_sync_to_async(live_services.presence_end)(session_ids=list(self.sessions.values()))
             self.sessions = {}
@@ -95,7 +106,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         for topic in topics:
             await hub.leave(topic, self)
 
-    # --- outgoing: the hub pushes, a per-socket writer sends --------------------------------------
+    # --- outgoing: the hub pushes; a frame is sent at once, or queued behind a send that suspended ---
     def hub_push(self, item: Item) -> None:
         subscription = self.subscriptions.get(item.topic)
         if subscription is None or self.gone:
@@ -106,6 +117,9 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         self._enqueue(item)
 
     def _enqueue(self, item: Item) -> None:
+        if self.sending is None and not self.queue:
+            self._send_now(item.message)
+            return
         if len(self.queue) >= settings.LIVE_SEND_QUEUE_MAX:
             # A slow reader: cut it off rather than hold an unbounded backlog for it.
             self.gone = True
@@ -113,31 +127,45 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             asyncio.get_running_loop().create_task(self._close(CLOSE_SLOW_READER))
             return
         self.queue.append(item)
-        self.wake.set()
 
     async def _close(self, code: int) -> None:
         await self._leave_all()
         await self.close(code=code)
 
-    async def _write_loop(self):
+    def _send_now(self, message: dict) -> None:
+        """Send without a task of its own. daphne's send never suspends (Twisted buffers the bytes), so
+        the coroutine ends in its first step: no task and no wakeup per socket per frame, which were
+        the largest cost of a fan-out pass after the write itself. A send that does suspend (a server
+        that pushes back, a stuck peer) is finished by a task, and later frames queue behind it."""
+        send = self.send_frame(message)
+        try:
+            blocker = send.send(None)
+        except StopIteration:
+            return
+        except Exception:
+            logger.info("live: send failed", exc_info=True)
+            return
+        self.sending = asyncio.get_running_loop().create_task(self._finish_sending(send, blocker))
+
+    async def _finish_sending(self, send, blocker) -> None:
         queue = self.queue
         try:
-            while True:
-                await self.wake.wait()
-                self.wake.clear()
-                while queue:
-                    if len(queue) == 1:
-                        message = queue.popleft().message
-                    else:  # what piled up during the last send goes out as one frame
-                        items = list(queue)
-                        queue.clear()
-                        text = batch_frame([text for item in items for _, text in item.events])
-                        message = {"type": "websocket.send", "text": text}
-                    await self.send_frame(message)
+            await _drive(send, blocker)
+            while queue:
+                if len(queue) == 1:
+                    message = queue.popleft().message
+                else:  # what piled up during the last send goes out as one frame
+                    items = list(queue)
+                    queue.clear()
+                    text = batch_frame([text for item in items for _, text in item.events])
+                    message = {"type": "websocket.send", "text": text}
+                await self.send_frame(message)
         except asyncio.CancelledError:
-            pass
+            send.close()
         except Exception:
             logger.info("live: writer stopped", exc_info=True)
+        finally:
+            self.sending = None
 
     async def send_frame(self, message: dict) -> None:
         # Straight to the server: the frame is ready, skip the consumer's send wrappers.

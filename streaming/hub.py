@@ -9,9 +9,12 @@ go through per-socket channel-layer messages. Instead each process keeps one hub
   in the embedded default, events are handed to the hub in-process;
 - each event arrives as a frame already encoded by the publisher; events that arrive in the same
   loop turn are coalesced per topic into one `batch` frame, encoded once for all sockets;
-- every socket has its own bounded queue and writer task: a slow reader never stalls a topic, and a
-  socket whose queue passes the bound is cut off. Adaptive coalescing: a writer sends at once when
-  idle; what piles up while its send runs goes out as one `batch` frame.
+- a frame goes to each socket at once, without a task per socket (daphne's send completes in one
+  step); a socket whose send suspends queues what follows, bounded, and is cut off past the bound, so
+  a slow reader never stalls a topic;
+- adaptive pacing: a pass over a topic's sockets costs time (tens of microseconds a socket), so the
+  topic's next pass waits `LIVE_PACE_FACTOR` times as long. An idle topic sends at once; a hot one
+  takes a bounded share of the event loop, and what arrives meanwhile goes out as one `batch` frame.
 
 Pub/sub is at-most-once: a gap is repaired by the client resuming with `since` from PostgreSQL.
 """
@@ -51,6 +54,7 @@ class Hub:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.topics: dict[str, set] = {}
         self.pending: dict[str, list[tuple[int, str]]] = {}
+        self.next_pass: dict[str, float] = {}  # loop time before which a topic's next pass waits
         self.redis_url = settings.REDIS_URL
         self.prefix = settings.LIVE_REDIS_CHANNEL_PREFIX
         self._pubsub = None
@@ -62,7 +66,7 @@ class Hub:
         loop = asyncio.get_running_loop()
         if self.loop is not loop:
             # A new loop (tests run one per test): start clean on it.
-            self.loop, self.topics, self.pending = loop, {}, {}
+            self.loop, self.topics, self.pending, self.next_pass = loop, {}, {}, {}
             self._pubsub, self._reader, self._redis_ready = None, None, None
 
     async def join(self, topic: str, subscriber) -> None:
@@ -80,6 +84,7 @@ class Hub:
         subscribers.discard(subscriber)
         if not subscribers:
             del self.topics[topic]
+            self.next_pass.pop(topic, None)
             if self.redis_url and self._pubsub is not None:
                 try:
                     await self._pubsub.unsubscribe(self.prefix + topic)
@@ -96,17 +101,24 @@ class Hub:
         pending = self.pending.setdefault(topic, [])
         pending.append((seq, frame))
         if len(pending) == 1:
-            # Everything that arrives before this callback runs goes out as one frame.
-            self.loop.call_soon(self._flush, topic)
+            # Everything that arrives before the pass runs goes out as one frame.
+            wait = self.next_pass.get(topic, 0.0) - self.loop.time()
+            if wait > 0.001:
+                self.loop.call_later(wait, self._flush, topic)
+            else:
+                self.loop.call_soon(self._flush, topic)
 
     def _flush(self, topic: str) -> None:
         events = self.pending.pop(topic, None)
         if not events:
             return
+        started = self.loop.time()
         events.sort(key=lambda event: event[0])
         item = Item(topic, events)
         for subscriber in list(self.topics.get(topic, ())):
             subscriber.hub_push(item)
+        finished = self.loop.time()
+        self.next_pass[topic] = finished + (finished - started) * settings.LIVE_PACE_FACTOR
 
     # --- Redis pub/sub: one connection per process ---------------------------------------------
     async def _redis_subscribe(self, topic: str) -> None:

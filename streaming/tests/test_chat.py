@@ -1,5 +1,7 @@
 """Live chat: posting over the socket, the rules, idempotent refs, moderation."""
 
+from datetime import timedelta
+
 import pytest
 from asgiref.sync import async_to_sync
 from django.utils import timezone
@@ -183,3 +185,20 @@ def test_pipelined_sends_are_all_acked_and_posted_in_order():
         await writer.close()
 
     async_to_sync(scenario)()
+
+
+def test_the_rules_look_at_the_right_time_window_and_game(settings):
+    """Expired mutes, messages older than the rate window or the slow mode, and messages in other
+    games do not hold a post back."""
+    settings.LIVE_CHAT_RATE_COUNT = 2
+    game, elsewhere, user = GameFactory(), GameFactory(), UserFactory()
+    ChatMute.objects.create(game=game, user=user, until=timezone.now() - timedelta(seconds=1))
+    old = [live_services.chat_message_post(user=user, game_id=game.pk, text=f"old {n}") for n in range(2)]
+    assert _code(user=user, game_id=game.pk, text="too fast") == "rate_limited"
+
+    past = timezone.now() - timedelta(seconds=max(settings.LIVE_CHAT_RATE_WINDOW_SECONDS, 30) + 1)
+    ChatMessage.objects.filter(pk__in=[m.pk for m in old]).update(created_at=past)
+    assert live_services.chat_message_post(user=user, game_id=game.pk, text="later").text == "later"
+    GameChat.objects.create(game=game, slow_mode_seconds=30)
+    assert _code(user=user, game_id=game.pk, text="slow") == "slow_mode"
+    assert live_services.chat_message_post(user=user, game_id=elsewhere.pk, text="other game").text == "other game"

@@ -2,6 +2,7 @@
 
 import asyncio
 import re
+from collections import deque
 from pathlib import Path
 
 import pytest
@@ -292,3 +293,28 @@ def test_group_expiry_outlives_the_socket_timeout():
     assert expiry >= settings.WEBSOCKET_TIMEOUT
     serve = (Path(settings.BASE_DIR) / "bin" / "serve").read_text()
     assert int(re.search(r"--websocket_timeout (\d+)", serve).group(1)) == settings.WEBSOCKET_TIMEOUT
+
+
+def test_a_frame_goes_out_in_the_pass_itself_without_a_task_per_socket(settings):
+    """The hub's pass sends to an idle socket in one step: no writer task, nothing queued."""
+    from streaming.consumers import GatewayConsumer, Subscription
+    from streaming.hub import Item
+
+    sent = []
+
+    async def base_send(message):
+        sent.append(message)
+
+    async def scenario():
+        consumer = GatewayConsumer()
+        consumer.base_send = base_send
+        consumer.subscriptions, consumer.queue, consumer.sending, consumer.gone = {}, deque(), None, False
+        consumer.subscriptions["chat:1"] = Subscription()
+        consumer.subscriptions["chat:1"].holding = None
+        tasks_before = len(asyncio.all_tasks())
+        consumer.hub_push(Item("chat:1", [(1, '{"seq":1}')]))
+        assert [m["text"] for m in sent] == ['{"seq":1}']  # before any loop turn
+        assert consumer.sending is None and not consumer.queue
+        assert len(asyncio.all_tasks()) == tasks_before
+
+    asyncio.run(scenario())

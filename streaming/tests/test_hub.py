@@ -41,3 +41,49 @@ def test_events_of_one_loop_turn_go_out_as_one_shared_batch_frame(settings):
         assert hub.subscriber_count("chat:1") == 0 and "chat:1" not in hub.topics
 
     asyncio.run(scenario())
+
+
+class SlowRecorder(Recorder):
+    """A pass over this subscriber costs `cost` seconds, like a pass over many sockets."""
+
+    def __init__(self, cost):
+        super().__init__()
+        self.cost = cost
+
+    def hub_push(self, item):
+        import time
+
+        time.sleep(self.cost)
+        super().hub_push(item)
+
+
+def test_a_costly_pass_paces_the_topic_and_what_arrives_meanwhile_goes_out_as_one_frame(settings):
+    settings.REDIS_URL = ""
+    settings.LIVE_PACE_FACTOR = 2
+
+    async def scenario():
+        hub = Hub()
+        hub.redis_url = ""
+        loop = asyncio.get_running_loop()
+        costly, other = SlowRecorder(0.02), Recorder()
+        await hub.join("chat:1", costly)
+        await hub.join("chat:2", other)
+        hub.deliver("chat:1", 1, '{"seq":1}')
+        await asyncio.sleep(0)
+        assert [item.frame for item in costly.items] == ['{"seq":1}']  # idle: at once
+        paced_until = hub.next_pass["chat:1"]
+        assert paced_until - loop.time() > 0.03  # twice the 20 ms the pass took
+
+        for seq in (2, 3, 4):
+            hub.deliver("chat:1", seq, f'{{"seq":{seq}}}')
+        hub.deliver("chat:2", 1, '{"other":1}')
+        await asyncio.sleep(0)
+        assert len(costly.items) == 1  # held back until the pace allows
+        assert [item.frame for item in other.items] == ['{"other":1}']  # other topics are not paced
+        await asyncio.sleep(paced_until - loop.time() + 0.01)
+        assert len(costly.items) == 2
+        assert costly.items[1].frame == '{"type":"batch","events":[{"seq":2},{"seq":3},{"seq":4}]}'
+        await hub.leave("chat:1", costly)
+        assert "chat:1" not in hub.next_pass
+
+    asyncio.run(scenario())
