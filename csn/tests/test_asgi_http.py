@@ -122,3 +122,18 @@ def test_a_body_over_the_limit_is_a_413_in_the_error_shape(settings):
 
     assert status == 413, content
     assert b"payload_too_large" in content
+
+
+def test_the_server_process_runs_young_garbage_collections_less_often(settings):
+    import gc
+    import importlib
+
+    import csn.asgi
+
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        importlib.reload(csn.asgi)
+        assert gc.get_threshold() == (settings.SERVER_GC_THRESHOLD, 10, 10)
+    finally:
+        gc.set_threshold(*before)
