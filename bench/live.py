@@ -4,7 +4,7 @@ Prints delivered messages/s, loss and p50/p95/p99 delivery latency for N in (200
 against (a) CSN on the in-memory layer (in-process hub), (b) CSN on Redis (pub/sub hub; only when
 REDIS_URL is set) and (c) a minimal `websockets` broadcast server, the floor, in the same run.
 
-    python -m bench live [--quick]
+    python -m bench live [--quick] [--servers=2]
 
 CSN runs under daphne (bin/serve). On the in-memory layer it is the embedded default: a throw-away
 SQLite database. On Redis it is the production shape: a throw-away PostgreSQL database
@@ -69,8 +69,9 @@ def throwaway_postgres():
 
 
 @contextmanager
-def csn_server(env: dict, database_url: str = ""):
-    """Migrate a fresh database, create a live game and a sender, run daphne; yields (url, setup, pid)."""
+def csn_server(env: dict, database_url: str = "", processes: int = 1):
+    """Migrate a fresh database, create a live game and a sender, run `processes` daphne processes;
+    yields (urls, setup, pids)."""
     with tempfile.TemporaryDirectory() as var:
         full_env = {
             **os.environ,
@@ -86,19 +87,24 @@ def csn_server(env: dict, database_url: str = ""):
         run = {"cwd": ROOT, "env": full_env, "check": True, "capture_output": True, "text": True}
         subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], **run)
         setup = json.loads(subprocess.run([sys.executable, "-c", SETUP], **run).stdout.strip().splitlines()[-1])
-        port = free_port()
-        proc = subprocess.Popen(
-            [str(ROOT / "bin" / "serve")],
-            cwd=ROOT,
-            env={**full_env, "CSN_PORT": str(port), "PYTHON": sys.executable},
-            stdout=subprocess.DEVNULL,
-        )
+        procs, urls = [], []
         try:
-            _wait_http(f"http://127.0.0.1:{port}/healthz", proc)
-            yield f"ws://127.0.0.1:{port}/ws/", setup, proc.pid
+            for _ in range(processes):
+                port = free_port()
+                proc = subprocess.Popen(
+                    [str(ROOT / "bin" / "serve")],
+                    cwd=ROOT,
+                    env={**full_env, "CSN_PORT": str(port), "PYTHON": sys.executable},
+                    stdout=subprocess.DEVNULL,
+                )
+                procs.append(proc)
+                _wait_http(f"http://127.0.0.1:{port}/healthz", proc)
+                urls.append(f"ws://127.0.0.1:{port}/ws/")
+            yield urls, setup, [proc.pid for proc in procs]
         finally:
-            proc.terminate()
-            proc.wait(10)
+            for proc in procs:
+                proc.terminate()
+                proc.wait(10)
 
 
 def _wait_http(url, proc):
@@ -171,7 +177,7 @@ def floor_server():
                 if time.monotonic() > deadline:
                     raise RuntimeError("floor server did not start") from None
                 time.sleep(0.1)
-        yield f"ws://127.0.0.1:{port}/", {"game": 1, "token": "floor"}, proc.pid
+        yield [f"ws://127.0.0.1:{port}/"], {"game": 1, "token": "floor"}, [proc.pid]
     finally:
         proc.terminate()
         proc.join(5)
@@ -258,7 +264,8 @@ async def _drain(ws, acks):
             acks.append((time.time() - float(message["message"]["text"].split()[2])) * 1000)
 
 
-def measure(url, setup, pid, n, rate, duration) -> dict:
+def measure(urls, setup, pids, n, rate, duration) -> dict:
+    """Receivers spread over the servers (as a load balancer would), the sender on the first."""
     ctx = multiprocessing.get_context("spawn")
     ready = [ctx.Event() for _ in range(CLIENT_PROCESSES)]
     start = ctx.Event()
@@ -268,7 +275,10 @@ def measure(url, setup, pid, n, rate, duration) -> dict:
     tag = f"{n}x{rate}x{time.time():.0f}"
     share = [n // CLIENT_PROCESSES + (1 if i < n % CLIENT_PROCESSES else 0) for i in range(CLIENT_PROCESSES)]
     procs = [
-        ctx.Process(target=_receivers_main, args=(url, topic, tag, share[i], ready[i], start, stop_at, results))
+        ctx.Process(
+            target=_receivers_main,
+            args=(urls[i % len(urls)], topic, tag, share[i], ready[i], start, stop_at, results),
+        )
         for i in range(CLIENT_PROCESSES)
     ]
     for proc in procs:
@@ -276,15 +286,15 @@ def measure(url, setup, pid, n, rate, duration) -> dict:
     for event in ready:
         event.wait(120)
     stop_at.value = time.time() + duration + 3.0  # drain time after the last send
-    cpu_before = _cpu_seconds(pid)
+    cpu_before = sum(_cpu_seconds(pid) for pid in pids)
     start.set()
-    sent, acks = asyncio.run(_send(url, setup, rate, duration, tag))
+    sent, acks = asyncio.run(_send(urls[0], setup, rate, duration, tag))
     received, latencies = 0, []
     for _ in procs:
         got, sample = results.get(timeout=120)
         received += got
         latencies.extend(sample)
-    cpu = _cpu_seconds(pid) - cpu_before
+    cpu = sum(_cpu_seconds(pid) for pid in pids) - cpu_before
     for proc in procs:
         proc.join(10)
     expected = sent * n
@@ -302,6 +312,9 @@ def measure(url, setup, pid, n, rate, duration) -> dict:
 
 def main(argv: list[str]) -> None:
     quick = "--quick" in argv
+    # CSN on Redis runs one daphne process per core by default, the production shape behind a load
+    # balancer (the in-memory layer is one process by nature): --servers=1 shows one process alone.
+    servers = next((int(arg.split("=", 1)[1]) for arg in argv if arg.startswith("--servers=")), 2)
     duration = 3.0 if quick else 8.0
     points = [(200, 10), (200, 50), (1000, 10), (1000, 50)]
     backends = [("csn-inmemory", lambda: csn_server({"REDIS_URL": ""}))]
@@ -310,18 +323,21 @@ def main(argv: list[str]) -> None:
 
         @contextmanager
         def redis_backend():
-            with throwaway_postgres() as database_url, csn_server({"REDIS_URL": redis_url}, database_url) as server:
+            with (
+                throwaway_postgres() as database_url,
+                csn_server({"REDIS_URL": redis_url}, database_url, processes=servers) as server,
+            ):
                 yield server
 
-        backends.append(("csn-redis", redis_backend))
+        backends.append((f"csn-redis x{servers}", redis_backend))
     else:
         print("REDIS_URL is not set: CSN on Redis is not measured in this run.")
     backends.append(("floor-websockets", floor_server))
     rows = []
     for name, server in backends:
-        with server() as (url, setup, pid):
+        with server() as (urls, setup, pids):
             for n, rate in points:
-                row = {"server": name, **measure(url, setup, pid, n, rate, duration)}
+                row = {"server": name, **measure(urls, setup, pids, n, rate, duration)}
                 rows.append(row)
                 print_table([row], list(row))
                 sys.stdout.flush()
@@ -332,3 +348,11 @@ def main(argv: list[str]) -> None:
     columns = ["server", "N", "R", "delivered/s", "lost", "lost %", "p50", "p95", "p99", "server cpu %", "ack p95"]
     columns.append("vs floor")
     print_table(rows, columns)
+    csn = [row for row in rows if row["server"].startswith("csn-")]
+    lossless = all(row["lost"] == 0 for row in csn)
+    redis_point = [row for row in csn if row["server"].startswith("csn-redis") and (row["N"], row["R"]) == (1000, 10)]
+    fast = bool(redis_point) and redis_point[0]["p95"] < 100.0
+    half = all(row["vs floor"] is not None and row["vs floor"] >= 0.5 for row in csn)
+    print(f"target no message lost (CSN): {'met' if lossless else 'MISSED'}")
+    print(f"target p95 < 100 ms at N=1000 R=10 on Redis: {'met' if fast else 'MISSED (or not measured)'}")
+    print(f"target delivered >= 0.5 x floor at every N and R: {'met' if half else 'MISSED'}")
