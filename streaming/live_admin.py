@@ -125,9 +125,18 @@ class ChatMuteAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return is_moderator(request.user)
 
+    def has_delete_permission(self, request, obj=None):
+        return is_moderator(request.user)
+
+    # Through the services, so the chat's followers hear of every change (`chat.muted`).
     def save_model(self, request, obj, form, change):
-        obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+        live_services.chat_mute_save(actor=request.user, mute=obj)
+
+    def delete_model(self, request, obj):
+        live_services.chat_mutes_lift(actor=request.user, mutes=[obj])
+
+    def delete_queryset(self, request, queryset):
+        live_services.chat_mutes_lift(actor=request.user, mutes=queryset)
 
 
 @admin.register(GameChat)

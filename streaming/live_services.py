@@ -204,8 +204,36 @@ def chat_user_mute(*, actor, game_id: int, user_id: int, minutes: int) -> ChatMu
     mute = ChatMute.objects.create(
         game=game, user=target, until=timezone.now() + timedelta(minutes=minutes), created_by=actor
     )
-    publish(topic=f"chat:{game.pk}", name="chat.muted", data={"user": target.pk, "until": mute.until.isoformat()})
+    _publish_mute(mute.game_id, mute.user_id, mute.until)
     return mute
+
+
+@transaction.atomic
+def chat_mute_save(*, actor, mute: ChatMute) -> ChatMute:
+    """A moderator's mute written in admin, new or edited: its end may be set to any time (one in the
+    past lifts it). Followers get `chat.muted` with the new end, as for a mute from the API."""
+    _require_moderator(actor)
+    if mute.created_by_id is None:
+        mute.created_by = actor
+    mute.save()
+    _publish_mute(mute.game_id, mute.user_id, mute.until)
+    return mute
+
+
+@transaction.atomic
+def chat_mutes_lift(*, actor, mutes) -> int:
+    """Delete mutes (admin): each muted user's chat gets `chat.muted` ending now."""
+    _require_moderator(actor)
+    mutes = list(mutes)
+    now = timezone.now()
+    for mute in mutes:
+        mute.delete()
+        _publish_mute(mute.game_id, mute.user_id, now)
+    return len(mutes)
+
+
+def _publish_mute(game_id: int, user_id: int, until) -> None:
+    publish(topic=f"chat:{game_id}", name="chat.muted", data={"user": user_id, "until": until.isoformat()})
 
 
 @transaction.atomic

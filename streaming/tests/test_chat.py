@@ -202,3 +202,44 @@ def test_the_rules_look_at_the_right_time_window_and_game(settings):
     GameChat.objects.create(game=game, slow_mode_seconds=30)
     assert _code(user=user, game_id=game.pk, text="slow") == "slow_mode"
     assert live_services.chat_message_post(user=user, game_id=elsewhere.pk, text="other game").text == "other game"
+
+
+def test_mutes_made_changed_or_lifted_in_admin_reach_the_chat():
+    from datetime import datetime
+
+    from django.test import Client as HttpClient
+
+    from streaming.models import LiveEvent
+
+    game, target, mod = GameFactory(), UserFactory(), moderator(is_staff=True)
+    browser = HttpClient()
+    browser.force_login(mod)
+    topic = f"chat:{game.pk}"
+
+    def muted_events():
+        return [e.data for e in LiveEvent.objects.filter(topic=topic, name="chat.muted").order_by("seq")]
+
+    until = (timezone.now() + timedelta(minutes=10)).replace(microsecond=0)
+    form = {
+        "game": game.pk,
+        "user": target.pk,
+        "until_0": until.strftime("%Y-%m-%d"),
+        "until_1": until.strftime("%H:%M:%S"),
+    }
+    response = browser.post("/admin/streaming/chatmute/add/", form)
+    assert response.status_code == 302, response.content[:500]
+    mute = ChatMute.objects.get()
+    assert mute.created_by == mod
+    assert _code(user=target, game_id=game.pk, text="hi") == "muted"
+
+    earlier = until - timedelta(minutes=9)
+    form |= {"until_0": earlier.strftime("%Y-%m-%d"), "until_1": earlier.strftime("%H:%M:%S")}
+    assert browser.post(f"/admin/streaming/chatmute/{mute.pk}/change/", form).status_code == 302
+    assert browser.post(f"/admin/streaming/chatmute/{mute.pk}/delete/", {"post": "yes"}).status_code == 302
+    assert not ChatMute.objects.exists()
+    assert live_services.chat_message_post(user=target, game_id=game.pk, text="back").text == "back"
+
+    events = muted_events()
+    assert [e["user"] for e in events] == [target.pk] * 3
+    ends = [datetime.fromisoformat(e["until"]) for e in events]
+    assert ends[0] == until and ends[1] == earlier and ends[2] <= timezone.now()
