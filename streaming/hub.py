@@ -28,6 +28,10 @@ from django.conf import settings
 logger = logging.getLogger(__name__)
 
 
+# However long one pass took (a pause of the whole process), a topic never waits longer than this.
+MAX_PACE_SECONDS = 0.5
+
+
 class Item:
     """Events of one topic fanned out together; `frame` is encoded once and shared by every socket."""
 
@@ -118,7 +122,8 @@ class Hub:
         for subscriber in list(self.topics.get(topic, ())):
             subscriber.hub_push(item)
         finished = self.loop.time()
-        self.next_pass[topic] = finished + (finished - started) * settings.LIVE_PACE_FACTOR
+        pause = min((finished - started) * settings.LIVE_PACE_FACTOR, MAX_PACE_SECONDS)
+        self.next_pass[topic] = finished + pause
 
     # --- Redis pub/sub: one connection per process ---------------------------------------------
     async def _redis_subscribe(self, topic: str) -> None:

@@ -87,3 +87,20 @@ def test_a_costly_pass_paces_the_topic_and_what_arrives_meanwhile_goes_out_as_on
         assert "chat:1" not in hub.next_pass
 
     asyncio.run(scenario())
+
+
+def test_the_pace_is_bounded_whatever_one_pass_took(settings):
+    settings.REDIS_URL = ""
+    settings.LIVE_PACE_FACTOR = 100
+
+    async def scenario():
+        from streaming.hub import MAX_PACE_SECONDS
+
+        hub = Hub()
+        hub.redis_url = ""
+        await hub.join("chat:1", SlowRecorder(0.02))
+        hub.deliver("chat:1", 1, '{"seq":1}')
+        await asyncio.sleep(0)
+        assert hub.next_pass["chat:1"] - asyncio.get_running_loop().time() <= MAX_PACE_SECONDS
+
+    asyncio.run(scenario())
