@@ -16,7 +16,9 @@ go through per-socket channel-layer messages. Instead each process keeps one hub
   topic's next pass waits `LIVE_PACE_FACTOR` times as long. An idle topic sends at once; a hot one
   takes a bounded share of the event loop, and what arrives meanwhile goes out as one `batch` frame.
 
-Pub/sub is at-most-once: a gap is repaired by the client resuming with `since` from PostgreSQL.
+Pub/sub is at-most-once: a gap is repaired by the client resuming with `since` from PostgreSQL. When
+the hub's own pub/sub connection drops and comes back, it replays from PostgreSQL what its topics
+missed meanwhile, so clients need not wait for a later event to notice the gap.
 """
 
 import asyncio
@@ -59,6 +61,7 @@ class Hub:
         self.topics: dict[str, set] = {}
         self.pending: dict[str, list[tuple[int, str]]] = {}
         self.next_pass: dict[str, float] = {}  # loop time before which a topic's next pass waits
+        self.last_seq: dict[str, int] = {}  # the newest seq this process passed on, per topic
         self.redis_url = settings.REDIS_URL
         self.prefix = settings.LIVE_REDIS_CHANNEL_PREFIX
         self._pubsub = None
@@ -70,7 +73,7 @@ class Hub:
         loop = asyncio.get_running_loop()
         if self.loop is not loop:
             # A new loop (tests run one per test): start clean on it.
-            self.loop, self.topics, self.pending, self.next_pass = loop, {}, {}, {}
+            self.loop, self.topics, self.pending, self.next_pass, self.last_seq = loop, {}, {}, {}, {}
             self._pubsub, self._reader, self._redis_ready = None, None, None
 
     async def join(self, topic: str, subscriber) -> None:
@@ -89,6 +92,7 @@ class Hub:
         if not subscribers:
             del self.topics[topic]
             self.next_pass.pop(topic, None)
+            self.last_seq.pop(topic, None)
             if self.redis_url and self._pubsub is not None:
                 try:
                     await self._pubsub.unsubscribe(self.prefix + topic)
@@ -118,6 +122,7 @@ class Hub:
             return
         started = self.loop.time()
         events.sort(key=lambda event: event[0])
+        self.last_seq[topic] = max(self.last_seq.get(topic, 0), events[-1][0])
         item = Item(topic, events)
         for subscriber in list(self.topics.get(topic, ())):
             subscriber.hub_push(item)
@@ -137,6 +142,7 @@ class Hub:
         import redis.asyncio as aioredis
 
         prefix_len = len(self.prefix)
+        connected_before = False
         while True:
             client = aioredis.Redis.from_url(self.redis_url)
             pubsub = client.pubsub()
@@ -147,6 +153,9 @@ class Hub:
                     await pubsub.subscribe(self.prefix + topic)
                 self._pubsub = pubsub
                 self._redis_ready.set()
+                if connected_before:
+                    asyncio.get_running_loop().create_task(self._replay_missed())
+                connected_before = True
                 async for message in pubsub.listen():
                     if message["type"] != "message":
                         continue
@@ -165,6 +174,26 @@ class Hub:
                     await client.aclose()
                 except Exception:
                     logger.debug("live hub: closing the pub/sub connection failed", exc_info=True)
+
+    async def _replay_missed(self) -> None:
+        """After the pub/sub connection came back: what each followed topic published meanwhile, from
+        PostgreSQL. Events that also arrive by pub/sub reach a socket twice; clients drop a seq they
+        have applied (docs/protocol.md)."""
+        from channels.db import database_sync_to_async
+
+        from streaming.broadcast import encode_event
+        from streaming.live_selectors import topic_replay
+
+        for topic, since in list(self.last_seq.items()):
+            if topic not in self.topics:
+                continue
+            try:
+                rows = await database_sync_to_async(topic_replay)(topic=topic, since=since)
+            except Exception:
+                logger.warning("live hub: replay of %s after a reconnect failed", topic, exc_info=True)
+                continue
+            for seq, name, data in rows or ():  # None: too far behind; clients resnapshot on the next event
+                self.deliver(topic, seq, encode_event(topic=topic, seq=seq, name=name, data=data))
 
 
 hub = Hub()

@@ -2,6 +2,9 @@
 
 import asyncio
 
+import pytest
+from django.conf import settings as django_settings
+
 from streaming.hub import Hub
 
 
@@ -102,5 +105,52 @@ def test_the_pace_is_bounded_whatever_one_pass_took(settings):
         hub.deliver("chat:1", 1, '{"seq":1}')
         await asyncio.sleep(0)
         assert hub.next_pass["chat:1"] - asyncio.get_running_loop().time() <= MAX_PACE_SECONDS
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(not django_settings.REDIS_URL, reason="the pub/sub connection is Redis's")
+def test_after_its_pubsub_connection_drops_the_hub_replays_what_its_topics_missed():
+    import redis
+    from asgiref.sync import sync_to_async
+    from django.db import transaction
+
+    from streaming.broadcast import publish
+
+    topic = "game:424242"
+    recorder = Recorder()
+
+    @sync_to_async
+    def publish_committed(n):
+        with transaction.atomic():
+            publish(topic=topic, name="note", data={"n": n})
+
+    async def received(count, timeout=10.0):
+        deadline = asyncio.get_running_loop().time() + timeout
+        while sum(len(item.events) for item in recorder.items) < count:
+            assert asyncio.get_running_loop().time() < deadline, recorder.items
+            await asyncio.sleep(0.02)
+        return [seq for item in recorder.items for seq, _ in item.events]
+
+    async def scenario():
+        hub = Hub()
+        await hub.join(topic, recorder)
+        await publish_committed(1)
+        assert await received(1) == [1]
+
+        client = redis.Redis.from_url(django_settings.REDIS_URL)
+        try:
+            # Cut the hub's subscription, then publish while it is away: pub/sub drops that message.
+            assert client.client_kill_filter(_type="pubsub") >= 1
+            await asyncio.sleep(0.05)
+            await publish_committed(2)
+            await publish_committed(3)
+        finally:
+            client.close()
+        seqs = await received(3)
+        assert sorted(set(seqs)) == [1, 2, 3]
+        await hub.leave(topic, recorder)
+        hub._reader.cancel()
 
     asyncio.run(scenario())
