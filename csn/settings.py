@@ -139,7 +139,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_boo
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": env_int("CSN_DB_POOL_MIN_SIZE", 2),
         "max_size": env_int("CSN_DB_POOL_MAX_SIZE", 20),
-        "timeout": 10,
+        # How long a request waits for a connection. The pool outnumbers a process's threads (HTTP
+        # workers plus Channels' database thread), so in practice this is how long a request waits
+        # while PostgreSQL is unreachable before failing (and /readyz answers 503).
+        "timeout": env_int("CSN_DB_POOL_TIMEOUT", 3),
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
