@@ -44,3 +44,17 @@ def test_publish_many_fans_out_only_after_commit(django_capture_on_commit_callba
 def test_publish_many_with_nothing_does_nothing(django_assert_num_queries):
     with django_assert_num_queries(0):
         broadcast.publish_many([])
+
+
+def test_publish_many_stores_every_event_with_its_data_in_chunks():
+    events = [(f"user:{i % 7}", "note", {"n": i, "text": 'é "quoted"', "nested": [i]}) for i in range(400)]
+
+    broadcast.publish_many(events)
+
+    stored = list(LiveEvent.objects.order_by("id").values_list("topic", "name", "data", "created_at"))
+    assert len(stored) == 400
+    assert sorted(row[2]["n"] for row in stored) == list(range(400))
+    assert all(row[2]["text"] == 'é "quoted"' and row[2]["nested"] == [row[2]["n"]] for row in stored)
+    assert all(row[3] is not None for row in stored)
+    per_topic = LiveEvent.objects.filter(topic="user:0").order_by("seq").values_list("seq", flat=True)
+    assert list(per_topic) == list(range(1, 59))
