@@ -21,6 +21,7 @@ from content.selectors import access_content, content_visible_to
 from csn.errors import ApplicationError, NotFoundError
 from streaming import broadcast
 from streaming.models import COMPLETION_THRESHOLD_PERCENT, MyListItem, Playlist, PlaylistItem, WatchProgress
+from streaming.representation import progress_data
 from streaming.selectors import access_playlist, my_list_item_get
 
 # A player may report a position a little past the duration it knows (rounding, trailing frames).
@@ -172,21 +173,8 @@ def progress_record(
             # (a database crash could lose the last fraction of a second of them, never an event).
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        broadcast.publish_user_event(user_id=user.pk, name="progress.updated", data=progress_event_data(progress))
+        broadcast.publish_user_event(user_id=user.pk, name="progress.updated", data=progress_data(progress))
     return ProgressResult(progress=progress, applied=True, created=created, just_completed=just_completed)
-
-
-def progress_event_data(progress: WatchProgress) -> dict:
-    """What the user's other devices need to update their Continue Watching row (JSON-safe)."""
-    return {
-        "content_id": progress.content_id,
-        "position_seconds": progress.position_seconds,
-        "duration_seconds": progress.duration_seconds,
-        "completion_percentage": progress.completion_percentage,
-        "completed": progress.completed,
-        "recorded_at": progress.recorded_at.isoformat(),
-        "last_watched_at": progress.last_watched_at.isoformat(),
-    }
 
 
 @transaction.atomic

@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from content.models import Content
 from streaming.models import MyListItem, Playlist, PlaylistItem, WatchProgress
+from streaming.representation import progress_data
 from streaming.selectors import CONTINUE_WATCHING_DEFAULT_LIMIT, CONTINUE_WATCHING_MAX_LIMIT
 from streaming.services import PLAYLIST_TITLE_MAX_LENGTH
 
@@ -19,9 +20,6 @@ class StrictFloatField(serializers.FloatField):
 
 # Hot endpoints (PUT progress, Continue Watching) build these dicts directly: DRF's field machinery
 # costs more than the query. test_representation keeps them equal to the serializers (the schema).
-_datetime = serializers.DateTimeField().to_representation
-
-
 def content_card(content: Content) -> dict:
     """ContentSummarySerializer(content).data, without the serializer."""
     return {
@@ -38,15 +36,7 @@ def content_card(content: Content) -> dict:
 
 def progress_representation(progress: WatchProgress, *, with_content: bool = False) -> dict:
     """ProgressSerializer (or ProgressWithContentSerializer) output, without the serializer."""
-    data = {
-        "content_id": progress.content_id,
-        "position_seconds": float(progress.position_seconds),
-        "duration_seconds": float(progress.duration_seconds),
-        "completion_percentage": float(progress.completion_percentage),
-        "completed": bool(progress.completed),
-        "recorded_at": _datetime(progress.recorded_at),
-        "last_watched_at": _datetime(progress.last_watched_at),
-    }
+    data = progress_data(progress)
     if with_content:
         data["content"] = content_card(progress.content)
     return data

@@ -48,6 +48,8 @@ def test_progress_update_reaches_the_users_other_devices(user):
     assert (event["topic"], event["name"]) == ("user", "progress.updated")
     assert event["data"]["content_id"] == content.pk
     assert event["data"]["position_seconds"] == 42.0
+    # Exactly what the API answers for that item: a device updates its row from either.
+    assert event["data"] == device.get(f"/api/v1/progress/{content.pk}/").json()
 
 
 def test_a_rolled_back_write_publishes_nothing(user):
