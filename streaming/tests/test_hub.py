@@ -8,6 +8,13 @@ from django.conf import settings as django_settings
 from streaming.hub import Hub
 
 
+def _local_hub() -> Hub:
+    """A hub fed in-process (no Redis), as in the embedded default."""
+    hub = Hub()
+    hub.redis_url = ""
+    return hub
+
+
 class Recorder:
     def __init__(self):
         self.items = []
@@ -20,8 +27,7 @@ def test_events_of_one_loop_turn_go_out_as_one_shared_batch_frame(settings):
     settings.REDIS_URL = ""
 
     async def scenario():
-        hub = Hub()
-        hub.redis_url = ""
+        hub = _local_hub()
         first, second, elsewhere = Recorder(), Recorder(), Recorder()
         await hub.join("chat:1", first)
         await hub.join("chat:1", second)
@@ -61,12 +67,10 @@ class SlowRecorder(Recorder):
 
 
 def test_a_costly_pass_paces_the_topic_and_what_arrives_meanwhile_goes_out_as_one_frame(settings):
-    settings.REDIS_URL = ""
     settings.LIVE_PACE_FACTOR = 2
 
     async def scenario():
-        hub = Hub()
-        hub.redis_url = ""
+        hub = _local_hub()
         loop = asyncio.get_running_loop()
         costly, other = SlowRecorder(0.02), Recorder()
         await hub.join("chat:1", costly)
@@ -93,14 +97,12 @@ def test_a_costly_pass_paces_the_topic_and_what_arrives_meanwhile_goes_out_as_on
 
 
 def test_the_pace_is_bounded_whatever_one_pass_took(settings):
-    settings.REDIS_URL = ""
     settings.LIVE_PACE_FACTOR = 100
 
     async def scenario():
         from streaming.hub import MAX_PACE_SECONDS
 
-        hub = Hub()
-        hub.redis_url = ""
+        hub = _local_hub()
         await hub.join("chat:1", SlowRecorder(0.02))
         hub.deliver("chat:1", 1, '{"seq":1}')
         await asyncio.sleep(0)
