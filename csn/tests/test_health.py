@@ -80,7 +80,16 @@ def test_openapi_schema_and_docs_are_served(client):
     paths = schema.json()["paths"]
     assert "/api/v1/auth/register/" in paths
     assert "/api/v1/me/" in paths
-    assert client.get("/api/docs/").status_code == 200
+    docs = client.get("/api/docs/")
+    assert docs.status_code == 200
+    # Swagger UI comes from our own static files (works offline, no third-party script).
+    page = docs.content.decode()
+    assert "cdn.jsdelivr.net" not in page and "unpkg.com" not in page
+    bundle = "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js"
+    assert bundle in page
+    response = client.get(bundle)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content)
 
 
 def test_admin_and_its_static_files_are_served(client):
