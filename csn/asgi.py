@@ -10,10 +10,13 @@ django.setup(set_prefix=False)
 
 from django.conf import settings  # noqa: E402
 
-# A server process holds many long-lived objects (a thousand sockets' consumers, the hub); Python's
-# default first-generation threshold (700 allocations) collects so often that the older generations'
-# collections paused fan-out for tens of milliseconds: p95 delivery 290-440 ms at 1,000 sockets and
-# 10 msg/s, 70 ms with 50,000 (bench live). Only the first threshold changes.
+# Garbage collection pauses every thread of the process (HTTP workers and the live event loop alike).
+# A DRF request leaves about 120 objects in reference cycles (view, request, response, serializer
+# fields), so young collections are a steady cost, and full ones scanned every object Django made at
+# start-up (tens of ms, at random). Measured by the benches (PUT progress, 200 req/s, 2 processes;
+# fan-out to 1,000 sockets): Python's defaults gave p95 spikes of 100-200 ms; a threshold of 50,000
+# allocations made each young collection a 60-140 ms pause (40,000 objects); 2,000-10,000 with the
+# start-up objects frozen (never scanned again, below) gave p95 10-13 ms and p99 17-22 ms.
 gc.set_threshold(settings.SERVER_GC_THRESHOLD, *gc.get_threshold()[1:])
 
 from csn.asgi_http import SyncASGIHandler  # noqa: E402
@@ -34,3 +37,7 @@ application = ProtocolTypeRouter(
         "websocket": OriginGuard(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
+
+# Everything built so far lives as long as the process: keep it out of every later collection.
+gc.collect()
+gc.freeze()

@@ -95,7 +95,7 @@ MIDDLEWARE = [
 ROOT_URLCONF = "csn.urls"
 ASGI_APPLICATION = "csn.asgi.application"
 # Allocations between two young-generation garbage collections in a server process (csn/asgi.py).
-SERVER_GC_THRESHOLD = env_int("CSN_GC_THRESHOLD", 50_000)
+SERVER_GC_THRESHOLD = env_int("CSN_GC_THRESHOLD", 10_000)
 # Worker threads serving HTTP requests in each daphne process (csn.asgi_http); each holds at most one
 # pooled database connection during a request.
 HTTP_THREADS = env_int("CSN_HTTP_THREADS", 12)
