@@ -11,8 +11,8 @@ from collections import deque
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
-from rest_framework.authtoken.models import Token
 
+from accounts.selectors import token_with_user
 from csn.errors import ApplicationError
 from streaming import live_selectors, live_services
 from streaming.broadcast import encode_event, public_topic
@@ -31,7 +31,7 @@ def _dumps(message: dict) -> str:
 
 
 def _token_user(key: str):
-    token = Token.objects.select_related("user", "user__subscription").filter(key=key).first()
+    token = token_with_user(key=key)  # the lookup the API's token authentication uses
     return token.user if token and token.user.is_active else None
 
 
