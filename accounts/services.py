@@ -21,6 +21,7 @@ from analytics.services import track
 from content.models import Content, Player, Team
 from content.selectors import content_available_q
 from csn.errors import ApplicationError, NotFoundError, PermissionDeniedError
+from csn.representation import datetime_text
 from streaming import broadcast
 
 
@@ -188,7 +189,7 @@ def notification_event_data(notification: Notification) -> dict:
         "title": notification.title,
         "body": notification.body,
         "data": notification.data,
-        "created_at": notification.created_at.isoformat(),
+        "created_at": datetime_text(notification.created_at),
     }
 
 

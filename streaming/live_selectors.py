@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from content.models import Game
 from csn.errors import ApplicationError, NotFoundError
+from csn.representation import datetime_text
 from streaming.broadcast import current_seq
 from streaming.models import ChatMessage, GameChat, GameEvent, LiveEvent, LiveSession
 
@@ -35,7 +36,7 @@ def game_state(game: Game) -> dict:
         "away_score": game.away_score,
         "period": game.period,
         "clock": game.clock,
-        "starts_at": game.starts_at.isoformat(),
+        "starts_at": datetime_text(game.starts_at),
     }
 
 
@@ -49,7 +50,7 @@ def play_data(event: GameEvent) -> dict:
         "period": event.period,
         "clock": event.clock,
         "changed": event.changed,
-        "created_at": event.created_at.isoformat(),
+        "created_at": datetime_text(event.created_at),
     }
 
 
@@ -59,7 +60,7 @@ def chat_message_data(message: ChatMessage) -> dict:
         "game": message.game_id,
         "user": {"id": message.user_id, "name": message.user_name, "avatar": message.user_avatar},
         "text": message.text,
-        "created_at": message.created_at.isoformat(),
+        "created_at": datetime_text(message.created_at),
     }
 
 

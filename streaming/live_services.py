@@ -19,6 +19,7 @@ from accounts.services import notify_game_live
 from analytics.services import track
 from content.models import Game
 from csn.errors import ApplicationError, ConflictError, NotFoundError, PermissionDeniedError
+from csn.representation import datetime_text
 from streaming.broadcast import publish, publish_many
 from streaming.live_selectors import (
     MODERATORS,
@@ -228,7 +229,7 @@ def chat_mutes_lift(*, actor, mutes) -> int:
 
 
 def _mute_event(game_id: int, user_id: int, until) -> tuple[str, str, dict]:
-    return f"chat:{game_id}", "chat.muted", {"user": user_id, "until": until.isoformat()}
+    return f"chat:{game_id}", "chat.muted", {"user": user_id, "until": datetime_text(until)}
 
 
 def _publish_mute(game_id: int, user_id: int, until) -> None:

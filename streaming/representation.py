@@ -5,12 +5,8 @@ A device updating its Continue Watching row from a `progress.updated` event gets
 machinery, and a test keeps these equal to the serializers that document the schema.
 """
 
-from rest_framework.fields import DateTimeField
-
+from csn.representation import datetime_text
 from streaming.models import WatchProgress
-
-# DRF's rendering of datetimes (RFC 3339, UTC as `Z`), so events and API responses match to the byte.
-api_datetime = DateTimeField().to_representation
 
 
 def progress_data(progress: WatchProgress) -> dict:
@@ -20,6 +16,6 @@ def progress_data(progress: WatchProgress) -> dict:
         "duration_seconds": float(progress.duration_seconds),
         "completion_percentage": float(progress.completion_percentage),
         "completed": bool(progress.completed),
-        "recorded_at": api_datetime(progress.recorded_at),
-        "last_watched_at": api_datetime(progress.last_watched_at),
+        "recorded_at": datetime_text(progress.recorded_at),
+        "last_watched_at": datetime_text(progress.last_watched_at),
     }

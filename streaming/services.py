@@ -19,6 +19,7 @@ from analytics.services import track
 from content.models import Content
 from content.selectors import access_content, content_visible_to
 from csn.errors import ApplicationError, NotFoundError
+from csn.representation import datetime_text
 from streaming import broadcast
 from streaming.models import COMPLETION_THRESHOLD_PERCENT, MyListItem, Playlist, PlaylistItem, WatchProgress
 from streaming.representation import progress_data
@@ -210,7 +211,7 @@ def my_list_add(*, user, content_id: int) -> tuple[MyListItem, bool]:
         broadcast.publish_user_event(
             user_id=user.pk,
             name="mylist.changed",
-            data={"content_id": content.pk, "in_list": True, "added_at": item.created_at.isoformat()},
+            data={"content_id": content.pk, "in_list": True, "added_at": datetime_text(item.created_at)},
         )
     return item, created
 

@@ -53,6 +53,15 @@ def test_game_live_notifies_fans_of_either_team_who_opted_in(published):
     assert notification.data["game_id"] == game.pk
     assert {(uid, name) for uid, name, _ in published} == {(uid, "notification.created") for uid in expected}
     assert {data["id"] for _, _, data in published} == set(Notification.objects.values_list("id", flat=True))
+    # The event carries the notification as the API renders it (timestamps included).
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(home_fan)
+    (listed,) = api.get("/api/v1/notifications/").json()["results"]
+    (event,) = [data for uid, _, data in published if uid == home_fan.pk]
+    assert event == {key: listed[key] for key in event}
+    assert event["created_at"].endswith("Z")
 
 
 def test_game_live_notifies_once_however_often_it_is_called(published):
