@@ -8,7 +8,8 @@ import os
 
 import pytest
 from django.conf import settings
-from rest_framework.test import APIClient
+
+pytest_plugins = ["testing.fixtures"]
 
 
 def pytest_configure(config):
@@ -38,25 +39,6 @@ def _isolated_cache():
     cache.clear()
     yield
     cache.clear()
-
-
-@pytest.fixture
-def api_client():
-    return APIClient()
-
-
-@pytest.fixture
-def user(db):
-    from accounts.tests.factories import UserFactory
-
-    return UserFactory()
-
-
-@pytest.fixture
-def auth_client(user):
-    client = APIClient()
-    client.force_authenticate(user=user)
-    return client
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from accounts.models import (
     Subscription,
     User,
 )
-from analytics.services import track
+from analytics import events
 from content.models import Content, Player, Team
 from content.selectors import content_available_q
 from csn.errors import ApplicationError, NotFoundError, PermissionDeniedError
@@ -50,7 +50,7 @@ def user_create(*, email: str, password: str, display_name: str, is_staff: bool 
             )
             Preferences.objects.create(user=user)
             Subscription.objects.create(user=user)
-            track(name="signed_up", distinct_id=user.pk, properties={"method": "email"})
+            events.signed_up(user_id=user.pk, method="email")
     except IntegrityError as exc:  # lost a race with the same email
         raise _email_taken() from exc
     return user
@@ -106,11 +106,7 @@ def subscription_update(*, user: User, plan: str, status: str, current_period_en
     sub.plan, sub.status, sub.current_period_end = plan, status, current_period_end
     sub.save()
     if before != (plan, status):
-        track(
-            name="subscription_changed",
-            distinct_id=user.pk,
-            properties={"from_plan": before[0], "to_plan": plan, "status": status},
-        )
+        events.subscription_changed(user_id=user.pk, from_plan=before[0], to_plan=plan, status=status)
     return sub
 
 

@@ -19,8 +19,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import get_valid_filename, slugify
 
-from accounts.services import notify_content_published
-from analytics.services import track
+from analytics import events
+from content.announcements import ContentPublished, content_published
 from content.models import Content, ContentAuditLog, MediaAsset
 from csn.errors import ApplicationError, ConflictError, NotFoundError, PermissionDeniedError
 
@@ -218,11 +218,7 @@ def _content_create_rows(*, content: Content, actor, teams, players) -> None:
         to_state=State.DRAFT,
         changed_fields=set_fields,
     )
-    track(
-        name="content_added",
-        distinct_id=actor.pk,
-        properties={"content_id": content.pk, "content_type": content.type, "title": content.title},
-    )
+    events.content_added(user_id=actor.pk, content_id=content.pk, content_type=content.type, title=content.title)
 
 
 def _pks(values) -> set:
@@ -354,20 +350,17 @@ def content_submit(*, content: Content, actor) -> Content:
 @transaction.atomic
 def content_publish(*, content: Content, actor) -> Content:
     """in review -> published (Publishers). Of two concurrent publishes one wins, the other gets a
-    ConflictError; one audit row. Emits `content_published`. New-content notifications hook in here."""
+    ConflictError; one audit row. Emits `content_published` and announces it to the layers above."""
     content = _transition(content=content, actor=actor, name="publish")
-    track(
-        name="content_published",
-        distinct_id=actor.pk,
-        properties={
-            "content_id": content.pk,
-            "content_type": content.type,
-            "title": content.title,
-            "is_premium": content.is_premium,
-            "tags": content.tags,
-        },
+    events.content_published(
+        user_id=actor.pk,
+        content_id=content.pk,
+        content_type=content.type,
+        title=content.title,
+        is_premium=content.is_premium,
+        tags=content.tags,
     )
-    notify_content_published(content=content)
+    content_published.announce(ContentPublished(content=content))
     return content
 
 

@@ -16,7 +16,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.services import notify_game_live
-from analytics.services import track
+from analytics import events
 from content.models import Game
 from csn.errors import ApplicationError, ConflictError, NotFoundError, PermissionDeniedError
 from csn.representation import datetime_text
@@ -93,11 +93,7 @@ def chat_message_post(*, user, game_id: int, text, client_ref: str = "") -> Chat
                 client_ref=client_ref,
             )
             publish(topic=f"chat:{message.game_id}", name="chat.message", data=chat_message_data(message))
-            track(
-                name="chat_message_sent",
-                distinct_id=user.pk,
-                properties={"game_id": message.game_id, "length": len(text)},
-            )
+            events.chat_message_sent(user_id=user.pk, game_id=message.game_id, length=len(text))
     except IntegrityError:  # the same ref raced in on another socket
         existing = ChatMessage.objects.filter(user=user, game_id=game_id, client_ref=client_ref).first()
         if existing is None:

@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from django.db.models.functions import Now
 from django.utils import timezone
 
-from analytics.services import track
+from analytics import events
 from content.models import Content
 from content.selectors import access_content, content_visible_to
 from csn.errors import ApplicationError, NotFoundError
@@ -159,16 +159,17 @@ def progress_record(
 
         progress = rows[0]
         created, just_completed = bool(progress.inserted), bool(progress.just_completed)
-        reading = {"video_id": content_id, "position_seconds": position_seconds, "duration_seconds": duration_seconds}
+        reading = {
+            "user_id": user.pk,
+            "video_id": content_id,
+            "position_seconds": position_seconds,
+            "duration_seconds": duration_seconds,
+            "timestamp": recorded_at,
+        }
         if created:
-            track(name="video_play", distinct_id=user.pk, properties=reading, timestamp=recorded_at)
+            events.video_play(**reading)
         if just_completed:
-            track(
-                name="video_complete",
-                distinct_id=user.pk,
-                properties={**reading, "completion_percentage": percentage},
-                timestamp=recorded_at,
-            )
+            events.video_complete(**reading, completion_percentage=percentage)
         if postgresql and own_transaction and not (created or just_completed):
             # A plain position update is superseded within seconds; it need not wait for the WAL flush
             # (a database crash could lose the last fraction of a second of them, never an event).
@@ -205,9 +206,7 @@ def my_list_add(*, user, content_id: int) -> tuple[MyListItem, bool]:
     # get_or_create retries the read after losing an insert race on the unique constraint.
     item, created = MyListItem.objects.get_or_create(user=user, content=content)
     if created:
-        track(
-            name="my_list_added", distinct_id=user.pk, properties={"video_id": content.pk, "video_type": content.type}
-        )
+        events.my_list_added(user_id=user.pk, video_id=content.pk, video_type=content.type)
         broadcast.publish_user_event(
             user_id=user.pk,
             name="mylist.changed",
@@ -221,6 +220,7 @@ def my_list_remove(*, user, content_id: int) -> bool:
     """Idempotent: removing what is not there is not an error (a double-tap removes once)."""
     deleted, _ = MyListItem.objects.filter(user=user, content_id=content_id).delete()
     if deleted:
+        events.my_list_removed(user_id=user.pk, video_id=content_id)
         broadcast.publish_user_event(
             user_id=user.pk, name="mylist.changed", data={"content_id": content_id, "in_list": False}
         )

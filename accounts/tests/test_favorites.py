@@ -1,7 +1,7 @@
 import pytest
 
 from accounts.models import FavoritePlayer, FavoriteTeam
-from streaming.tests.factories import PlayerFactory, TeamFactory
+from testing.factories import PlayerFactory, TeamFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -7,10 +7,9 @@ from django.utils import timezone
 
 from accounts import services
 from accounts.models import Announcement, FavoritePlayer, FavoriteTeam, Notification, Preferences
-from accounts.tests.factories import UserFactory
 from content.models import Content
 from csn.errors import PermissionDeniedError
-from streaming.tests.factories import ContentFactory, GameFactory, PlayerFactory, TeamFactory
+from testing.factories import ContentFactory, LiveGameFactory, PlayerFactory, TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +31,7 @@ def recipients(kind):
 
 
 def test_game_live_notifies_fans_of_either_team_who_opted_in(published):
-    game = GameFactory()
+    game = LiveGameFactory()
     home_fan, away_fan, both = fan_of(game.home_team), fan_of(game.away_team), fan_of(game.home_team, game.away_team)
     opted_out = fan_of(game.home_team, notify_game_live=False)
     inactive = fan_of(game.away_team)
@@ -65,7 +64,7 @@ def test_game_live_notifies_fans_of_either_team_who_opted_in(published):
 
 
 def test_game_live_notifies_once_however_often_it_is_called(published):
-    game = GameFactory()
+    game = LiveGameFactory()
     fan_of(game.home_team)
 
     assert services.notify_game_live(game=game) == 1
@@ -76,7 +75,7 @@ def test_game_live_notifies_once_however_often_it_is_called(published):
 
 def test_fan_out_queries_do_not_grow_with_the_audience():
     def queries_for(fans):
-        game = GameFactory()
+        game = LiveGameFactory()
         for _ in range(fans):
             fan_of(game.home_team)
         with CaptureQueriesContext(connection) as captured:

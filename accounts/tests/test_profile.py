@@ -2,8 +2,8 @@ import pytest
 from django.test import Client
 
 from accounts.models import Preferences, Subscription, User
-from accounts.tests.factories import UserFactory
 from analytics.models import OutboxEvent
+from testing.factories import UserFactory
 
 ME = "/api/v1/me/"
 pytestmark = pytest.mark.django_db

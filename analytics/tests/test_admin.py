@@ -1,9 +1,8 @@
 import pytest
 from django.urls import reverse
 
-from accounts.tests.factories import UserFactory
 from analytics.models import OutboxEvent
-from analytics.tests.factories import OutboxEventFactory
+from testing.factories import OutboxEventFactory, UserFactory
 
 CHANGELIST = reverse("admin:analytics_outboxevent_changelist")
 

@@ -9,10 +9,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import services as account_services
-from accounts.tests.factories import UserFactory
 from analytics import services
 from analytics.models import OutboxEvent
-from analytics.tests.factories import ContentFactory, OutboxEventFactory
+from testing.factories import ContentFactory, OutboxEventFactory, UserFactory
 
 
 def deliver_until_empty(*, rounds=50, **kwargs):

@@ -201,7 +201,7 @@ def test_intake_is_throttled_per_user(settings, user):
         client.force_authenticate(user=user)
         codes = [client.post(URL, {"events": [pause()]}, format="json").status_code for _ in range(4)]
 
-        from accounts.tests.factories import UserFactory
+        from testing.factories import UserFactory
 
         other = APIClient()
         other.force_authenticate(user=UserFactory())

@@ -8,9 +8,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.resolvers import RoutePattern
 from rest_framework.test import APIClient
 
-from accounts.tests.factories import UserFactory
 from analytics.models import OutboxEvent
-from analytics.tests.factories import ContentFactory, OutboxEventFactory
+from testing.factories import ContentFactory, OutboxEventFactory, UserFactory
 
 KEY = "phc_LEAKCHECK_8c1f0e7d2b"
 HOST = "https://leakcheck-posthog.example.test"

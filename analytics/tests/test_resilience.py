@@ -18,9 +18,9 @@ from django.test import override_settings
 from analytics import services, tasks
 from analytics.models import OutboxEvent
 from analytics.tests.conftest import TEST_KEY
-from analytics.tests.factories import OutboxEventFactory
 from bench.common import free_port
 from csn.celery import app as celery_app
+from testing.factories import OutboxEventFactory
 
 URL = "/api/v1/analytics/events/"
 ROOT = Path(__file__).resolve().parents[2]

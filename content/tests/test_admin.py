@@ -6,7 +6,7 @@ from django.test import Client
 
 from analytics.models import OutboxEvent
 from content.models import Content, ContentAuditLog, MediaAsset
-from content.tests.factories import ContentFactory, GameFactory, MediaAssetFactory, PlayerFactory, TeamFactory
+from testing.factories import ContentFactory, GameFactory, MediaAssetFactory, PlayerFactory, TeamFactory
 
 State = Content.State
 INLINES = {

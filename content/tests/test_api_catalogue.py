@@ -7,7 +7,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from content.models import Content, ContentAuditLog
-from content.tests.factories import ContentFactory, GameFactory, PlayerFactory, TeamFactory
+from testing.factories import ContentFactory, GameFactory, PlayerFactory, TeamFactory
 
 
 def client_for(user=None):

@@ -7,7 +7,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from content.models import Content
-from content.tests.factories import ContentFactory, GameFactory, PlayerFactory, TeamFactory
+from testing.factories import ContentFactory, GameFactory, PlayerFactory, TeamFactory
 
 URL = "/api/v1/content/"
 State = Content.State

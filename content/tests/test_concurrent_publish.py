@@ -9,8 +9,8 @@ from django.db import OperationalError, connection
 from analytics.models import OutboxEvent
 from content import services
 from content.models import Content, ContentAuditLog
-from content.tests.factories import ContentFactory
 from csn.errors import ConflictError
+from testing.factories import ContentFactory
 
 
 @pytest.mark.django_db(transaction=True)

@@ -5,8 +5,8 @@ import pytest
 from analytics.models import OutboxEvent
 from content import services
 from content.models import Content, ContentAuditLog
-from content.tests.factories import ContentFactory, PlayerFactory, TeamFactory
 from csn.errors import ApplicationError, PermissionDeniedError
+from testing.factories import ContentFactory, PlayerFactory, TeamFactory
 
 State = Content.State
 ROLES = ["editor", "publisher", "superuser", "staff_without_role", "viewer"]

@@ -1,18 +1,27 @@
+"""The one paginator of the API: a cursor over a stable ordering (lists grow while being read)."""
+
 from rest_framework import pagination
-
-
-class PageNumberPagination(pagination.PageNumberPagination):
-    """Default for every list: `?page=` and `?page_size=` (at most 100)."""
-
-    page_size = 20
-    page_size_query_param = "page_size"
-    max_page_size = 100
+from rest_framework.response import Response
 
 
 class CursorPagination(pagination.CursorPagination):
-    """Stable paging for lists that grow while being read (catalogue, feeds)."""
-
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
-    ordering = "-created_at"
+    ordering = ("-created_at", "-id")
+
+    @classmethod
+    def ordered_by(cls, *ordering: str) -> type["CursorPagination"]:
+        """The paginator for one list's ordering; end it with a unique key (`-id`) so the cursor is stable."""
+        return type(cls.__name__, (cls,), {"ordering": ordering})
+
+
+def paginated_response(*, view, queryset, serializer_class, extra: dict | None = None, **serializer_kwargs) -> Response:
+    """One page of `queryset` by the view's `pagination_class`, rendered with `serializer_class`.
+    `extra` adds top-level keys beside `next`, `previous` and `results`."""
+    paginator = view.pagination_class()
+    page = paginator.paginate_queryset(queryset, view.request, view=view)
+    response = paginator.get_paginated_response(serializer_class(page, many=True, **serializer_kwargs).data)
+    if extra:
+        response.data = {**extra, **response.data}
+    return response

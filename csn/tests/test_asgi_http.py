@@ -85,7 +85,7 @@ def test_a_request_enters_a_worker_thread_once(thread_calls, request_signals):
 def test_an_api_write_with_a_body_goes_through(thread_calls):
     from rest_framework.authtoken.models import Token
 
-    from accounts.tests.factories import UserFactory
+    from testing.factories import UserFactory
 
     token = Token.objects.create(user=UserFactory())
     headers = [(b"authorization", f"Token {token.key}".encode()), (b"content-type", b"application/json")]

@@ -1,7 +1,5 @@
 import pytest
 
-from streaming.tests.fixtures import _fast_password_hashing, other_client, other_user, published  # noqa: F401
-
 
 @pytest.fixture(autouse=True)
 def _finish_viewer_pushes():

@@ -1,26 +1,11 @@
-"""Catalogue rows for viewer-state tests. Published and available unless told otherwise."""
+"""Viewer-state and live rows for streaming's tests (the shared factories are in `testing.factories`)."""
 
 from datetime import timedelta
 
-from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from accounts.tests.factories import UserFactory
-from content.models import Game
-from content.tests import factories as catalogue
-from content.tests.factories import PlayerFactory, TeamFactory  # noqa: F401  (re-exported for these tests)
 from streaming.models import WatchProgress
-
-
-class GameFactory(catalogue.GameFactory):
-    # Live by default: most live tests need a game in progress (chat is open, scores move).
-    status = Game.Status.LIVE
-
-
-class ContentFactory(catalogue.ContentFactory):
-    """Published and available unless told otherwise; ten minutes long."""
-
-    runtime_seconds = 600
+from testing.factories import member_of
 
 
 def watched(user, content, *, percent=30.0, minutes_ago=0):
@@ -40,15 +25,9 @@ def watched(user, content, *, percent=30.0, minutes_ago=0):
     )
 
 
-def user_in_group(group: str, **kwargs):
-    user = UserFactory(**kwargs)
-    user.groups.add(Group.objects.get_or_create(name=group)[0])
-    return user
-
-
 def scorekeeper(**kwargs):
-    return user_in_group("Scorekeepers", **kwargs)
+    return member_of("Scorekeepers", **kwargs)
 
 
 def moderator(**kwargs):
-    return user_in_group("Moderators", **kwargs)
+    return member_of("Moderators", **kwargs)

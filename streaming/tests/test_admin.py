@@ -1,7 +1,7 @@
 import pytest
 
-from accounts.tests.factories import UserFactory
-from streaming.tests.factories import ContentFactory, watched
+from streaming.tests.factories import watched
+from testing.factories import ContentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -8,14 +8,14 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from accounts.tests.factories import UserFactory
 from analytics.models import OutboxEvent
 from content.models import Game
 from csn.errors import ApplicationError
 from streaming import live_services
 from streaming.models import ChatMessage, ChatMute, GameChat
-from streaming.tests.factories import GameFactory, moderator
+from streaming.tests.factories import moderator
 from streaming.tests.live import Client, db
+from testing.factories import LiveGameFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,7 +31,7 @@ def _code(**kwargs) -> str:
 
 
 def test_a_message_reaches_followers_with_the_author_denormalized(outbox_held):
-    game = GameFactory()
+    game = LiveGameFactory()
     author = UserFactory(display_name="Ana")
     author.avatar_url = "https://cdn.example/ana.png"
     author.save()
@@ -58,7 +58,7 @@ def test_a_message_reaches_followers_with_the_author_denormalized(outbox_held):
 
 
 def test_a_repeated_ref_does_not_post_twice():
-    game, user = GameFactory(), UserFactory()
+    game, user = LiveGameFactory(), UserFactory()
     first = live_services.chat_message_post(user=user, game_id=game.pk, text="hello", client_ref="abc")
     again = live_services.chat_message_post(user=user, game_id=game.pk, text="hello", client_ref="abc")
     assert first.pk == again.pk
@@ -67,7 +67,7 @@ def test_a_repeated_ref_does_not_post_twice():
 
 def test_text_is_trimmed_bounded_and_not_empty(settings):
     settings.LIVE_CHAT_MAX_LENGTH = 10
-    game, user = GameFactory(), UserFactory()
+    game, user = LiveGameFactory(), UserFactory()
     assert _code(user=user, game_id=game.pk, text="   ") == "message_empty"
     assert _code(user=user, game_id=game.pk, text="x" * 11) == "message_too_long"
     assert _code(user=user, game_id=game.pk, text="a\x00b") == "invalid_characters"
@@ -75,20 +75,20 @@ def test_text_is_trimmed_bounded_and_not_empty(settings):
 
 
 def test_chat_is_closed_unless_live_or_opened_early_by_staff():
-    game, user, staff = GameFactory(status=Game.Status.SCHEDULED), UserFactory(), UserFactory(is_staff=True)
+    game, user, staff = LiveGameFactory(status=Game.Status.SCHEDULED), UserFactory(), UserFactory(is_staff=True)
     assert _code(user=user, game_id=game.pk, text="hi") == "chat_closed"
     with pytest.raises(ApplicationError) as info:
         live_services.chat_settings_update(actor=moderator(), game_id=game.pk, opened_early=True)
     assert info.value.code == "permission_denied"
     live_services.chat_settings_update(actor=staff, game_id=game.pk, opened_early=True)
     assert live_services.chat_message_post(user=user, game_id=game.pk, text="early").text == "early"
-    final = GameFactory(status=Game.Status.FINAL)
+    final = LiveGameFactory(status=Game.Status.FINAL)
     assert _code(user=user, game_id=final.pk, text="late") == "chat_closed"
 
 
 def test_per_user_rate_limit_and_slow_mode(settings):
     settings.LIVE_CHAT_RATE_COUNT = 3
-    game, user, mod = GameFactory(), UserFactory(), moderator()
+    game, user, mod = LiveGameFactory(), UserFactory(), moderator()
     for n in range(3):
         live_services.chat_message_post(user=user, game_id=game.pk, text=f"m{n}")
     assert _code(user=user, game_id=game.pk, text="again") == "rate_limited"
@@ -102,7 +102,7 @@ def test_per_user_rate_limit_and_slow_mode(settings):
 
 
 def test_over_the_socket_errors_carry_the_code_and_ref():
-    game = GameFactory(status=Game.Status.SCHEDULED)
+    game = LiveGameFactory(status=Game.Status.SCHEDULED)
     token = _token(UserFactory())
 
     async def scenario():
@@ -118,7 +118,7 @@ def test_over_the_socket_errors_carry_the_code_and_ref():
 
 
 def test_moderators_delete_for_everyone_and_mute():
-    game, author, mod = GameFactory(), UserFactory(), moderator()
+    game, author, mod = LiveGameFactory(), UserFactory(), moderator()
     message = live_services.chat_message_post(user=author, game_id=game.pk, text="spam")
     api = APIClient()
 
@@ -151,7 +151,7 @@ def test_moderators_delete_for_everyone_and_mute():
     assert response.status_code == 201
     assert ChatMute.objects.get().until > timezone.now()
     assert _code(user=author, game_id=game.pk, text="back") == "muted"
-    other_game = GameFactory()
+    other_game = LiveGameFactory()
     assert live_services.chat_message_post(user=author, game_id=other_game.pk, text="elsewhere")
     bad = api.post(f"/api/v1/games/{game.pk}/chat/mutes/", {"user": author.pk, "minutes": 0})
     assert bad.status_code == 400 and ChatMute.objects.count() == 1
@@ -159,7 +159,7 @@ def test_moderators_delete_for_everyone_and_mute():
 
 def test_posting_is_a_fixed_handful_of_queries(django_assert_num_queries, outbox_held):
     """Chat is the hottest write: one read for every rule, then the writes and the event."""
-    game, user = GameFactory(), UserFactory()
+    game, user = LiveGameFactory(), UserFactory()
     live_services.chat_message_post(user=user, game_id=game.pk, text="first", client_ref="a")
     # read state, savepoint pair, insert message, bump seq, insert event, insert outbox
     with django_assert_num_queries(7):
@@ -167,7 +167,7 @@ def test_posting_is_a_fixed_handful_of_queries(django_assert_num_queries, outbox
 
 
 def test_pipelined_sends_are_all_acked_and_posted_in_order():
-    game = GameFactory()
+    game = LiveGameFactory()
     token = _token(moderator())
 
     async def scenario():
@@ -191,7 +191,7 @@ def test_the_rules_look_at_the_right_time_window_and_game(settings):
     """Expired mutes, messages older than the rate window or the slow mode, and messages in other
     games do not hold a post back."""
     settings.LIVE_CHAT_RATE_COUNT = 2
-    game, elsewhere, user = GameFactory(), GameFactory(), UserFactory()
+    game, elsewhere, user = LiveGameFactory(), LiveGameFactory(), UserFactory()
     ChatMute.objects.create(game=game, user=user, until=timezone.now() - timedelta(seconds=1))
     old = [live_services.chat_message_post(user=user, game_id=game.pk, text=f"old {n}") for n in range(2)]
     assert _code(user=user, game_id=game.pk, text="too fast") == "rate_limited"
@@ -211,7 +211,7 @@ def test_mutes_made_changed_or_lifted_in_admin_reach_the_chat():
 
     from streaming.models import LiveEvent
 
-    game, target, mod = GameFactory(), UserFactory(), moderator(is_staff=True)
+    game, target, mod = LiveGameFactory(), UserFactory(), moderator(is_staff=True)
     browser = HttpClient()
     browser.force_login(mod)
     topic = f"chat:{game.pk}"

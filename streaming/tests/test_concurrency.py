@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from analytics.models import OutboxEvent
 from streaming.models import MyListItem, WatchProgress
-from streaming.tests.factories import ContentFactory
+from testing.factories import ContentFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

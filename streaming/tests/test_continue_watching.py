@@ -6,7 +6,8 @@ from django.utils import timezone
 
 from content.models import Content
 from streaming.selectors import continue_watching
-from streaming.tests.factories import ContentFactory, watched
+from streaming.tests.factories import watched
+from testing.factories import ContentFactory
 
 pytestmark = pytest.mark.django_db
 

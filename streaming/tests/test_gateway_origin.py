@@ -6,9 +6,9 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client as HttpClient
 
-from accounts.tests.factories import UserFactory
 from csn.asgi import application
 from streaming.tests.live import Client
+from testing.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

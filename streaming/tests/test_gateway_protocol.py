@@ -11,11 +11,10 @@ from django.conf import settings
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
-from accounts.tests.factories import UserFactory
 from streaming.broadcast import publish, publish_user_event
 from streaming.models import LiveEvent
-from streaming.tests.factories import GameFactory
 from streaming.tests.live import Client, db
+from testing.factories import LiveGameFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -85,7 +84,7 @@ def test_oversized_message_is_refused(settings):
 
 def test_subscriptions_per_connection_are_limited(settings):
     settings.LIVE_MAX_SUBSCRIPTIONS = 2
-    games = [GameFactory() for _ in range(3)]
+    games = [LiveGameFactory() for _ in range(3)]
 
     async def scenario():
         client = await Client().connect()
@@ -99,7 +98,7 @@ def test_subscriptions_per_connection_are_limited(settings):
 
 
 def test_snapshot_then_events_with_growing_seq():
-    game = GameFactory(home_score=3)
+    game = LiveGameFactory(home_score=3)
 
     async def scenario():
         client = await Client().connect()
@@ -121,7 +120,7 @@ def test_snapshot_then_events_with_growing_seq():
 
 
 def test_events_are_stored_with_a_seq_and_a_rollback_publishes_nothing():
-    game = GameFactory()
+    game = LiveGameFactory()
     with transaction.atomic():
         publish(topic=f"game:{game.pk}", name="a", data={})
     with pytest.raises(RuntimeError), transaction.atomic():
@@ -139,7 +138,7 @@ def test_concurrent_publishers_get_distinct_consecutive_seqs():
 
     from django.db import connection
 
-    game = GameFactory()
+    game = LiveGameFactory()
     if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         workers, per_worker = 2, 5
     else:
@@ -188,7 +187,7 @@ def test_user_topic_needs_a_token_and_carries_only_that_users_events():
 
 
 def test_resume_with_since_replays_exactly_what_was_missed():
-    game = GameFactory()
+    game = LiveGameFactory()
     topic = f"chat:{game.pk}"
 
     async def scenario():
@@ -213,7 +212,7 @@ def test_resume_with_since_replays_exactly_what_was_missed():
 
 def test_since_too_old_gets_a_fresh_snapshot_flagged_reset(settings):
     settings.LIVE_REPLAY_LIMIT = 2
-    game = GameFactory()
+    game = LiveGameFactory()
     topic = f"game:{game.pk}"
     for n in range(5):
         _publish(topic, "note", {"n": n})
@@ -229,7 +228,7 @@ def test_since_too_old_gets_a_fresh_snapshot_flagged_reset(settings):
 
 def test_a_flooding_socket_is_closed_and_others_do_not_notice(settings):
     settings.LIVE_FLOOD_MESSAGES_PER_SECOND = 50
-    game = GameFactory()
+    game = LiveGameFactory()
 
     async def scenario():
         calm = await Client().connect()
@@ -267,7 +266,7 @@ def test_a_slow_reader_is_cut_off_and_the_topic_keeps_flowing(settings, monkeypa
         return await original_send_frame(self, message)
 
     monkeypatch.setattr(GatewayConsumer, "send_frame", send_frame)
-    game = GameFactory()
+    game = LiveGameFactory()
     topic = f"game:{game.pk}"
 
     async def scenario():

@@ -1,7 +1,8 @@
 import pytest
 
 from streaming.models import WatchProgress
-from streaming.tests.factories import ContentFactory, watched
+from streaming.tests.factories import watched
+from testing.factories import ContentFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,8 @@ from rest_framework.test import APIClient
 
 from accounts import services as account_services
 from accounts.models import FavoriteTeam
-from streaming.tests.factories import ContentFactory, GameFactory
 from streaming.tests.live import Client, db
+from testing.factories import ContentFactory, LiveGameFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -53,7 +53,7 @@ def test_progress_update_reaches_the_users_other_devices(user):
 
 
 def test_a_rolled_back_write_publishes_nothing(user):
-    game = GameFactory()
+    game = LiveGameFactory()
     FavoriteTeam.objects.create(user=user, team=game.home_team)
 
     def fails():
@@ -65,7 +65,7 @@ def test_a_rolled_back_write_publishes_nothing(user):
 
 
 def test_notification_is_delivered_after_commit(user):
-    game = GameFactory()
+    game = LiveGameFactory()
     FavoriteTeam.objects.create(user=user, team=game.away_team)
 
     def goes_live():

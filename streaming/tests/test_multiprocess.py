@@ -11,9 +11,8 @@ from django.conf import settings
 from rest_framework.authtoken.models import Token
 from websockets.asyncio.client import connect
 
-from accounts.tests.factories import UserFactory
-from streaming.tests.factories import GameFactory
 from streaming.tests.servers import daphne_on_test_db
+from testing.factories import LiveGameFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -29,7 +28,7 @@ async def _request(ws, message: dict) -> dict:
 
 
 def test_chat_crosses_processes_and_resume_on_the_other_gets_exactly_what_was_missed():
-    game = GameFactory()
+    game = LiveGameFactory()
     token = Token.objects.create(user=UserFactory()).key
     topic = f"chat:{game.pk}"
     processes = 2 if settings.REDIS_URL else 1

@@ -6,7 +6,7 @@ from django.utils import timezone
 from analytics.models import OutboxEvent
 from content.models import Content
 from streaming.models import MyListItem
-from streaming.tests.factories import ContentFactory
+from testing.factories import ContentFactory
 
 pytestmark = pytest.mark.django_db
 

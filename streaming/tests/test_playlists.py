@@ -3,7 +3,7 @@ import pytest
 from content.models import Content
 from streaming import services
 from streaming.models import Playlist, PlaylistItem
-from streaming.tests.factories import ContentFactory
+from testing.factories import ContentFactory
 
 pytestmark = pytest.mark.django_db
 

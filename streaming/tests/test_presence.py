@@ -9,12 +9,11 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.services import subscription_update
-from accounts.tests.factories import UserFactory
 from streaming import tasks
 from streaming.live_services import presence_heartbeat
 from streaming.models import LiveEvent, LiveSession
-from streaming.tests.factories import GameFactory
 from streaming.tests.live import Client, db
+from testing.factories import LiveGameFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -26,7 +25,7 @@ def _api(user) -> APIClient:
 
 
 def test_http_heartbeat_starts_then_keeps_one_session():
-    game, user = GameFactory(), UserFactory()
+    game, user = LiveGameFactory(), UserFactory()
     api = _api(user)
     first = api.post(f"/api/v1/games/{game.pk}/heartbeat/", {"device": "tv"})
     assert first.status_code == 200
@@ -40,7 +39,7 @@ def test_http_heartbeat_starts_then_keeps_one_session():
 
 
 def test_heartbeat_with_a_known_session_is_cheap(django_assert_num_queries):
-    game, user = GameFactory(), UserFactory()
+    game, user = LiveGameFactory(), UserFactory()
     api = _api(user)
     session_id = api.post(f"/api/v1/games/{game.pk}/heartbeat/", {}).json()["session_id"]
     with django_assert_num_queries(5):  # savepoint pair, update, fetch, count
@@ -48,7 +47,7 @@ def test_heartbeat_with_a_known_session_is_cheap(django_assert_num_queries):
 
 
 def test_concurrent_streams_are_limited_by_plan():
-    games = [GameFactory() for _ in range(4)]
+    games = [LiveGameFactory() for _ in range(4)]
     free = UserFactory()
     api = _api(free)
     assert api.post(f"/api/v1/games/{games[0].pk}/heartbeat/", {}).status_code == 200
@@ -65,7 +64,7 @@ def test_concurrent_streams_are_limited_by_plan():
 
 
 def test_a_silent_session_is_over_after_45_seconds_and_the_job_closes_it():
-    game, user = GameFactory(), UserFactory()
+    game, user = LiveGameFactory(), UserFactory()
     session = presence_heartbeat(user=user, game_id=game.pk)
     LiveSession.objects.filter(pk=session.pk).update(last_heartbeat_at=timezone.now() - timedelta(seconds=46))
     # Already over: it no longer counts against the plan.
@@ -78,7 +77,7 @@ def test_a_silent_session_is_over_after_45_seconds_and_the_job_closes_it():
 
 
 def test_socket_heartbeat_counts_viewers_and_disconnect_ends_the_session():
-    game = GameFactory()
+    game = LiveGameFactory()
     viewer, other = UserFactory(), UserFactory()
     tokens = [Token.objects.create(user=u).key for u in (viewer, other)]
 
@@ -113,7 +112,7 @@ def test_periodic_jobs_are_scheduled_and_old_events_are_pruned(settings):
 
     tasks_scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert {"streaming.tasks.presence_close_stale", "streaming.tasks.live_events_prune"} <= tasks_scheduled
-    game = GameFactory()
+    game = LiveGameFactory()
     publish(topic=f"game:{game.pk}", name="old", data={})
     publish(topic=f"game:{game.pk}", name="new", data={})
     LiveEvent.objects.filter(name="old").update(created_at=timezone.now() - timedelta(hours=49))

@@ -8,7 +8,7 @@ from django.utils import timezone
 from analytics.models import OutboxEvent
 from content.models import Content
 from streaming.models import WatchProgress
-from streaming.tests.factories import ContentFactory
+from testing.factories import ContentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -202,7 +202,7 @@ def test_unavailable_content_is_a_404_and_writes_nothing(auth_client, published,
 
 
 def test_staff_may_record_progress_on_a_draft_they_preview(api_client):
-    from accounts.tests.factories import UserFactory
+    from testing.factories import UserFactory
 
     staff = UserFactory(is_staff=True)
     api_client.force_authenticate(user=staff)
@@ -282,7 +282,7 @@ def test_content_withdrawn_after_watching_is_a_404_and_keeps_the_row(auth_client
 def test_visibility_is_decided_per_request_by_kind_of_user_and_the_database_clock(api_client, auth_client, content):
     """The visibility statement is compiled once and reused: it must not freeze the time, the item
     or the kind of user it was first compiled for."""
-    from accounts.tests.factories import UserFactory
+    from testing.factories import UserFactory
 
     later = ContentFactory(available_until=timezone.now() + timedelta(days=1))
     assert put(auth_client, content.pk, 10.0).status_code == 200

@@ -12,7 +12,8 @@ from streaming.api.serializers import (
     progress_representation,
 )
 from streaming.selectors import continue_watching
-from streaming.tests.factories import ContentFactory, watched
+from streaming.tests.factories import watched
+from testing.factories import ContentFactory
 
 pytestmark = pytest.mark.django_db
 

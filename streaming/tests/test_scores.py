@@ -5,11 +5,11 @@ from asgiref.sync import async_to_sync
 from django.test import Client as HttpClient
 from rest_framework.test import APIClient
 
-from accounts.tests.factories import UserFactory
 from content.models import Game
 from streaming.models import GameEvent, LiveEvent
-from streaming.tests.factories import GameFactory, scorekeeper
+from streaming.tests.factories import scorekeeper
 from streaming.tests.live import Client, db
+from testing.factories import LiveGameFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -21,7 +21,7 @@ def _api(user) -> APIClient:
 
 
 def test_a_posted_score_updates_the_game_appends_a_play_and_reaches_followers():
-    game = GameFactory(status=Game.Status.SCHEDULED)
+    game = LiveGameFactory(status=Game.Status.SCHEDULED)
     api = _api(scorekeeper())
 
     async def scenario():
@@ -52,7 +52,7 @@ def test_a_posted_score_updates_the_game_appends_a_play_and_reaches_followers():
 
 
 def test_only_scorekeepers_post_and_bad_input_writes_nothing():
-    game = GameFactory()
+    game = LiveGameFactory()
     refused = _api(UserFactory()).post(f"/api/v1/games/{game.pk}/events/", {"home_score": 1})
     assert (refused.status_code, refused.json()["error"]["code"]) == (403, "permission_denied")
     api = _api(scorekeeper())
@@ -68,7 +68,7 @@ def test_only_scorekeepers_post_and_bad_input_writes_nothing():
 
 
 def test_status_moves_scheduled_live_final_only():
-    game = GameFactory(status=Game.Status.SCHEDULED)
+    game = LiveGameFactory(status=Game.Status.SCHEDULED)
     api = _api(scorekeeper())
     url = f"/api/v1/games/{game.pk}/events/"
     early = api.post(url, {"home_score": 1})
@@ -83,7 +83,7 @@ def test_status_moves_scheduled_live_final_only():
 
 
 def test_scorekeepers_post_through_admin_with_the_same_rules():
-    game = GameFactory()
+    game = LiveGameFactory()
     keeper = scorekeeper(is_staff=True)
     browser = HttpClient()
     browser.force_login(keeper)

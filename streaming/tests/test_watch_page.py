@@ -9,9 +9,9 @@ from django.conf import settings
 from django.test import Client as HttpClient
 from rest_framework.authtoken.models import Token
 
-from accounts.tests.factories import UserFactory
-from streaming.tests.factories import GameFactory, scorekeeper
+from streaming.tests.factories import scorekeeper
 from streaming.tests.servers import daphne_on_test_db
+from testing.factories import LiveGameFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -32,7 +32,7 @@ def test_watch_page_not_found_for_unknown_game(client):
 def test_chat_and_scores_reach_every_page_and_html_stays_text():
     from playwright.sync_api import expect, sync_playwright
 
-    game = GameFactory(home_score=0, away_score=0)
+    game = LiveGameFactory(home_score=0, away_score=0)
     alice, bob = UserFactory(display_name="Alice"), UserFactory(display_name="Bob")
     cookies = {"alice": _session(alice), "bob": _session(bob)}
     keeper_token = Token.objects.create(user=scorekeeper()).key

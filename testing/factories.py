@@ -1,7 +1,40 @@
+"""Factories for every app's tests. Rows straight in a given state (fixtures for reads); writes under
+test go through the services. Users are made through the registration service, so they have every
+row a real one has."""
+
 import factory
+from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from accounts import services as account_services
+from accounts.models import User
+from analytics.models import OutboxEvent
 from content.models import Content, Game, MediaAsset, Player, Sport, Team
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+
+    email = factory.Sequence(lambda n: f"user{n}@example.com")
+    display_name = factory.Sequence(lambda n: f"Viewer {n}")
+    password = "correct horse battery staple"
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return account_services.user_create(
+            email=kwargs["email"],
+            password=kwargs["password"],
+            display_name=kwargs["display_name"],
+            is_staff=kwargs.pop("is_staff", False),
+        )
+
+
+def member_of(group: str, **kwargs) -> User:
+    """A user in one of the role groups the migrations create (Editors, Publishers, Scorekeepers...)."""
+    user = UserFactory(**kwargs)
+    user.groups.add(Group.objects.get_or_create(name=group)[0])
+    return user
 
 
 class TeamFactory(factory.django.DjangoModelFactory):
@@ -34,8 +67,14 @@ class GameFactory(factory.django.DjangoModelFactory):
     starts_at = factory.LazyFunction(timezone.now)
 
 
+class LiveGameFactory(GameFactory):
+    """A game in progress: chat is open, scores move."""
+
+    status = Game.Status.LIVE
+
+
 class ContentFactory(factory.django.DjangoModelFactory):
-    """Rows straight in a given state (fixtures for reads); writes under test go through the services."""
+    """Published and available unless told otherwise; ten minutes long."""
 
     class Meta:
         model = Content
@@ -45,7 +84,7 @@ class ContentFactory(factory.django.DjangoModelFactory):
     slug = factory.Sequence(lambda n: f"item-{n}")
     type = Content.Type.HIGHLIGHT
     year = 2025
-    runtime_seconds = 300
+    runtime_seconds = 600
     tags = factory.LazyFunction(lambda: ["highlights"])
     video_url = factory.Sequence(lambda n: f"https://cdn.example.com/v/{n}/master.m3u8")
     state = Content.State.PUBLISHED
@@ -69,3 +108,14 @@ class MediaAssetFactory(factory.django.DjangoModelFactory):
     original_name = "clip.mp4"
     content_type = "video/mp4"
     size_bytes = 10
+
+
+class OutboxEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OutboxEvent
+
+    name = "page_view"
+    distinct_id = "1"
+    properties = factory.LazyFunction(lambda: {"path": "/"})
+    timestamp = factory.LazyFunction(timezone.now)
+    next_attempt_at = factory.LazyFunction(timezone.now)
