@@ -1,10 +1,9 @@
 from datetime import UTC
 
-from django.db.models import QuerySet
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from accounts.models import FavoritePlayer, FavoriteTeam, Notification, User
+from accounts.models import User
 
 # Every API request looks its token up: as one constant statement, not a queryset compiled anew on
 # each request (the ORM's compile was a fifth of a hot request's CPU in `python -m bench viewing`).
@@ -30,22 +29,6 @@ def token_with_user(*, key: str) -> Token | None:
 def user_with_account(*, user_id: int) -> User:
     """The user with preferences and subscription in one query (the /me/ shape)."""
     return User.objects.select_related("preferences", "subscription").get(pk=user_id)
-
-
-def favorite_teams(*, user: User) -> QuerySet[FavoriteTeam]:
-    return FavoriteTeam.objects.filter(user=user).select_related("team").order_by("-created_at", "-id")
-
-
-def favorite_players(*, user: User) -> QuerySet[FavoritePlayer]:
-    return FavoritePlayer.objects.filter(user=user).select_related("player__team").order_by("-created_at", "-id")
-
-
-def notifications(*, user: User) -> QuerySet[Notification]:
-    return Notification.objects.filter(user=user).order_by("-created_at", "-id")
-
-
-def unread_notification_count(*, user: User) -> int:
-    return Notification.objects.filter(user=user, read_at__isnull=True).count()
 
 
 def has_account_rows(user: User) -> bool:

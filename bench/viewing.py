@@ -227,7 +227,7 @@ def _plan(url: str, user_id: int) -> str:
     script = (
         "import django; django.setup()\n"
         "from accounts.models import User\n"
-        "from streaming.selectors import continue_watching\n"
+        "from streaming.viewing.selectors import continue_watching\n"
         f"print(continue_watching(user=User.objects.get(pk={user_id})).explain(analyze=True))\n"
     )
     out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True)

@@ -26,8 +26,8 @@ django_asgi_app = SyncASGIHandler()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
-from streaming.routing import websocket_urlpatterns  # noqa: E402
-from streaming.security import OriginGuard  # noqa: E402
+from streaming.live.routing import websocket_urlpatterns  # noqa: E402
+from streaming.live.security import OriginGuard  # noqa: E402
 
 application = ProtocolTypeRouter(
     {

@@ -9,3 +9,5 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "csn.settings")
 app = Celery("csn")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# streaming's tasks live in its parts (one app, several `tasks` modules).
+app.autodiscover_tasks(["streaming.live"])

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI served from our static files, not a CDN
     "channels",
+    "csn.realtime",
     "accounts",
     "content",
     "streaming",
@@ -232,7 +233,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "csn.api.authentication.TokenAuthentication",
+        "accounts.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -364,7 +365,7 @@ LIVE_SNAPSHOT_CHAT_MESSAGES = 50
 LIVE_SNAPSHOT_PLAYS = 50
 # Frames waiting for one socket; past it the socket is a slow reader and is cut off.
 LIVE_SEND_QUEUE_MAX = env_int("CSN_LIVE_SEND_QUEUE_MAX", 2000)
-# A topic's next fan-out pass waits this many times as long as its last pass took (streaming.hub).
+# A topic's next fan-out pass waits this many times as long as its last pass took (csn.realtime.hub).
 LIVE_PACE_FACTOR = float(env_str("CSN_LIVE_PACE_FACTOR", "2"))
 LIVE_EVENT_RETENTION_HOURS = 48
 LIVE_CHAT_MAX_LENGTH = 500
@@ -375,10 +376,10 @@ LIVE_STREAM_LIMITS = {"free": 1, "premium": 3}
 # Redis pub/sub channels are shared by every database number; the prefix keeps them apart.
 LIVE_REDIS_CHANNEL_PREFIX = "csn.live." + (REDIS_URL.rstrip("/").rsplit("/", 1)[-1] if REDIS_URL else "0") + "."
 CELERY_BEAT_SCHEDULE["live-presence-close-stale"] = {
-    "task": "streaming.tasks.presence_close_stale",
+    "task": "streaming.presence_close_stale",
     "schedule": 15.0,
 }
-CELERY_BEAT_SCHEDULE["live-events-prune"] = {"task": "streaming.tasks.live_events_prune", "schedule": 3600.0}
+CELERY_BEAT_SCHEDULE["live-events-prune"] = {"task": "realtime.live_events_prune", "schedule": 3600.0}
 # Live tests run daphne in a subprocess on the test database: SQLite's must be a file, not memory.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("TEST", {})["NAME"] = str(VAR_DIR / "test-db.sqlite3")

@@ -9,7 +9,9 @@ from csn import views
 api_v1 = [
     path("", include("accounts.api.urls")),
     path("", include("content.api.urls")),
-    path("", include("streaming.api.urls")),
+    path("", include("streaming.viewing.api.urls")),
+    path("", include("streaming.live.api.urls")),
+    path("", include("streaming.fans.api.urls")),
     path("", include("analytics.api.urls")),
 ]
 
@@ -20,7 +22,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
-    path("", include("streaming.urls")),
+    path("", include("streaming.live.urls")),
 ]
 
 

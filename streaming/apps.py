@@ -2,5 +2,18 @@ from django.apps import AppConfig
 
 
 class StreamingConfig(AppConfig):
+    """What viewers do, in three parts: viewing/ (progress, Continue Watching, history, My List,
+    playlists), live/ (gateway, chat, presence, scores) and fans/ (favorites, notifications)."""
+
     name = "streaming"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from django.db.models.signals import post_migrate
+
+        from streaming.fans import receivers
+        from streaming.live.permissions import role_groups_ensure
+
+        receivers.subscribe()
+        # After auth's own post_migrate handler has created this app's permissions.
+        post_migrate.connect(role_groups_ensure, sender=self)

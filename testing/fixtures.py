@@ -4,7 +4,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.services import subscription_update
-from streaming import broadcast
+from csn.realtime import publish as broadcast
 from testing.factories import UserFactory, member_of
 
 

@@ -8,20 +8,13 @@ from rest_framework.views import APIView
 
 from accounts import selectors, services
 from accounts.api.serializers import (
-    FavoritePlayerInputSerializer,
-    FavoritePlayerSerializer,
-    FavoriteTeamInputSerializer,
-    FavoriteTeamSerializer,
     MeOutputSerializer,
     MeUpdateInputSerializer,
-    NotificationSerializer,
-    NotificationsReadAllOutputSerializer,
     PasswordChangeInputSerializer,
     RegisterInputSerializer,
     TokenInputSerializer,
     TokenOutputSerializer,
 )
-from csn.api.pagination import CursorPagination
 from csn.errors import ApplicationError
 
 
@@ -113,115 +106,3 @@ class PasswordChangeView(APIView):
         # The old token is revoked; this device gets a fresh one.
         token = services.token_issue(user=request.user)
         return Response({"token": token.key})
-
-
-# --- Favorites --------------------------------------------------------------------------------
-
-
-class FavoritePagination(CursorPagination):
-    ordering = ("-created_at", "-id")
-
-
-class _PaginatedView(APIView):
-    pagination_class = FavoritePagination
-
-    def paginated(self, request, queryset, serializer_class, extra: dict | None = None):
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(queryset, request, view=self)
-        response = paginator.get_paginated_response(serializer_class(page, many=True).data)
-        if extra:
-            response.data = {**extra, **response.data}
-        return response
-
-
-class FavoriteTeamsView(_PaginatedView):
-    @extend_schema(responses={200: FavoriteTeamSerializer(many=True)})
-    def get(self, request):
-        return self.paginated(request, selectors.favorite_teams(user=request.user), FavoriteTeamSerializer)
-
-    @extend_schema(
-        request=FavoriteTeamInputSerializer,
-        responses={201: FavoriteTeamSerializer, 200: FavoriteTeamSerializer},
-        description="Idempotent: 201 when added, 200 when already a favorite.",
-    )
-    def post(self, request):
-        data = FavoriteTeamInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        favorite, created = services.favorite_team_add(user=request.user, team_id=data.validated_data["team_id"])
-        return Response(
-            FavoriteTeamSerializer(favorite).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
-        )
-
-
-class FavoriteTeamView(APIView):
-    @extend_schema(request=None, responses={204: None}, description="Idempotent.")
-    def delete(self, request, team_id: int):
-        services.favorite_team_remove(user=request.user, team_id=team_id)
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-class FavoritePlayersView(_PaginatedView):
-    @extend_schema(responses={200: FavoritePlayerSerializer(many=True)})
-    def get(self, request):
-        return self.paginated(request, selectors.favorite_players(user=request.user), FavoritePlayerSerializer)
-
-    @extend_schema(
-        request=FavoritePlayerInputSerializer,
-        responses={201: FavoritePlayerSerializer, 200: FavoritePlayerSerializer},
-        description="Idempotent: 201 when added, 200 when already a favorite.",
-    )
-    def post(self, request):
-        data = FavoritePlayerInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        favorite, created = services.favorite_player_add(user=request.user, player_id=data.validated_data["player_id"])
-        return Response(
-            FavoritePlayerSerializer(favorite).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
-        )
-
-
-class FavoritePlayerView(APIView):
-    @extend_schema(request=None, responses={204: None}, description="Idempotent.")
-    def delete(self, request, player_id: int):
-        services.favorite_player_remove(user=request.user, player_id=player_id)
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-# --- Notifications ----------------------------------------------------------------------------
-
-
-class NotificationPagination(CursorPagination):  # -created_at
-    def get_paginated_response_schema(self, schema):
-        paginated = super().get_paginated_response_schema(schema)
-        paginated["properties"]["unread_count"] = {"type": "integer", "description": "All unread, not this page's."}
-        paginated.setdefault("required", []).append("unread_count")
-        return paginated
-
-
-class NotificationsView(_PaginatedView):
-    pagination_class = NotificationPagination
-
-    @extend_schema(
-        responses={200: NotificationSerializer(many=True)},
-        description="Newest first, cursor-paginated; the body also has `unread_count`.",
-    )
-    def get(self, request):
-        return self.paginated(
-            request,
-            selectors.notifications(user=request.user),
-            NotificationSerializer,
-            extra={"unread_count": selectors.unread_notification_count(user=request.user)},
-        )
-
-
-class NotificationReadView(APIView):
-    @extend_schema(request=None, responses={200: NotificationSerializer})
-    def post(self, request, notification_id: int):
-        notification = services.notification_mark_read(user=request.user, notification_id=notification_id)
-        return Response(NotificationSerializer(notification).data)
-
-
-class NotificationsReadAllView(APIView):
-    @extend_schema(request=None, responses={200: NotificationsReadAllOutputSerializer})
-    def post(self, request):
-        marked = services.notification_mark_all_read(user=request.user)
-        return Response({"marked": marked, "unread_count": 0})

@@ -6,8 +6,8 @@ from django.db import transaction
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from accounts import services as account_services
-from accounts.models import FavoriteTeam
+from streaming.fans import services as fans_services
+from streaming.fans.models import FavoriteTeam
 from streaming.tests.live import Client, db
 from testing.factories import ContentFactory, LiveGameFactory
 
@@ -58,7 +58,7 @@ def test_a_rolled_back_write_publishes_nothing(user):
 
     def fails():
         with pytest.raises(RuntimeError), transaction.atomic():
-            account_services.notify_game_live(game=game)
+            fans_services.notify_game_live(game=game)
             raise RuntimeError("the caller's transaction fails")
 
     assert on_user_topic(user, fails, expect=0) == []
@@ -70,7 +70,7 @@ def test_notification_is_delivered_after_commit(user):
 
     def goes_live():
         with transaction.atomic():
-            account_services.notify_game_live(game=game)
+            fans_services.notify_game_live(game=game)
 
     (event,) = on_user_topic(user, goes_live, expect=1)
 

@@ -1,0 +1,224 @@
+"""The process-local fan-out hub.
+
+One channel-layer message per socket caps a process at ~2,000 deliveries/s, so live events do not
+go through per-socket channel-layer messages. Instead each process keeps one hub:
+
+- consumers register per topic (`join` / `leave`); a disconnected consumer leaves every topic;
+- with REDIS_URL set, ONE Redis pub/sub connection per process carries every topic this process
+  follows (SUBSCRIBE when a topic gains its first local socket, UNSUBSCRIBE when it loses the last);
+  in the embedded default, events are handed to the hub in-process;
+- each event arrives as a frame already encoded by the publisher; events that arrive in the same
+  loop turn are coalesced per topic into one `batch` frame, encoded once for all sockets;
+- a frame goes to each socket at once, without a task per socket (daphne's send completes in one
+  step); a socket whose send suspends queues what follows, bounded, and is cut off past the bound, so
+  a slow reader never stalls a topic;
+- adaptive pacing: a pass over a topic's sockets costs time (tens of microseconds a socket), so the
+  topic's next pass waits `LIVE_PACE_FACTOR` times as long. An idle topic sends at once; a hot one
+  takes a bounded share of the event loop, and what arrives meanwhile goes out as one `batch` frame.
+
+Pub/sub is at-most-once: a gap is repaired by the client resuming with `since` from PostgreSQL. When
+the hub's own pub/sub connection drops and comes back, it replays from PostgreSQL what its topics
+missed meanwhile, so clients need not wait for a later event to notice the gap.
+"""
+
+import asyncio
+import logging
+import threading
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+
+from csn.realtime.frames import batch_frame, encode_event
+from csn.realtime.log import topic_replay
+
+logger = logging.getLogger(__name__)
+
+
+# However long one pass took (a pause of the whole process), a topic never waits longer than this.
+MAX_PACE_SECONDS = 0.5
+
+
+class Item:
+    """Events of one topic fanned out together; `frame` is encoded once and shared by every socket."""
+
+    __slots__ = ("events", "frame", "message", "topic")
+
+    def __init__(self, topic: str, events: list[tuple[int, str]]):
+        self.topic = topic
+        self.events = events
+        self.frame = events[0][1] if len(events) == 1 else batch_frame([text for _, text in events])
+        # The ASGI message itself is shared too: the server only reads it.
+        self.message = {"type": "websocket.send", "text": self.frame}
+
+    @property
+    def last_seq(self) -> int:
+        return self.events[-1][0]
+
+
+class Hub:
+    def __init__(self):
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.topics: dict[str, set] = {}
+        self.pending: dict[str, list[tuple[int, str]]] = {}
+        self.next_pass: dict[str, float] = {}  # loop time before which a topic's next pass waits
+        self.last_seq: dict[str, int] = {}  # the newest seq this process passed on, per topic
+        self.redis_url = settings.REDIS_URL
+        self.prefix = settings.LIVE_REDIS_CHANNEL_PREFIX
+        self._pubsub = None
+        self._reader: asyncio.Task | None = None
+        self._redis_ready: asyncio.Event | None = None
+
+    # --- registration (event loop thread) ------------------------------------------------------
+    def _bind(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self.loop is not loop:
+            # A new loop (tests run one per test): start clean on it.
+            self.loop, self.topics, self.pending, self.next_pass, self.last_seq = loop, {}, {}, {}, {}
+            self._pubsub, self._reader, self._redis_ready = None, None, None
+
+    async def join(self, topic: str, subscriber) -> None:
+        self._bind()
+        subscribers = self.topics.setdefault(topic, set())
+        first = not subscribers
+        subscribers.add(subscriber)
+        if first and self.redis_url:
+            await self._redis_subscribe(topic)
+
+    async def leave(self, topic: str, subscriber) -> None:
+        subscribers = self.topics.get(topic)
+        if not subscribers or asyncio.get_running_loop() is not self.loop:
+            return
+        subscribers.discard(subscriber)
+        if not subscribers:
+            del self.topics[topic]
+            self.next_pass.pop(topic, None)
+            self.last_seq.pop(topic, None)
+            if self.redis_url and self._pubsub is not None:
+                try:
+                    await self._pubsub.unsubscribe(self.prefix + topic)
+                except Exception:  # the reader reconnects and resubscribes what is still followed
+                    logger.warning("live hub: unsubscribe %s failed", topic, exc_info=True)
+
+    def subscriber_count(self, topic: str) -> int:
+        return len(self.topics.get(topic, ()))
+
+    # --- delivery (event loop thread) ----------------------------------------------------------
+    def deliver(self, topic: str, seq: int, frame: str) -> None:
+        if topic not in self.topics:
+            return
+        pending = self.pending.setdefault(topic, [])
+        pending.append((seq, frame))
+        if len(pending) == 1:
+            # Everything that arrives before the pass runs goes out as one frame.
+            wait = self.next_pass.get(topic, 0.0) - self.loop.time()
+            if wait > 0.001:
+                self.loop.call_later(wait, self._flush, topic)
+            else:
+                self.loop.call_soon(self._flush, topic)
+
+    def _flush(self, topic: str) -> None:
+        events = self.pending.pop(topic, None)
+        if not events:
+            return
+        started = self.loop.time()
+        events.sort(key=lambda event: event[0])
+        self.last_seq[topic] = max(self.last_seq.get(topic, 0), events[-1][0])
+        item = Item(topic, events)
+        for subscriber in list(self.topics.get(topic, ())):
+            subscriber.hub_push(item)
+        finished = self.loop.time()
+        pause = min((finished - started) * settings.LIVE_PACE_FACTOR, MAX_PACE_SECONDS)
+        self.next_pass[topic] = finished + pause
+
+    # --- Redis pub/sub: one connection per process ---------------------------------------------
+    async def _redis_subscribe(self, topic: str) -> None:
+        if self._reader is None:
+            self._redis_ready = asyncio.Event()
+            self._reader = asyncio.get_running_loop().create_task(self._read_redis())
+        await self._redis_ready.wait()
+        await self._pubsub.subscribe(self.prefix + topic)
+
+    async def _read_redis(self) -> None:
+        import redis.asyncio as aioredis
+
+        prefix_len = len(self.prefix)
+        connected_before = False
+        while True:
+            client = aioredis.Redis.from_url(self.redis_url)
+            pubsub = client.pubsub()
+            try:
+                # A control channel keeps the connection subscribed while no topic is followed.
+                await pubsub.subscribe(self.prefix + "_hub")
+                for topic in list(self.topics):
+                    await pubsub.subscribe(self.prefix + topic)
+                self._pubsub = pubsub
+                self._redis_ready.set()
+                if connected_before:
+                    asyncio.get_running_loop().create_task(self._replay_missed())
+                connected_before = True
+                async for message in pubsub.listen():
+                    if message["type"] != "message":
+                        continue
+                    channel = message["channel"].decode()
+                    seq, _, frame = message["data"].decode().partition("|")
+                    self.deliver(channel[prefix_len:], int(seq), frame)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.warning("live hub: Redis pub/sub lost, reconnecting", exc_info=True)
+                self._redis_ready.clear()
+                await asyncio.sleep(0.5)
+            finally:
+                try:
+                    await pubsub.aclose()
+                    await client.aclose()
+                except Exception:
+                    logger.debug("live hub: closing the pub/sub connection failed", exc_info=True)
+
+    async def _replay_missed(self) -> None:
+        """After the pub/sub connection came back: what each followed topic published meanwhile, from
+        PostgreSQL. Events that also arrive by pub/sub reach a socket twice; clients drop a seq they
+        have applied (docs/protocol.md)."""
+        for topic, since in list(self.last_seq.items()):
+            if topic not in self.topics:
+                continue
+            try:
+                rows = await database_sync_to_async(topic_replay)(topic=topic, since=since)
+            except Exception:
+                logger.warning("live hub: replay of %s after a reconnect failed", topic, exc_info=True)
+                continue
+            for seq, name, data in rows or ():  # None: too far behind; clients resnapshot on the next event
+                self.deliver(topic, seq, encode_event(topic=topic, seq=seq, name=name, data=data))
+
+
+hub = Hub()
+_redis_publisher = None
+_publisher_lock = threading.Lock()
+
+
+def fan_out(*, topic: str, seq: int, frame: str) -> None:
+    """Hand a committed event to every process's hub. Callable from any thread, after commit."""
+    if settings.REDIS_URL:
+        global _redis_publisher
+        import redis
+
+        with _publisher_lock:
+            if _redis_publisher is None:
+                # Short timeouts: a Redis outage must not hang the request that committed.
+                _redis_publisher = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
+        try:
+            _redis_publisher.publish(settings.LIVE_REDIS_CHANNEL_PREFIX + topic, f"{seq}|{frame}")
+        except Exception:  # stored already: subscribers get it on resume
+            logger.warning("live: publish of %s#%s failed", topic, seq, exc_info=True)
+        return
+    loop = hub.loop
+    if loop is None or loop.is_closed():
+        return
+    try:
+        running = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    if running is loop:
+        hub.deliver(topic, seq, frame)
+    else:
+        loop.call_soon_threadsafe(hub.deliver, topic, seq, frame)

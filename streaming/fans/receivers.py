@@ -1,0 +1,18 @@
+"""How fans hear of what happens below them: the announcements they subscribe to (StreamingConfig.ready)."""
+
+from content.announcements import ContentPublished, content_published
+from streaming.fans import services
+from streaming.live.announcements import GameWentLive, game_went_live
+
+
+def on_content_published(event: ContentPublished) -> None:
+    services.notify_content_published(content=event.content)
+
+
+def on_game_went_live(event: GameWentLive) -> None:
+    services.notify_game_live(game=event.game)
+
+
+def subscribe() -> None:
+    content_published.subscribe(on_content_published)
+    game_went_live.subscribe(on_game_went_live)

@@ -1,0 +1,167 @@
+"""Admin for the live area: scorekeepers post game events, moderators act on chat.
+
+Every change goes through the same services as the API, so the broadcast and rules are the same.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+
+from content.models import Game
+from csn.errors import ApplicationError
+from streaming.live.models import ChatMessage, ChatMute, GameChat, GameEvent, LiveSession
+from streaming.live.permissions import can_keep_score, can_moderate
+from streaming.live.services import chat as chat_services
+from streaming.live.services.scores import game_event_record
+
+
+class GameEventForm(forms.ModelForm):
+    home_score = forms.IntegerField(min_value=0, required=False)
+    away_score = forms.IntegerField(min_value=0, required=False)
+    status = forms.ChoiceField(
+        choices=[("", "(unchanged)"), (Game.Status.LIVE, "Live"), (Game.Status.FINAL, "Final")], required=False
+    )
+
+    class Meta:
+        model = GameEvent
+        fields = ["game", "home_score", "away_score", "period", "clock", "status", "description"]
+
+
+@admin.register(GameEvent)
+class GameEventAdmin(admin.ModelAdmin):
+    form = GameEventForm
+    list_display = ["game", "created_at", "home_score", "away_score", "period", "clock", "status", "description"]
+    list_filter = ["status"]
+    list_select_related = ["game__home_team", "game__away_team"]
+    autocomplete_fields: list = []
+    raw_id_fields = ["game"]
+
+    def _scorekeeper(self, request) -> bool:
+        return can_keep_score(request.user)
+
+    def has_module_permission(self, request):
+        return self._scorekeeper(request) or super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._scorekeeper(request) or super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request):
+        return self._scorekeeper(request)
+
+    def has_change_permission(self, request, obj=None):
+        return False  # the play-by-play is append-only
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        try:
+            event = game_event_record(
+                actor=request.user,
+                game_id=data["game"].pk,
+                home_score=data.get("home_score"),
+                away_score=data.get("away_score"),
+                period=data.get("period") or None,
+                clock=data.get("clock") or None,
+                status=data.get("status") or None,
+                description=data.get("description") or "",
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+            obj.pk = None
+            return
+        obj.pk = event.pk
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if obj.pk is None:
+            from django.http import HttpResponseRedirect
+
+            return HttpResponseRedirect(request.path)
+        return super().response_add(request, obj, post_url_continue)
+
+
+@admin.register(ChatMessage)
+class ChatMessageAdmin(admin.ModelAdmin):
+    list_display = ["game", "user_name", "text", "created_at", "deleted_at"]
+    list_filter = ["deleted_at"]
+    search_fields = ["text", "user_name"]
+    readonly_fields = ["game", "user", "user_name", "user_avatar", "text", "client_ref", "created_at", "deleted_at"]
+    exclude = ["deleted_by"]
+    actions = ["delete_for_everyone"]
+
+    def has_module_permission(self, request):
+        return can_moderate(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return can_moderate(request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Delete for everyone (chat.deleted)")
+    def delete_for_everyone(self, request, queryset):
+        for message in queryset:
+            chat_services.chat_message_delete(actor=request.user, message_id=message.pk)
+        self.message_user(request, f"{queryset.count()} message(s) deleted.")
+
+
+@admin.register(ChatMute)
+class ChatMuteAdmin(admin.ModelAdmin):
+    list_display = ["game", "user", "until", "created_by"]
+    raw_id_fields = ["game", "user"]
+    fields = ["game", "user", "until"]
+
+    def has_module_permission(self, request):
+        return can_moderate(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return can_moderate(request.user)
+
+    def has_add_permission(self, request):
+        return can_moderate(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return can_moderate(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return can_moderate(request.user)
+
+    # Through the services, so the chat's followers hear of every change (`chat.muted`).
+    def save_model(self, request, obj, form, change):
+        chat_services.chat_mute_save(actor=request.user, mute=obj)
+
+    def delete_model(self, request, obj):
+        chat_services.chat_mutes_lift(actor=request.user, mutes=[obj])
+
+    def delete_queryset(self, request, queryset):
+        chat_services.chat_mutes_lift(actor=request.user, mutes=queryset)
+
+
+@admin.register(GameChat)
+class GameChatAdmin(admin.ModelAdmin):
+    list_display = ["game", "opened_early", "slow_mode_seconds"]
+    raw_id_fields = ["game"]
+
+    def save_model(self, request, obj, form, change):
+        chat_services.chat_settings_update(
+            actor=request.user,
+            game_id=obj.game_id,
+            opened_early=obj.opened_early,
+            slow_mode_seconds=obj.slow_mode_seconds,
+        )
+
+
+@admin.register(LiveSession)
+class LiveSessionAdmin(admin.ModelAdmin):
+    list_display = ["id", "game", "user", "device", "started_at", "last_heartbeat_at", "ended_at"]
+    list_filter = ["ended_at"]
+    raw_id_fields = ["game", "user"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

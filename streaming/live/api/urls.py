@@ -1,0 +1,11 @@
+from django.urls import path
+
+from streaming.live.api import views
+
+urlpatterns = [
+    path("games/<int:game_id>/events/", views.GameEventCreateView.as_view(), name="game-events"),
+    path("games/<int:game_id>/heartbeat/", views.HeartbeatView.as_view(), name="game-heartbeat"),
+    path("games/<int:game_id>/chat/", views.ChatSettingsView.as_view(), name="game-chat-settings"),
+    path("games/<int:game_id>/chat/mutes/", views.ChatMuteView.as_view(), name="game-chat-mutes"),
+    path("chat/messages/<int:message_id>/", views.ChatMessageDeleteView.as_view(), name="chat-message"),
+]

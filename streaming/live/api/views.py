@@ -1,0 +1,104 @@
+"""Live REST endpoints: scorekeepers' game events, player heartbeats, chat moderation. Thin."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from content.models import Game
+from streaming.live import selectors
+from streaming.live.representation import game_state, play_data
+from streaming.live.services import chat as chat_services
+from streaming.live.services import presence
+from streaming.live.services.scores import game_event_record
+
+
+class GameEventInput(serializers.Serializer):
+    home_score = serializers.IntegerField(min_value=0, max_value=100000, required=False)
+    away_score = serializers.IntegerField(min_value=0, max_value=100000, required=False)
+    period = serializers.CharField(max_length=16, required=False, allow_blank=True)
+    clock = serializers.CharField(max_length=16, required=False, allow_blank=True)
+    status = serializers.ChoiceField(choices=[Game.Status.LIVE, Game.Status.FINAL], required=False)
+    description = serializers.CharField(max_length=280, required=False, allow_blank=True, default="")
+
+
+class GameEventOutput(serializers.Serializer):
+    game = serializers.DictField()
+    play = serializers.DictField()
+
+
+class GameEventCreateView(APIView):
+    @extend_schema(request=GameEventInput, responses={201: GameEventOutput}, summary="Post a score/play event")
+    def post(self, request, game_id: int):
+        data = GameEventInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        event = game_event_record(actor=request.user, game_id=game_id, **data.validated_data)
+        game = selectors.access_game(game_id)
+        return Response(
+            {"game": game_state(game), "play": play_data(event)},
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class HeartbeatInput(serializers.Serializer):
+    session_id = serializers.UUIDField(required=False, allow_null=True)
+    device = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+
+
+class HeartbeatOutput(serializers.Serializer):
+    session_id = serializers.UUIDField()
+    viewers = serializers.IntegerField()
+
+
+class HeartbeatView(APIView):
+    @extend_schema(request=HeartbeatInput, responses={200: HeartbeatOutput}, summary="Viewing heartbeat")
+    def post(self, request, game_id: int):
+        data = HeartbeatInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        session = presence.presence_heartbeat(
+            user=request.user,
+            game_id=game_id,
+            session_id=data.validated_data.get("session_id"),
+            device=data.validated_data["device"],
+        )
+        return Response({"session_id": str(session.pk), "viewers": selectors.viewer_count(game_id=game_id)})
+
+
+class ChatMessageDeleteView(APIView):
+    @extend_schema(request=None, responses={204: None}, summary="Moderator: delete a chat message")
+    def delete(self, request, message_id: int):
+        chat_services.chat_message_delete(actor=request.user, message_id=message_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MuteInput(serializers.Serializer):
+    user = serializers.IntegerField()
+    minutes = serializers.IntegerField(min_value=1, max_value=1440)
+
+
+class ChatMuteView(APIView):
+    @extend_schema(request=MuteInput, responses={201: None}, summary="Moderator: mute a user in a game's chat")
+    def post(self, request, game_id: int):
+        data = MuteInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        body = data.validated_data
+        mute = chat_services.chat_user_mute(
+            actor=request.user, game_id=game_id, user_id=body["user"], minutes=body["minutes"]
+        )
+        return Response({"user": mute.user_id, "until": mute.until}, status=status.HTTP_201_CREATED)
+
+
+class ChatSettingsInput(serializers.Serializer):
+    opened_early = serializers.BooleanField(required=False)
+    slow_mode_seconds = serializers.IntegerField(min_value=0, max_value=3600, required=False)
+
+
+class ChatSettingsView(APIView):
+    @extend_schema(request=ChatSettingsInput, responses={200: ChatSettingsInput}, summary="Moderator: chat settings")
+    def patch(self, request, game_id: int):
+        data = ChatSettingsInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        chat_settings = chat_services.chat_settings_update(actor=request.user, game_id=game_id, **data.validated_data)
+        return Response(
+            {"opened_early": chat_settings.opened_early, "slow_mode_seconds": chat_settings.slow_mode_seconds}
+        )

@@ -1,0 +1,355 @@
+"""The live gateway at /ws/. Thin: parse, authorize, call a service or selector, send.
+
+Topic fan-out goes through the process hub (`csn.realtime.hub`); see docs/protocol.md.
+"""
+
+import asyncio
+import json
+import logging
+from collections import deque
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from accounts.selectors import token_with_user
+from csn.errors import ApplicationError
+from csn.realtime.frames import batch_frame, encode_event
+from csn.realtime.hub import Item, hub
+from csn.realtime.log import topic_replay
+from csn.realtime.topics import USER_TOPIC, public_topic, user_topic
+from streaming.live import selectors
+from streaming.live.representation import chat_message_data
+from streaming.live.services import chat, presence
+from streaming.live.topics import parse_topic
+
+logger = logging.getLogger(__name__)
+
+CLOSE_SLOW_READER = 4008
+CLOSE_FLOOD = 4029
+PIPELINED = {"chat.send"}
+MAX_IN_FLIGHT = 16
+
+
+def _dumps(message: dict) -> str:
+    return json.dumps(message, separators=(",", ":"), default=str)
+
+
+def _token_user(key: str):
+    token = token_with_user(key=key)  # the lookup the API's token authentication uses
+    return token.user if token and token.user.is_active else None
+
+
+def _subscribe_read(*, topic: str, kind: str, ident, since, user):
+    """Replay after `since` when possible, otherwise a snapshot. Returns ("replay"|"snapshot", ...)."""
+    if since is not None:
+        if kind != USER_TOPIC:
+            selectors.access_game(ident)
+        rows = topic_replay(topic=topic, since=since)
+        if rows is not None:
+            return "replay", (rows[-1][0] if rows else since), rows
+    seq, data = selectors.topic_snapshot(topic=topic, kind=kind, ident=ident, user=user)
+    return "snapshot", seq, data
+
+
+async def _drive(coroutine, blocker) -> None:
+    """Run a coroutine that suspended on `blocker` (what it yielded) to its end, as a task would."""
+    while True:
+        if blocker is not None:  # a bare yield (sleep(0)) yields None
+            await asyncio.wait([blocker])
+        try:
+            blocker = coroutine.send(None)
+        except StopIteration:
+            return
+
+
+class Subscription:
+    __slots__ = ("holding",)
+
+    def __init__(self):
+        # Events that arrive while the snapshot/replay is read wait here, then pass if newer.
+        self.holding: list[Item] | None = []
+
+
+class GatewayConsumer(AsyncWebsocketConsumer):
+    # No channel layer: live fan-out is the hub's. A per-socket layer channel would cost a receive
+    # loop per socket (a Redis read per socket with channels_redis) for nothing.
+    channel_layer_alias = "no-layer"
+
+    async def connect(self):
+        self.user = None
+        self.subscriptions: dict[str, Subscription] = {}
+        self.sessions: dict[int, str] = {}
+        self.queue: deque[Item] = deque()
+        self.sending: asyncio.Task | None = None  # finishes a send that suspended, then the queue
+        self.recent = deque()
+        self.gone = False
+        self.in_flight: set[asyncio.Task] = set()
+        scope_user = self.scope.get("user")
+        if scope_user is not None and scope_user.is_authenticated:
+            self.user = await database_sync_to_async(self._reload_user)(scope_user.pk)
+        await self.accept()
+
+    @staticmethod
+    def _reload_user(pk):
+        from accounts.models import User
+
+        return User.objects.select_related("subscription").filter(pk=pk, is_active=True).first()
+
+    async def disconnect(self, code):
+        await self._leave_all()
+        if self.sending is not None:
+            self.sending.cancel()
+        if self.sessions:
+            await database_sync_to_async(presence.presence_end)(session_ids=list(self.sessions.values()))
+            self.sessions = {}
+
+    async def _leave_all(self):
+        self.gone = True
+        self.queue.clear()
+        topics, self.subscriptions = list(self.subscriptions), {}
+        for topic in topics:
+            await hub.leave(topic, self)
+
+    # --- outgoing: the hub pushes; a frame is sent at once, or queued behind a send that suspended ---
+    def hub_push(self, item: Item) -> None:
+        subscription = self.subscriptions.get(item.topic)
+        if subscription is None or self.gone:
+            return
+        if subscription.holding is not None:
+            subscription.holding.append(item)
+            return
+        self._enqueue(item)
+
+    def _enqueue(self, item: Item) -> None:
+        if self.sending is None and not self.queue:
+            self._send_now(item.message)
+            return
+        if len(self.queue) >= settings.LIVE_SEND_QUEUE_MAX:
+            # A slow reader: cut it off rather than hold an unbounded backlog for it.
+            self.gone = True
+            self.queue.clear()
+            asyncio.get_running_loop().create_task(self._close(CLOSE_SLOW_READER))
+            return
+        self.queue.append(item)
+
+    async def _close(self, code: int) -> None:
+        await self._leave_all()
+        await self.close(code=code)
+
+    def _send_now(self, message: dict) -> None:
+        """Send without a task of its own. daphne's send never suspends (Twisted buffers the bytes), so
+        the coroutine ends in its first step: no task and no wakeup per socket per frame, which were
+        the largest cost of a fan-out pass after the write itself. A send that does suspend (a server
+        that pushes back, a stuck peer) is finished by a task, and later frames queue behind it."""
+        send = self.send_frame(message)
+        try:
+            blocker = send.send(None)
+        except StopIteration:
+            return
+        except Exception:
+            logger.info("live: send failed", exc_info=True)
+            return
+        self.sending = asyncio.get_running_loop().create_task(self._finish_sending(send, blocker))
+
+    async def _finish_sending(self, send, blocker) -> None:
+        queue = self.queue
+        try:
+            await _drive(send, blocker)
+            while queue:
+                if len(queue) == 1:
+                    message = queue.popleft().message
+                else:  # what piled up during the last send goes out as one frame
+                    items = list(queue)
+                    queue.clear()
+                    text = batch_frame([text for item in items for _, text in item.events])
+                    message = {"type": "websocket.send", "text": text}
+                await self.send_frame(message)
+        except asyncio.CancelledError:
+            send.close()
+        except Exception:
+            logger.info("live: writer stopped", exc_info=True)
+        finally:
+            self.sending = None
+
+    async def send_frame(self, message: dict) -> None:
+        # Straight to the server: the frame is ready, skip the consumer's send wrappers.
+        await self.base_send(message)
+
+    async def reply(self, message: dict) -> None:
+        if self.gone:
+            return
+        try:
+            await self.send(text_data=_dumps(message))
+        except Exception:  # the peer went away mid-request; disconnect() cleans up
+            logger.debug("live: reply to a closed socket dropped", exc_info=True)
+
+    async def error(self, code: str, message: str, ref=None, **extra) -> None:
+        await self.reply({"type": "error", "code": code, "message": message, "ref": ref, **extra})
+
+    # --- incoming ---------------------------------------------------------------------------------
+    async def receive(self, text_data=None, bytes_data=None):
+        if self.gone:
+            return
+        now = asyncio.get_running_loop().time()
+        recent = self.recent
+        recent.append(now)
+        while recent and recent[0] < now - 1.0:
+            recent.popleft()
+        if len(recent) > settings.LIVE_FLOOD_MESSAGES_PER_SECOND:
+            await self.error("flood", "Too many messages; closing.")
+            await self._close(CLOSE_FLOOD)
+            return
+        if text_data is None:
+            await self.error("invalid_message", "Send JSON text frames.")
+            return
+        limit = settings.LIVE_MAX_MESSAGE_BYTES
+        if len(text_data) > limit or len(text_data.encode()) > limit:
+            await self.error("message_too_large", f"Messages are at most {limit} bytes.")
+            return
+        try:
+            message = json.loads(text_data)
+        except (ValueError, RecursionError):  # RecursionError: "[[[[..." nested past the parser's depth
+            await self.error("malformed_json", "The message is not valid JSON.")
+            return
+        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+            await self.error("invalid_message", "A message is a JSON object with a string `type`.")
+            return
+        ref = message.get("ref")
+        if ref is not None and not (isinstance(ref, (str, int)) and not isinstance(ref, bool) and len(str(ref)) <= 64):
+            await self.error("invalid_message", "`ref` is a string or integer of at most 64 characters.")
+            return
+        handler = self.handlers.get(message["type"])
+        if handler is None:
+            await self.error("unknown_type", "Unknown message type.", ref)
+            return
+        if message["type"] in PIPELINED:
+            # Chat sends are pipelined: the next one is read while this one is in the database
+            # (writes still run one at a time, in order, on the database thread).
+            if len(self.in_flight) >= MAX_IN_FLIGHT:
+                await asyncio.wait(self.in_flight, return_when=asyncio.FIRST_COMPLETED)
+            task = asyncio.get_running_loop().create_task(self._handle(handler, message, ref))
+            self.in_flight.add(task)
+            task.add_done_callback(self.in_flight.discard)
+            return
+        await self._handle(handler, message, ref)
+
+    async def _handle(self, handler, message, ref):
+        try:
+            await handler(self, message, ref)
+        except ApplicationError as exc:
+            extra = {"fields": exc.fields} if exc.fields else {}
+            await self.error(exc.code, exc.message, ref, **extra)
+        except Exception:
+            logger.exception("live: %s failed", message["type"])
+            await self.error("server_error", "Something went wrong on our side.", ref)
+
+    async def on_ping(self, message, ref):
+        await self.reply({"type": "pong", "ref": ref})
+
+    async def on_auth(self, message, ref):
+        key = message.get("token")
+        if not isinstance(key, str) or not key or len(key) > 64:
+            raise ApplicationError("`token` is required.", code="invalid_token")
+        user = await database_sync_to_async(_token_user)(key)
+        if user is None:
+            raise ApplicationError("The token is not valid.", code="invalid_token")
+        if self.user is not None and self.user.pk != user.pk:
+            raise ApplicationError("This socket is signed in as someone else.", code="already_authenticated")
+        self.user = user
+        await self.reply({"type": "ack", "ref": ref, "user": {"id": user.pk, "name": user.display_name}})
+
+    def _internal_topic(self, topic) -> tuple[str, str, int | None]:
+        kind, ident = parse_topic(topic)
+        if kind == USER_TOPIC:
+            if self.user is None:
+                raise ApplicationError("Sign in to follow your user topic.", code="auth_required")
+            return user_topic(self.user.pk), kind, None
+        return topic, kind, ident
+
+    async def on_subscribe(self, message, ref):
+        topic, kind, ident = self._internal_topic(message.get("topic"))
+        since = message.get("since")
+        if since is not None and (not isinstance(since, int) or isinstance(since, bool) or since < 0):
+            raise ApplicationError("`since` is a seq (integer >= 0).", code="invalid_message")
+        if topic in self.subscriptions:
+            # Subscribing again is how a client resyncs: start this topic over.
+            del self.subscriptions[topic]
+            await hub.leave(topic, self)
+        elif len(self.subscriptions) >= settings.LIVE_MAX_SUBSCRIPTIONS:
+            raise ApplicationError(
+                f"At most {settings.LIVE_MAX_SUBSCRIPTIONS} subscriptions per connection.",
+                code="too_many_subscriptions",
+            )
+        subscription = Subscription()
+        self.subscriptions[topic] = subscription
+        await hub.join(topic, self)
+        try:
+            how, seq, payload = await database_sync_to_async(_subscribe_read)(
+                topic=topic, kind=kind, ident=ident, since=since, user=self.user
+            )
+        except BaseException:
+            if self.subscriptions.get(topic) is subscription:
+                del self.subscriptions[topic]
+                await hub.leave(topic, self)
+            raise
+        public = public_topic(topic)
+        if how == "replay":
+            for event_seq, name, data in payload:
+                await self.send(text_data=encode_event(topic=topic, seq=event_seq, name=name, data=data))
+            await self.reply({"type": "ack", "ref": ref, "topic": public, "seq": seq, "replayed": len(payload)})
+        else:
+            snapshot = {"type": "snapshot", "ref": ref, "topic": public, "seq": seq, "data": payload}
+            if since is not None:
+                snapshot["reset"] = True  # `since` was too old (or unknown): start over from here
+            await self.reply(snapshot)
+        if self.subscriptions.get(topic) is not subscription:
+            return
+        held, subscription.holding = subscription.holding, None
+        for item in held:
+            if item.last_seq <= seq:
+                continue
+            newer = [event for event in item.events if event[0] > seq]
+            self._enqueue(item if len(newer) == len(item.events) else Item(topic, newer))
+
+    async def on_unsubscribe(self, message, ref):
+        topic, _, _ = self._internal_topic(message.get("topic"))
+        if self.subscriptions.pop(topic, None) is None:
+            raise ApplicationError("Not subscribed to this topic.", code="not_subscribed")
+        await hub.leave(topic, self)
+        await self.reply({"type": "ack", "ref": ref, "topic": public_topic(topic)})
+
+    @staticmethod
+    def _game_id(message) -> int:
+        game = message.get("game")
+        if not isinstance(game, int) or isinstance(game, bool) or game <= 0:
+            raise ApplicationError("`game` is a game id.", code="invalid_message")
+        return game
+
+    async def on_chat_send(self, message, ref):
+        game_id = self._game_id(message)
+        if self.user is None:
+            raise ApplicationError("Sign in to chat.", code="auth_required")
+        posted = await database_sync_to_async(chat.chat_message_post)(
+            user=self.user, game_id=game_id, text=message.get("text"), client_ref="" if ref is None else str(ref)
+        )
+        await self.reply({"type": "ack", "ref": ref, "message": chat_message_data(posted)})
+
+    async def on_heartbeat(self, message, ref):
+        game_id = self._game_id(message)
+        if self.user is None:
+            raise ApplicationError("Sign in to watch.", code="auth_required")
+        session = await database_sync_to_async(presence.presence_heartbeat)(
+            user=self.user, game_id=game_id, session_id=self.sessions.get(game_id), device=message.get("device", "")
+        )
+        self.sessions[game_id] = str(session.pk)
+        await self.reply({"type": "ack", "ref": ref, "session": str(session.pk)})
+
+    handlers = {
+        "ping": on_ping,
+        "auth": on_auth,
+        "subscribe": on_subscribe,
+        "unsubscribe": on_unsubscribe,
+        "chat.send": on_chat_send,
+        "heartbeat": on_heartbeat,
+    }

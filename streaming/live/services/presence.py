@@ -1,0 +1,119 @@
+"""Presence: viewing sessions kept alive by heartbeats, the concurrent-stream limit, viewer counts."""
+
+import logging
+import threading
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.utils import timezone
+
+from content.models import Game
+from csn.errors import ConflictError, NotFoundError, PermissionDeniedError
+from csn.realtime.publish import publish
+from streaming.live.models import LiveSession
+from streaming.live.selectors import viewer_count
+from streaming.live.topics import game_topic
+
+logger = logging.getLogger(__name__)
+
+
+def _stream_limit(user) -> int:
+    subscription = getattr(user, "subscription", None)
+    premium = bool(subscription and subscription.is_premium_active)
+    return settings.LIVE_STREAM_LIMITS["premium" if premium else "free"]
+
+
+def presence_heartbeat(*, user, game_id: int, session_id=None, device: str = "") -> LiveSession:
+    """Keep a viewing session alive (or start one). A session without a heartbeat for 45 s is over.
+    Starting one past the plan's concurrent-stream limit is refused with `stream_limit`."""
+    if not user or not user.is_authenticated:
+        raise PermissionDeniedError("Sign in to watch.", code="auth_required")
+    now = timezone.now()
+    alive_since = now - timedelta(seconds=settings.LIVE_PRESENCE_TIMEOUT_SECONDS)
+    device = str(device or "")[:40]
+    with transaction.atomic():
+        if session_id:
+            try:
+                session_uuid = uuid.UUID(str(session_id))
+            except ValueError:
+                session_uuid = None
+            updated = LiveSession.objects.filter(
+                pk=session_uuid, user=user, game_id=game_id, ended_at=None, last_heartbeat_at__gte=alive_since
+            ).update(last_heartbeat_at=now)
+            if updated:
+                return LiveSession.objects.get(pk=session_uuid)
+        if not Game.objects.filter(pk=game_id).exists():
+            raise NotFoundError("No such game.", code="not_found")
+        # Lock the user's row so two devices starting at once cannot both pass the limit.
+        type(user).objects.select_for_update().filter(pk=user.pk).first()
+        active = LiveSession.objects.filter(user=user, ended_at=None, last_heartbeat_at__gte=alive_since).count()
+        limit = _stream_limit(user)
+        if active >= limit:
+            raise ConflictError(
+                f"Your plan allows {limit} stream(s) at a time.", code="stream_limit", fields={"limit": limit}
+            )
+        session = LiveSession.objects.create(game_id=game_id, user=user, device=device, last_heartbeat_at=now)
+        transaction.on_commit(lambda: viewers_changed(game_id=game_id))
+    return session
+
+
+def presence_end(*, session_ids) -> None:
+    """A disconnect ends its sessions at once."""
+    ids = [s for s in session_ids if s]
+    if not ids:
+        return
+    games = set(LiveSession.objects.filter(pk__in=ids, ended_at=None).values_list("game_id", flat=True))
+    LiveSession.objects.filter(pk__in=ids, ended_at=None).update(ended_at=timezone.now())
+    for game_id in games:
+        viewers_changed(game_id=game_id)
+
+
+def presence_close_stale() -> int:
+    """Close sessions whose last heartbeat is older than the timeout (the periodic job)."""
+    cutoff = timezone.now() - timedelta(seconds=settings.LIVE_PRESENCE_TIMEOUT_SECONDS)
+    stale = LiveSession.objects.filter(ended_at=None, last_heartbeat_at__lt=cutoff)
+    games = set(stale.values_list("game_id", flat=True))
+    closed = stale.update(ended_at=cutoff)
+    for game_id in games:
+        viewers_changed(game_id=game_id)
+    return closed
+
+
+def viewers_changed(*, game_id: int) -> None:
+    """Push the game's viewer count when it changed, at most once a second per game (the cache holds
+    the one-second window across processes; a change inside the window is pushed when it ends)."""
+    if cache.add(f"live:viewers:window:{game_id}", 1, timeout=1):
+        _push_viewers(game_id)
+    elif cache.add(f"live:viewers:trailing:{game_id}", 1, timeout=2):
+        timer = threading.Timer(1.05, _trailing_push, kwargs={"game_id": game_id})
+        timer.daemon = True
+        pending_pushes.append(timer)
+        timer.start()
+
+
+# Trailing pushes not yet run (tests wait for them before the database goes away).
+pending_pushes: list[threading.Timer] = []
+
+
+def _trailing_push(*, game_id: int) -> None:
+    try:
+        pending_pushes[:] = [t for t in pending_pushes if t.is_alive() and t is not threading.current_thread()]
+        cache.delete(f"live:viewers:trailing:{game_id}")
+        viewers_changed(game_id=game_id)
+    except Exception:
+        logger.warning("live: viewer count push for game %s failed", game_id, exc_info=True)
+    finally:
+        connection.close()  # this thread ends here; its connection must not linger
+
+
+def _push_viewers(game_id: int) -> None:
+    count = viewer_count(game_id=game_id)
+    key = f"live:viewers:last:{game_id}"
+    if cache.get(key) == count:
+        return
+    cache.set(key, count, timeout=3600)
+    with transaction.atomic():
+        publish(topic=game_topic(game_id), name="viewers", data={"count": count})

@@ -1,0 +1,76 @@
+"""Scores and play-by-play: a scorekeeper's update of a game, broadcast on the game topic."""
+
+from django.db import transaction
+
+from content.models import Game
+from csn.errors import ApplicationError, ConflictError, PermissionDeniedError
+from csn.realtime.publish import publish
+from streaming.live.announcements import GameWentLive, game_went_live
+from streaming.live.models import GameChat, GameEvent
+from streaming.live.permissions import can_keep_score
+from streaming.live.representation import game_state, play_data
+from streaming.live.selectors import game_locked
+from streaming.live.services.chat import chat_settings_publish
+from streaming.live.topics import game_topic
+
+STATUS_TRANSITIONS = {
+    Game.Status.SCHEDULED: {Game.Status.LIVE},
+    Game.Status.POSTPONED: {Game.Status.LIVE},
+    Game.Status.LIVE: {Game.Status.FINAL},
+    Game.Status.FINAL: set(),
+}
+
+
+@transaction.atomic
+def game_event_record(
+    *,
+    actor,
+    game_id: int,
+    home_score: int | None = None,
+    away_score: int | None = None,
+    period: str | None = None,
+    clock: str | None = None,
+    status: str | None = None,
+    description: str = "",
+) -> GameEvent:
+    """A scorekeeper's update: one transaction changes the game and appends the play-by-play entry;
+    the `game.event` broadcast follows the commit. scheduled -> live -> final only."""
+    if not can_keep_score(actor):
+        raise PermissionDeniedError("Only scorekeepers post game events.", code="permission_denied")
+    game = game_locked(game_id)
+    changed = []
+    for field, value in (("home_score", home_score), ("away_score", away_score), ("period", period), ("clock", clock)):
+        if value is not None and getattr(game, field) != value:
+            setattr(game, field, value)
+            changed.append(field)
+    went_live = False
+    if status is not None and status != game.status:
+        if status not in STATUS_TRANSITIONS.get(game.status, set()):
+            raise ConflictError(f"A {game.status} game cannot become {status}.", code="invalid_transition")
+        went_live = status == Game.Status.LIVE
+        game.status = status
+        changed.append("status")
+    description = (description or "").strip()
+    if not changed and not description:
+        raise ApplicationError("Nothing to record.", code="empty_event")
+    if game.status != Game.Status.LIVE and "status" not in changed and {"home_score", "away_score"} & set(changed):
+        raise ConflictError("Scores change only while the game is live.", code="game_not_live")
+    game.save()
+    event = GameEvent.objects.create(
+        game=game,
+        description=description,
+        status=game.status,
+        home_score=game.home_score,
+        away_score=game.away_score,
+        period=game.period,
+        clock=game.clock,
+        changed=changed,
+        created_by=actor,
+    )
+    game = Game.objects.select_related("home_team", "away_team").get(pk=game.pk)
+    publish(topic=game_topic(game.pk), name="game.event", data={"game": game_state(game), "play": play_data(event)})
+    if "status" in changed:
+        chat_settings_publish(game, GameChat.objects.filter(game=game).first())
+    if went_live:
+        game_went_live.announce(GameWentLive(game=game))
+    return event

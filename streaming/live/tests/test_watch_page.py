@@ -1,0 +1,89 @@
+"""The watch page end to end: real daphne, real headless Chromium (Debian's `chromium`)."""
+
+import json
+import os
+import urllib.request
+
+import pytest
+from django.conf import settings
+from django.test import Client as HttpClient
+from rest_framework.authtoken.models import Token
+
+from streaming.live.tests.factories import scorekeeper
+from streaming.tests.servers import daphne_on_test_db
+from testing.factories import LiveGameFactory, UserFactory
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+CHROMIUM = os.environ.get("CSN_CHROMIUM", "/usr/bin/chromium")
+HOSTILE = '<img src=x onerror="window.pwned=1"><b>bold</b>'
+
+
+def _session(user) -> str:
+    http = HttpClient()
+    http.force_login(user)
+    return http.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+def test_watch_page_not_found_for_unknown_game(client):
+    assert client.get("/watch/999999/").status_code == 404
+
+
+def test_chat_and_scores_reach_every_page_and_html_stays_text():
+    from playwright.sync_api import expect, sync_playwright
+
+    game = LiveGameFactory(home_score=0, away_score=0)
+    alice, bob = UserFactory(display_name="Alice"), UserFactory(display_name="Bob")
+    cookies = {"alice": _session(alice), "bob": _session(bob)}
+    keeper_token = Token.objects.create(user=scorekeeper()).key
+
+    with daphne_on_test_db() as (base,), sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-background-networking",
+                "--disable-extensions",
+            ],
+        )
+        try:
+            pages = {}
+            for name, session in cookies.items():
+                context = browser.new_context()
+                context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": base}])
+                page = context.new_page()
+                page.goto(f"{base}/watch/{game.pk}/")
+                expect(page.locator("#conn")).to_have_text("live")
+                expect(page.locator("#chat-text")).to_be_enabled()
+                pages[name] = page
+
+            pages["alice"].fill("#chat-text", HOSTILE)
+            pages["alice"].press("#chat-text", "Enter")
+            for page in pages.values():
+                line = page.locator("#chat li .text").last
+                expect(line).to_have_text(HOSTILE)  # shown as text
+                assert page.locator("#chat img, #chat b").count() == 0
+                assert page.evaluate("window.pwned === undefined")
+            expect(pages["bob"].locator("#chat li .author").last).to_have_text("Alice")
+
+            pages["bob"].fill("#chat-text", "what a game")
+            pages["bob"].press("#chat-text", "Enter")
+            expect(pages["alice"].locator("#chat li .text").last).to_have_text("what a game")
+
+            request = urllib.request.Request(
+                f"{base}/api/v1/games/{game.pk}/events/",
+                data=json.dumps({"home_score": 7, "period": "Q3", "description": "Three from the corner"}).encode(),
+                headers={"Authorization": f"Token {keeper_token}", "Content-Type": "application/json"},
+                method="POST",
+            )
+            assert urllib.request.urlopen(request, timeout=10).status == 201
+            for page in pages.values():
+                expect(page.locator("#home-score")).to_have_text("7")
+                expect(page.locator("#period")).to_have_text("Q3")
+                expect(page.locator("#plays li").first).to_contain_text("Three from the corner")
+                expect(page.locator("#viewers")).to_have_text("2")
+        finally:
+            browser.close()

@@ -1,0 +1,26 @@
+"""The live topics: `game:<id>` (score, play-by-play, viewers), `chat:<id>` and the signed-in `user`."""
+
+from csn.errors import ApplicationError
+from csn.realtime.topics import USER_TOPIC, topic_name
+
+GAME = "game"
+CHAT = "chat"
+
+
+def game_topic(game_id: int) -> str:
+    return topic_name(GAME, game_id)
+
+
+def chat_topic(game_id: int) -> str:
+    return topic_name(CHAT, game_id)
+
+
+def parse_topic(topic) -> tuple[str, int | None]:
+    """`game:7` -> ("game", 7); `user` -> ("user", None). Anything else is an unknown topic."""
+    if topic == USER_TOPIC:
+        return USER_TOPIC, None
+    if isinstance(topic, str) and ":" in topic:
+        kind, _, ident = topic.partition(":")
+        if kind in (GAME, CHAT) and ident.isdigit() and len(ident) < 19:
+            return kind, int(ident)
+    raise ApplicationError("Unknown topic.", code="unknown_topic")

@@ -1,0 +1,7 @@
+"""Pages served by Django outside the API: the watch page."""
+
+from django.urls import path
+
+from streaming.live import views
+
+urlpatterns = [path("watch/<int:game_id>/", views.game_watch, name="watch")]

@@ -1,0 +1,16 @@
+"""The watch page: a template and plain JavaScript over the live gateway."""
+
+from django.http import Http404
+from django.shortcuts import render
+
+from csn.errors import NotFoundError
+from streaming.live.selectors import access_game
+
+
+def game_watch(request, game_id: int):
+    try:
+        game = access_game(game_id)
+    except NotFoundError:
+        raise Http404("No such game.") from None
+    user = request.user if request.user.is_authenticated else None
+    return render(request, "streaming/watch.html", {"game": game, "viewer": user})

@@ -1,5 +1,0 @@
-from django.urls import path
-
-from streaming.consumers import GatewayConsumer
-
-websocket_urlpatterns = [path("ws/", GatewayConsumer.as_asgi())]

@@ -1,0 +1,200 @@
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from content.models import Content
+from streaming.viewing.models import MyListItem, Playlist, PlaylistItem, WatchProgress
+from streaming.viewing.representation import progress_data
+from streaming.viewing.selectors import CONTINUE_WATCHING_DEFAULT_LIMIT, CONTINUE_WATCHING_MAX_LIMIT
+from streaming.viewing.services import PLAYLIST_TITLE_MAX_LENGTH
+
+
+class StrictFloatField(serializers.FloatField):
+    """A JSON number only: no strings ("12"), no booleans (true == 1), nothing non-finite."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+# Hot endpoints (PUT progress, Continue Watching) build these dicts directly: DRF's field machinery
+# costs more than the query. test_representation keeps them equal to the serializers (the schema).
+def content_card(content: Content) -> dict:
+    """ContentSummarySerializer(content).data, without the serializer."""
+    return {
+        "id": content.id,
+        "title": content.title,
+        "slug": content.slug,
+        "type": content.type,
+        "year": content.year,
+        "runtime_seconds": content.runtime_seconds,
+        "is_premium": content.is_premium,
+        "thumbnail_url": content.thumbnail.url if content.thumbnail else None,
+    }
+
+
+def progress_representation(progress: WatchProgress, *, with_content: bool = False) -> dict:
+    """ProgressSerializer (or ProgressWithContentSerializer) output, without the serializer."""
+    data = progress_data(progress)
+    if with_content:
+        data["content"] = content_card(progress.content)
+    return data
+
+
+class ContentSummarySerializer(serializers.ModelSerializer):
+    """The content card embedded in viewer-state lists."""
+
+    thumbnail_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Content
+        fields = ["id", "title", "slug", "type", "year", "runtime_seconds", "is_premium", "thumbnail_url"]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_thumbnail_url(self, obj) -> str | None:
+        return obj.thumbnail.url if obj.thumbnail else None
+
+
+# --- Progress ---------------------------------------------------------------------------------
+
+
+class ProgressInputSerializer(serializers.Serializer):
+    position_seconds = StrictFloatField()
+    duration_seconds = StrictFloatField()
+    recorded_at = serializers.DateTimeField(help_text="The device's clock when it took the reading.")
+
+
+class ProgressSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = WatchProgress
+        fields = [
+            "content_id",
+            "position_seconds",
+            "duration_seconds",
+            "completion_percentage",
+            "completed",
+            "recorded_at",
+            "last_watched_at",
+        ]
+        read_only_fields = fields
+
+
+class ProgressRecordOutputSerializer(ProgressSerializer):
+    applied = serializers.BooleanField(
+        help_text="False when the stored reading is as new or newer: the body is the stored state, unchanged."
+    )
+
+    class Meta(ProgressSerializer.Meta):
+        fields = [*ProgressSerializer.Meta.fields, "applied"]
+        read_only_fields = fields
+
+
+class ProgressWithContentSerializer(ProgressSerializer):
+    content = ContentSummarySerializer()
+
+    class Meta(ProgressSerializer.Meta):
+        fields = [*ProgressSerializer.Meta.fields, "content"]
+        read_only_fields = fields
+
+
+class ContinueWatchingOutputSerializer(serializers.Serializer):
+    results = ProgressWithContentSerializer(many=True)
+
+
+class ContinueWatchingQuerySerializer(serializers.Serializer):
+    limit = serializers.IntegerField(
+        min_value=1, max_value=CONTINUE_WATCHING_MAX_LIMIT, default=CONTINUE_WATCHING_DEFAULT_LIMIT
+    )
+
+
+# --- My List ----------------------------------------------------------------------------------
+
+
+class ContentIdInputSerializer(serializers.Serializer):
+    content_id = serializers.IntegerField(min_value=1)
+
+
+class MyListItemSerializer(serializers.ModelSerializer):
+    added_at = serializers.DateTimeField(source="created_at")
+    content = ContentSummarySerializer()
+
+    class Meta:
+        model = MyListItem
+        fields = ["content_id", "added_at", "content"]
+        read_only_fields = fields
+
+
+class MyListMembershipSerializer(serializers.Serializer):
+    content_id = serializers.IntegerField()
+    in_list = serializers.BooleanField()
+    added_at = serializers.DateTimeField(allow_null=True)
+
+
+# --- Playlists --------------------------------------------------------------------------------
+
+
+class PlaylistCreateInputSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=PLAYLIST_TITLE_MAX_LENGTH)
+    shared = serializers.BooleanField(default=False)
+
+
+class PlaylistUpdateInputSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=PLAYLIST_TITLE_MAX_LENGTH, required=False)
+    shared = serializers.BooleanField(required=False)
+
+
+class PlaylistReorderInputSerializer(serializers.Serializer):
+    item_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), allow_empty=True, max_length=1000)
+
+
+class PlaylistSerializer(serializers.ModelSerializer):
+    shared = serializers.BooleanField(source="is_shared")
+    share_token = serializers.CharField(allow_null=True)
+    item_count = serializers.IntegerField(required=False)
+
+    class Meta:
+        model = Playlist
+        fields = ["id", "title", "shared", "share_token", "item_count", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class PlaylistItemSerializer(serializers.ModelSerializer):
+    available = serializers.BooleanField(help_text="False: the item is no longer available; content is null.")
+    content = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PlaylistItem
+        fields = ["id", "position", "content_id", "available", "added_at", "content"]
+        read_only_fields = fields
+
+    @extend_schema_field(ContentSummarySerializer(allow_null=True))
+    def get_content(self, obj):
+        return ContentSummarySerializer(obj.content).data if obj.available else None
+
+
+class PlaylistDetailSerializer(PlaylistSerializer):
+    items = PlaylistItemSerializer(many=True, source="items_list")
+
+    class Meta(PlaylistSerializer.Meta):
+        fields = [f for f in PlaylistSerializer.Meta.fields if f != "item_count"] + ["items"]
+        read_only_fields = fields
+
+
+class SharedPlaylistItemSerializer(serializers.ModelSerializer):
+    content = ContentSummarySerializer()
+
+    class Meta:
+        model = PlaylistItem
+        fields = ["id", "position", "content"]
+        read_only_fields = fields
+
+
+class SharedPlaylistSerializer(serializers.ModelSerializer):
+    items = SharedPlaylistItemSerializer(many=True, source="items_list")
+
+    class Meta:
+        model = Playlist
+        fields = ["title", "updated_at", "items"]
+        read_only_fields = fields

@@ -1,0 +1,230 @@
+"""Viewer-state endpoints. Thin: parse, call a service or selector, render. Always the request's user."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from csn.api.pagination import CursorPagination, paginated_response
+from csn.errors import NotFoundError
+from streaming.viewing import selectors, services
+from streaming.viewing.api.serializers import (
+    ContentIdInputSerializer,
+    ContinueWatchingOutputSerializer,
+    ContinueWatchingQuerySerializer,
+    MyListItemSerializer,
+    MyListMembershipSerializer,
+    PlaylistCreateInputSerializer,
+    PlaylistDetailSerializer,
+    PlaylistItemSerializer,
+    PlaylistReorderInputSerializer,
+    PlaylistSerializer,
+    PlaylistUpdateInputSerializer,
+    ProgressInputSerializer,
+    ProgressRecordOutputSerializer,
+    ProgressSerializer,
+    ProgressWithContentSerializer,
+    SharedPlaylistSerializer,
+    progress_representation,
+)
+
+# --- Progress ---------------------------------------------------------------------------------
+
+
+class ProgressView(APIView):
+    @extend_schema(responses={200: ProgressSerializer})
+    def get(self, request, content_id: int):
+        progress = selectors.progress_get(user=request.user, content_id=content_id)
+        if progress is None:
+            raise NotFoundError("No progress for this item.", code="no_progress")
+        return Response(ProgressSerializer(progress).data)
+
+    @extend_schema(
+        request=ProgressInputSerializer,
+        responses={200: ProgressRecordOutputSerializer},
+        description="Record a reading. One upsert; an older reading than the stored one changes nothing "
+        "and answers the stored state with `applied: false`. Completed at >= 90%.",
+    )
+    def put(self, request, content_id: int):
+        data = ProgressInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = services.progress_record(user=request.user, content_id=content_id, **data.validated_data)
+        return Response({**progress_representation(result.progress), "applied": result.applied})
+
+
+class ContinueWatchingView(APIView):
+    @extend_schema(parameters=[ContinueWatchingQuerySerializer], responses={200: ContinueWatchingOutputSerializer})
+    def get(self, request):
+        query = ContinueWatchingQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        items = selectors.continue_watching(user=request.user, limit=query.validated_data["limit"])
+        return Response({"results": [progress_representation(item, with_content=True) for item in items]})
+
+
+class HistoryView(APIView):
+    pagination_class = CursorPagination.ordered_by("-last_watched_at", "-id")
+
+    @extend_schema(responses={200: ProgressWithContentSerializer(many=True)})
+    def get(self, request):
+        return paginated_response(
+            view=self, queryset=selectors.history(user=request.user), serializer_class=ProgressWithContentSerializer
+        )
+
+    @extend_schema(
+        operation_id="v1_history_clear", request=None, responses={204: None}, description="Clear the whole history."
+    )
+    def delete(self, request):
+        services.history_clear(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class HistoryEntryView(APIView):
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request, content_id: int):
+        services.history_entry_delete(user=request.user, content_id=content_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- My List ----------------------------------------------------------------------------------
+
+
+class MyListView(APIView):
+    pagination_class = CursorPagination.ordered_by("-created_at", "-id")
+
+    @extend_schema(responses={200: MyListItemSerializer(many=True)})
+    def get(self, request):
+        return paginated_response(
+            view=self, queryset=selectors.my_list(user=request.user), serializer_class=MyListItemSerializer
+        )
+
+    @extend_schema(
+        request=ContentIdInputSerializer,
+        responses={201: MyListItemSerializer, 200: MyListItemSerializer},
+        description="Idempotent: 201 when added, 200 when it was already in the list.",
+    )
+    def post(self, request):
+        data = ContentIdInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        item, created = services.my_list_add(user=request.user, content_id=data.validated_data["content_id"])
+        return Response(
+            MyListItemSerializer(item).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+
+
+class MyListItemView(APIView):
+    @extend_schema(responses={200: MyListMembershipSerializer})
+    def get(self, request, content_id: int):
+        item = services.my_list_contains(user=request.user, content_id=content_id)
+        body = {"content_id": content_id, "in_list": item is not None, "added_at": item.created_at if item else None}
+        return Response(MyListMembershipSerializer(body).data)
+
+    @extend_schema(request=None, responses={204: None}, description="Idempotent.")
+    def delete(self, request, content_id: int):
+        services.my_list_remove(user=request.user, content_id=content_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Playlists --------------------------------------------------------------------------------
+
+
+def _playlist_detail(playlist, user) -> dict:
+    playlist.items_list = selectors.playlist_items(playlist=playlist, user=user)
+    return PlaylistDetailSerializer(playlist).data
+
+
+class PlaylistListView(APIView):
+    pagination_class = CursorPagination.ordered_by("-updated_at", "-id")
+
+    @extend_schema(responses={200: PlaylistSerializer(many=True)})
+    def get(self, request):
+        return paginated_response(
+            view=self, queryset=selectors.playlists(user=request.user), serializer_class=PlaylistSerializer
+        )
+
+    @extend_schema(request=PlaylistCreateInputSerializer, responses={201: PlaylistDetailSerializer})
+    def post(self, request):
+        data = PlaylistCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        playlist = services.playlist_create(user=request.user, **data.validated_data)
+        return Response(_playlist_detail(playlist, request.user), status=status.HTTP_201_CREATED)
+
+
+class PlaylistDetailView(APIView):
+    def _get(self, request, playlist_id):
+        return selectors.access_playlist(user=request.user, playlist_id=playlist_id)
+
+    @extend_schema(responses={200: PlaylistDetailSerializer})
+    def get(self, request, playlist_id: int):
+        return Response(_playlist_detail(self._get(request, playlist_id), request.user))
+
+    @extend_schema(
+        request=PlaylistUpdateInputSerializer,
+        responses={200: PlaylistDetailSerializer},
+        description="Rename and/or share (`shared: true` issues a new link token) or unshare.",
+    )
+    def patch(self, request, playlist_id: int):
+        data = PlaylistUpdateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        playlist = services.playlist_update(user=request.user, playlist_id=playlist_id, **data.validated_data)
+        return Response(_playlist_detail(playlist, request.user))
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request, playlist_id: int):
+        services.playlist_delete(user=request.user, playlist_id=playlist_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PlaylistItemsView(APIView):
+    @extend_schema(
+        request=ContentIdInputSerializer,
+        responses={201: PlaylistItemSerializer, 200: PlaylistItemSerializer},
+        description="Append an item. Idempotent: 200 with the existing item when it is already there.",
+    )
+    def post(self, request, playlist_id: int):
+        data = ContentIdInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        item, created = services.playlist_item_add(
+            user=request.user, playlist_id=playlist_id, content_id=data.validated_data["content_id"]
+        )
+        item.available = True  # the service only adds content this user may see
+        return Response(
+            PlaylistItemSerializer(item).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+
+
+class PlaylistItemView(APIView):
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request, playlist_id: int, item_id: int):
+        services.playlist_item_remove(user=request.user, playlist_id=playlist_id, item_id=item_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PlaylistOrderView(APIView):
+    @extend_schema(
+        request=PlaylistReorderInputSerializer,
+        responses={200: PlaylistDetailSerializer},
+        description="Set the order: `item_ids` must list every item of the playlist exactly once.",
+    )
+    def put(self, request, playlist_id: int):
+        data = PlaylistReorderInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.playlist_reorder(user=request.user, playlist_id=playlist_id, item_ids=data.validated_data["item_ids"])
+        playlist = selectors.access_playlist(user=request.user, playlist_id=playlist_id)
+        return Response(_playlist_detail(playlist, request.user))
+
+
+class SharedPlaylistView(APIView):
+    """Anyone with the link reads a shared playlist: its title and its available items only."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        responses={200: SharedPlaylistSerializer},
+        parameters=[OpenApiParameter("token", str, OpenApiParameter.PATH)],
+    )
+    def get(self, request, token: str):
+        playlist = selectors.access_shared_playlist(token=token)
+        # Readers see what any viewer may see, whoever they are.
+        playlist.items_list = selectors.playlist_available_items(playlist=playlist, user=None)
+        return Response(SharedPlaylistSerializer(playlist).data)
