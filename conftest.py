@@ -46,6 +46,6 @@ def outbox_held(monkeypatch):
     """Keep committed analytics events in the outbox, so a test can count what a use case committed.
     Without a broker (the embedded default) the on-commit delivery kick would send and delete them
     at once; the analytics tests cover delivery itself."""
-    from analytics import services
+    from analytics.services import scheduling
 
-    monkeypatch.setattr(services, "request_delivery", lambda: None)
+    monkeypatch.setattr(scheduling, "request_delivery", lambda: None)

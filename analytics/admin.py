@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
-from analytics import services
 from analytics.models import OutboxEvent
+from analytics.services import intake
 
 
 @admin.register(OutboxEvent)
@@ -22,7 +22,7 @@ class OutboxEventAdmin(admin.ModelAdmin):
 
     @admin.action(description="Retry selected dead events", permissions=["retry"])
     def retry_dead(self, request, queryset):
-        count = services.outbox_retry_dead(ids=list(queryset.values_list("pk", flat=True)))
+        count = intake.outbox_retry_dead(ids=list(queryset.values_list("pk", flat=True)))
         self.message_user(request, f"{count} dead event(s) queued for delivery again.", messages.SUCCESS)
 
     def has_retry_permission(self, request):

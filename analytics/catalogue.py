@@ -2,10 +2,9 @@
 
 `CLIENT` events arrive from apps through `POST /api/v1/analytics/events/` and are validated strictly
 (unknown names and properties refused). `SERVER` events come only from our own use cases through
-`analytics.services.track`; a client sending one is refused, so an app cannot forge a sign-up or a
-publish. Enrichment (content title, type, year, tags, premium, for the item named by `video_id` or
-`content_id`; the user's plan; device and app version) is added at delivery and is not part of these
-definitions. docs/analytics.md renders this table.
+`analytics.events`; a client sending one is refused, so an app cannot forge a sign-up or a publish.
+Enrichment (registered by the apps owning the data: content facts, the user's plan; the request's device
+and app version) is added at delivery and is not part of these definitions. docs/analytics.md renders this table.
 """
 
 from dataclasses import dataclass, field

@@ -8,7 +8,7 @@ enriched and delivered later, off the request path.
 
 from datetime import datetime
 
-from analytics.services import track as server_event_record
+from analytics.services.intake import server_event_record
 
 
 def _optional(**properties) -> dict:

@@ -139,14 +139,14 @@ def _fill_outbox(count: int, users, content_ids):
 def _delivery(count: int, users, content_ids, fake_url: str) -> dict:
     from django.conf import settings
 
-    from analytics import services
     from analytics.models import OutboxEvent
+    from analytics.services import delivery
 
     settings.POSTHOG_API_KEY, settings.POSTHOG_HOST = KEY, fake_url
     _fill_outbox(count, users, content_ids)
     before = _fake_stats(fake_url)["accepted_events"]
     started = time.perf_counter()
-    result = services.outbox_deliver(time_budget=3600)
+    result = delivery.outbox_deliver(time_budget=3600)
     elapsed = time.perf_counter() - started
     arrived = _fake_stats(fake_url)["accepted_events"] - before
     assert result.sent == count == arrived, (result, arrived)

@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class ContentConfig(AppConfig):
     name = "content"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from analytics.services.enrichment import Subject, enricher_register
+        from content.enrichment import content_facts
+
+        enricher_register(content_facts, subject=Subject.ITEM)

@@ -1,5 +1,8 @@
+import functools
+import re
 import uuid
 
+from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -8,8 +11,8 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from analytics import services
 from analytics.api.serializers import EventBatchDocSerializer, EventBatchResultSerializer, batch_events
+from analytics.services import intake
 from csn.api.errors import error_body
 
 # Request headers an app sets once per session; kept on each event for enrichment.
@@ -18,6 +21,21 @@ CONTEXT_HEADERS = {
     "app_version": ("HTTP_X_APP_VERSION", 64),
     "device": ("HTTP_X_DEVICE", 64),
 }
+
+
+def _cache_location() -> str:
+    """The default cache's Redis URL (the first one, which Django's RedisCache writes to)."""
+    location = settings.CACHES["default"]["LOCATION"]
+    servers = re.split("[;,]", location) if isinstance(location, str) else list(location)
+    return servers[0]
+
+
+@functools.cache
+def _cache_redis(location: str):
+    """A Redis client on the cache's server, one per process and location (its pool is thread-safe)."""
+    import redis
+
+    return redis.Redis.from_url(location)
 
 
 class AnalyticsRateThrottle(ScopedRateThrottle):
@@ -50,7 +68,7 @@ class AnalyticsRateThrottle(ScopedRateThrottle):
         key = self.cache.make_and_validate_key(key) + ":window"
         self.now = now = self.timer()
         member = f"{now}:{uuid.uuid4().hex}"
-        client = services.cache_redis_client()
+        client = _cache_redis(_cache_location())
         pipe = client.pipeline(transaction=True)
         pipe.zremrangebyscore(key, "-inf", now - self.duration)
         pipe.zadd(key, {member: now})
@@ -96,7 +114,7 @@ class EventIntakeView(APIView):
         },
     )
     def post(self, request):
-        result = services.client_events_record(
+        result = intake.client_events_record(
             user=request.user, events=batch_events(request.data), context=request_context(request)
         )
         body = {"accepted": result.accepted, "rejected": result.rejected, "error": None}

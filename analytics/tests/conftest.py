@@ -22,6 +22,6 @@ def posthog_settings(settings, fake_posthog):
 @pytest.fixture(autouse=True)
 def _forget_queued_deliveries(monkeypatch):
     """Each test starts without a delivery queued by an earlier one."""
-    from analytics import services
+    from analytics.services import scheduling
 
-    monkeypatch.setattr(services, "_last_queued", float("-inf"))
+    monkeypatch.setattr(scheduling, "_last_queued", float("-inf"))

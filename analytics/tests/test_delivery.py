@@ -9,15 +9,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import services as account_services
-from analytics import services
 from analytics.models import OutboxEvent
+from analytics.services import delivery, intake, scheduling
 from testing.factories import ContentFactory, OutboxEventFactory, UserFactory
 
 
 def deliver_until_empty(*, rounds=50, **kwargs):
     """Run the delivery loop as the sweep would, letting backoff pass between rounds."""
     for _ in range(rounds):
-        services.outbox_deliver(**kwargs)
+        delivery.outbox_deliver(**kwargs)
         if not OutboxEvent.objects.filter(status=OutboxEvent.Status.PENDING).exists():
             return
         OutboxEvent.objects.update(next_attempt_at=timezone.now())
@@ -31,15 +31,15 @@ def test_delivery_sends_enriched_events_with_their_uuid_and_timestamp(posthog_se
     content = ContentFactory(title="Game 7: the last two minutes", year=2025, tags=["nba", "final"], is_premium=True)
     OutboxEvent.objects.all().delete()
     played_at = timezone.now() - timedelta(minutes=5)
-    row = services.track(
+    row = OutboxEventFactory(
         name="video_play",
-        distinct_id=viewer.pk,
+        distinct_id=str(viewer.pk),
         properties={"video_id": content.pk, "position_seconds": 0},
         context={"app_version": "3.2.0", "device": "iPhone15,2", "user_agent": "CSN-iOS/3.2"},
         timestamp=played_at,
     )
 
-    result = services.outbox_deliver()
+    result = delivery.outbox_deliver()
 
     assert result.sent == 1
     assert not OutboxEvent.objects.exists()  # delivered rows are deleted
@@ -64,8 +64,8 @@ def test_delivery_sends_enriched_events_with_their_uuid_and_timestamp(posthog_se
 @pytest.mark.django_db
 def test_catalogue_events_are_enriched_by_content_id(posthog_settings, fake_posthog):
     content = ContentFactory(title="Season preview", type="show")
-    row = services.track(name="content_published", distinct_id="1", properties={"content_id": content.pk})
-    services.outbox_deliver()
+    row = intake.server_event_record(name="content_published", distinct_id="1", properties={"content_id": content.pk})
+    delivery.outbox_deliver()
     props = fake_posthog.events[str(row.uuid)]["properties"]
     assert (props["content_title"], props["content_type"]) == ("Season preview", "show")
 
@@ -73,7 +73,7 @@ def test_catalogue_events_are_enriched_by_content_id(posthog_settings, fake_post
 @pytest.mark.django_db
 def test_events_without_content_or_user_are_sent_unenriched(posthog_settings, fake_posthog):
     OutboxEventFactory(name="page_view", distinct_id="not-a-user", properties={"path": "/"})
-    services.outbox_deliver()
+    delivery.outbox_deliver()
     (event,) = fake_posthog.events.values()
     assert "user_plan" not in event["properties"]
     assert "content_title" not in event["properties"]
@@ -95,7 +95,7 @@ def test_delivery_is_batched_and_enrichment_costs_two_queries_per_batch(
 
     # lease, content, plans, delete, and the empty lease that ends the loop (+ savepoints in tests)
     with django_assert_num_queries(9):
-        result = services.outbox_deliver(batch_size=50)
+        result = delivery.outbox_deliver(batch_size=50)
 
     assert result.sent == 30 and result.batches == 1
     assert fake_posthog.requests == 1
@@ -120,7 +120,7 @@ def test_a_failed_send_backs_off_and_keeps_the_error(posthog_settings, fake_post
     fake_posthog.fail_next(1)
     before = timezone.now()
 
-    result = services.outbox_deliver()
+    result = delivery.outbox_deliver()
 
     row.refresh_from_db()
     assert result.failed == 1 and result.sent == 0
@@ -130,13 +130,13 @@ def test_a_failed_send_backs_off_and_keeps_the_error(posthog_settings, fake_post
     base = django_settings.ANALYTICS_RETRY_BASE_SECONDS
     assert before + timedelta(seconds=base / 2) <= row.next_attempt_at <= timezone.now() + timedelta(seconds=base)
     # Not due yet: a new run leaves it alone.
-    assert services.outbox_deliver().batches == 0
+    assert delivery.outbox_deliver().batches == 0
 
 
 def test_backoff_grows_exponentially_with_jitter_and_is_capped(settings):
     settings.ANALYTICS_RETRY_BASE_SECONDS = 5
     settings.ANALYTICS_RETRY_MAX_SECONDS = 1800
-    delays = {n: [services.retry_delay_seconds(n) for _ in range(200)] for n in (1, 2, 3, 4, 20)}
+    delays = {n: [delivery.retry_delay_seconds(n) for _ in range(200)] for n in (1, 2, 3, 4, 20)}
     assert all(2.5 <= d <= 5 for d in delays[1])
     assert all(5 <= d <= 10 for d in delays[2])
     assert all(20 <= d <= 40 for d in delays[4])
@@ -151,7 +151,7 @@ def test_every_delay_and_time_limit_stays_below_the_visibility_timeout():
 
     limit = django_settings.CELERY_VISIBILITY_TIMEOUT
     assert django_settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] == limit
-    assert services.retry_delay_seconds(1000) <= django_settings.ANALYTICS_RETRY_MAX_SECONDS < limit
+    assert delivery.retry_delay_seconds(1000) <= django_settings.ANALYTICS_RETRY_MAX_SECONDS < limit
     assert limit > django_settings.ANALYTICS_KICK_SECONDS
     assert deliver_outbox.time_limit < limit
     assert deliver_outbox.soft_time_limit < deliver_outbox.time_limit
@@ -172,7 +172,7 @@ def test_after_the_last_attempt_a_row_is_dead_and_left_alone(posthog_settings, f
     fake_posthog.fail_next(100)
 
     for _ in range(5):
-        services.outbox_deliver()
+        delivery.outbox_deliver()
         OutboxEvent.objects.filter(status=OutboxEvent.Status.PENDING).update(next_attempt_at=timezone.now())
 
     row.refresh_from_db()
@@ -187,8 +187,8 @@ def test_retrying_dead_rows_delivers_them(posthog_settings, fake_posthog):
     dead = OutboxEventFactory(status=OutboxEvent.Status.DEAD, attempts=12, last_error="503")
     other = OutboxEventFactory(status=OutboxEvent.Status.DEAD, attempts=12, last_error="503")
 
-    assert services.outbox_retry_dead(ids=[dead.pk]) == 1
-    services.outbox_deliver()
+    assert intake.outbox_retry_dead(ids=[dead.pk]) == 1
+    delivery.outbox_deliver()
 
     assert str(dead.uuid) in fake_posthog.events
     other.refresh_from_db()
@@ -200,7 +200,7 @@ def test_one_event_posthog_refuses_does_not_hold_back_the_batch(posthog_settings
     good = [OutboxEventFactory() for _ in range(4)]
     bad = OutboxEventFactory(distinct_id="x")
     # The fake refuses (400) any batch holding an event without distinct_id, like PostHog does.
-    original = services.outbox_message
+    original = delivery.outbox_message
 
     def message(row, **kwargs):
         msg = original(row, **kwargs)
@@ -208,8 +208,8 @@ def test_one_event_posthog_refuses_does_not_hold_back_the_batch(posthog_settings
             del msg["distinct_id"]
         return msg
 
-    monkeypatch.setattr(services, "outbox_message", message)
-    result = services.outbox_deliver()
+    monkeypatch.setattr(delivery, "outbox_message", message)
+    result = delivery.outbox_deliver()
 
     assert result.sent == 4
     assert set(fake_posthog.events) == {str(r.uuid) for r in good}
@@ -223,7 +223,7 @@ def test_without_a_key_events_are_logged_and_removed(settings, caplog):
     row = OutboxEventFactory(name="page_view", properties={"path": "/watch/12"})
 
     with caplog.at_level(logging.INFO, logger="analytics.events"):
-        result = services.outbox_deliver()
+        result = delivery.outbox_deliver()
 
     assert result.sent == 1
     assert not OutboxEvent.objects.exists()
@@ -234,29 +234,31 @@ def test_without_a_key_events_are_logged_and_removed(settings, caplog):
 @pytest.mark.django_db
 def test_a_rolled_back_use_case_emits_nothing():
     with pytest.raises(RuntimeError), transaction.atomic():
-        services.track(name="content_published", distinct_id="1", properties={"content_id": 1})
+        intake.server_event_record(name="content_published", distinct_id="1", properties={"content_id": 1})
         raise RuntimeError("the publish failed")
     assert not OutboxEvent.objects.exists()
 
 
 @pytest.mark.django_db
-def test_track_warns_about_events_that_do_not_match_the_catalogue(caplog):
-    with caplog.at_level(logging.WARNING, logger="analytics.services"):
-        services.track(name="content_publishd", distinct_id="1", properties={})
-        services.track(name="content_published", distinct_id="1", properties={"content_id": "12"})
-        services.track(name="content_published", distinct_id="1", properties={"content_id": 12})
-    assert "'content_publishd' is not in analytics/catalogue.py" in caplog.text
-    assert "'content_published' does not match the catalogue" in caplog.text
-    assert len(caplog.records) == 2
-    assert OutboxEvent.objects.count() == 3  # still queued: analytics never fails a use case
+def test_server_events_that_do_not_match_the_catalogue_are_refused():
+    with pytest.raises(ValueError, match="'content_publishd' is not a server event"):
+        intake.server_event_record(name="content_publishd", distinct_id="1", properties={})
+    with pytest.raises(ValueError, match="'page_view' is not a server event"):
+        intake.server_event_record(name="page_view", distinct_id="1", properties={"path": "/"})
+    with pytest.raises(ValueError, match="'content_published' does not match the catalogue"):
+        intake.server_event_record(name="content_published", distinct_id="1", properties={"content_id": "12"})
+    with pytest.raises(ValueError, match="'content_published' does not match the catalogue"):
+        intake.server_event_record(name="content_published", distinct_id="1", properties={"content_id": 12, "x": 1})
+    intake.server_event_record(name="content_published", distinct_id="1", properties={"content_id": 12})
+    assert OutboxEvent.objects.count() == 1  # only the valid one was queued
 
 
 @pytest.mark.django_db
 def test_track_requests_a_delivery_after_commit(django_capture_on_commit_callbacks, settings):
     settings.POSTHOG_API_KEY = ""  # embedded: the delivery runs in-process and logs
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        services.track(name="signed_up", distinct_id="1", properties={"method": "email"})
-    assert [c[0] if isinstance(c, tuple) else c for c in callbacks] == [services.request_delivery]
+        intake.server_event_record(name="signed_up", distinct_id="1", properties={"method": "email"})
+    assert [c[0] if isinstance(c, tuple) else c for c in callbacks] == [scheduling.request_delivery]
 
 
 @pytest.mark.django_db
@@ -285,7 +287,7 @@ def test_a_failing_in_process_delivery_does_not_fail_the_request(
     def broken(**kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(services, "outbox_deliver", broken)
+    monkeypatch.setattr(delivery, "outbox_deliver", broken)
     event = {"name": "page_view", "properties": {"path": "/"}}
     with django_capture_on_commit_callbacks(execute=True):
         response = auth_client.post("/api/v1/analytics/events/", {"events": [event]}, format="json")
@@ -298,22 +300,22 @@ def test_a_failing_in_process_delivery_does_not_fail_the_request(
 def test_delivery_asks_are_coalesced_and_start_after_the_commits_they_cover(settings, monkeypatch):
     settings.CELERY_TASK_ALWAYS_EAGER = False
     queued = []
-    monkeypatch.setattr(services, "_queue_task", lambda *, countdown: queued.append(countdown) or True)
+    monkeypatch.setattr(scheduling, "_queue_task", lambda *, countdown: queued.append(countdown) or True)
 
     for _ in range(5):
-        services.request_delivery()
+        scheduling.request_delivery()
     assert queued == [settings.ANALYTICS_KICK_SECONDS]  # one task, starting after the asks it covers
 
     # Another process asked meanwhile (the shared cache key is set): still no second task.
-    monkeypatch.setattr(services, "_last_queued", float("-inf"))
-    services.request_delivery()
+    monkeypatch.setattr(scheduling, "_last_queued", float("-inf"))
+    scheduling.request_delivery()
     assert len(queued) == 1
 
     from django.core.cache import cache
 
     cache.clear()  # the window passed
-    monkeypatch.setattr(services, "_last_queued", float("-inf"))
-    services.request_delivery()
+    monkeypatch.setattr(scheduling, "_last_queued", float("-inf"))
+    scheduling.request_delivery()
     assert len(queued) == 2
 
 
@@ -322,7 +324,7 @@ def test_a_wrong_key_fails_the_batch_once_without_sending_rows_one_by_one(postho
     settings.POSTHOG_API_KEY = "phc_wrong"
     rows = [OutboxEventFactory() for _ in range(5)]
 
-    result = services.outbox_deliver()
+    result = delivery.outbox_deliver()
 
     assert result.failed == 5 and fake_posthog.requests == 1
     for row in rows:
@@ -334,15 +336,15 @@ def test_a_wrong_key_fails_the_batch_once_without_sending_rows_one_by_one(postho
 def test_an_ask_within_the_window_after_this_process_queued_touches_neither_cache_nor_broker(settings, monkeypatch):
     settings.CELERY_TASK_ALWAYS_EAGER = False
     queued, cache_calls = [], []
-    monkeypatch.setattr(services, "_queue_task", lambda *, countdown: queued.append(countdown) or True)
-    services.request_delivery()
+    monkeypatch.setattr(scheduling, "_queue_task", lambda *, countdown: queued.append(countdown) or True)
+    scheduling.request_delivery()
     assert len(queued) == 1
 
     from django.core.cache import cache
 
     monkeypatch.setattr(cache, "add", lambda *args, **kwargs: cache_calls.append(args) or True)
     for _ in range(20):
-        services.request_delivery()
+        scheduling.request_delivery()
 
     assert cache_calls == [] and len(queued) == 1  # only the in-process clock was read
 
@@ -351,24 +353,22 @@ def test_an_ask_within_the_window_after_this_process_queued_touches_neither_cach
 def test_a_process_finding_another_s_ask_stays_quiet_until_that_task_starts(settings, monkeypatch):
     import time
 
-    from django.core.cache import cache, caches
-    from django.core.cache.backends.redis import RedisCache
+    from django.core.cache import cache
 
     settings.CELERY_TASK_ALWAYS_EAGER = False
     queued, adds = [], []
-    monkeypatch.setattr(services, "_queue_task", lambda *, countdown: queued.append(countdown) or True)
-    cache.add(services._DELIVERY_KEY, 1, timeout=settings.ANALYTICS_KICK_SECONDS)  # another process asked
+    monkeypatch.setattr(scheduling, "_queue_task", lambda *, countdown: queued.append(countdown) or True)
+    # Another process asked: the key holds the moment its task starts.
+    kick = settings.ANALYTICS_KICK_SECONDS
+    cache.add(scheduling._DELIVERY_KEY, time.time() + kick, timeout=kick)
     real_add = cache.add
     monkeypatch.setattr(cache, "add", lambda *args, **kwargs: adds.append(args) or real_add(*args, **kwargs))
 
     for _ in range(20):
-        services.request_delivery()
+        scheduling.request_delivery()
 
     assert queued == []  # the other process's task covers these commits
-    if isinstance(caches["default"], RedisCache):
-        # One look at the key, then quiet until it expires (when the other task starts), no longer.
-        assert len(adds) == 1
-        quiet_for = services._last_queued + settings.ANALYTICS_KICK_SECONDS - time.monotonic()
-        assert 0 < quiet_for <= settings.ANALYTICS_KICK_SECONDS
-    else:
-        assert len(adds) == 20  # the key's expiry is unknown here: every ask looks again
+    # One look at the key, then quiet until its task starts (the stored moment), no longer.
+    assert len(adds) == 1
+    quiet_for = scheduling._last_queued + kick - time.monotonic()
+    assert 0 < quiet_for <= kick

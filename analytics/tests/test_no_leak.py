@@ -85,7 +85,7 @@ def test_no_endpoint_page_or_schema_exposes_the_posthog_key_or_host(leak_setting
 
 @pytest.mark.django_db
 def test_admin_pages_do_not_expose_the_posthog_key_or_host(leak_settings, fake_posthog, client):
-    from analytics import services
+    from analytics.services import delivery, senders
 
     staff = UserFactory(is_staff=True)
     staff.is_superuser = True
@@ -93,8 +93,8 @@ def test_admin_pages_do_not_expose_the_posthog_key_or_host(leak_settings, fake_p
     client.force_login(staff)
     # A row that failed against a host named like the secret one: its error must not repeat it.
     row = OutboxEventFactory()
-    sender = services.PostHogSender(api_key=KEY, host="http://leakcheck-posthog.invalid", timeout=2)
-    services.outbox_deliver(sender=sender)
+    sender = senders.PostHogSender(api_key=KEY, host="http://leakcheck-posthog.invalid", timeout=2)
+    delivery.outbox_deliver(sender=sender)
     row.refresh_from_db()
     assert row.attempts == 1 and row.last_error
     OutboxEvent.objects.filter(pk=row.pk).update(status=OutboxEvent.Status.DEAD)

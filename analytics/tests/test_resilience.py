@@ -15,8 +15,9 @@ from django.conf import settings as django_settings
 from django.db import connection, connections
 from django.test import override_settings
 
-from analytics import services, tasks
+from analytics import tasks
 from analytics.models import OutboxEvent
+from analytics.services import delivery, intake, scheduling, senders
 from analytics.tests.conftest import TEST_KEY
 from bench.common import free_port
 from csn.celery import app as celery_app
@@ -106,7 +107,7 @@ def test_no_request_waits_on_posthog(user, posthog_settings, fake_posthog, setti
 
         redis.Redis.from_url(django_settings.REDIS_URL).flushdb()
         # Creating the user queued a delivery that flushdb just dropped; forget it too.
-        monkeypatch.setattr(services, "_last_queued", float("-inf"))
+        monkeypatch.setattr(scheduling, "_last_queued", float("-inf"))
 
     allowed = {int(connection.settings_dict.get("PORT") or 5432)} if connection.vendor == "postgresql" else set()
     if django_settings.REDIS_URL:
@@ -155,7 +156,7 @@ def _two_relays_in_threads():
 
     def relay():
         try:
-            sent.append(services.outbox_deliver(batch_size=10).sent)
+            sent.append(delivery.outbox_deliver(batch_size=10).sent)
         except Exception as exc:
             errors.append(exc)
         finally:
@@ -176,8 +177,8 @@ import django
 django.setup()
 from django.core.management import call_command
 from django.utils import timezone
-from analytics import services
 from analytics.models import OutboxEvent
+from analytics.services import delivery
 if sys.argv[1] == "fill":
     call_command("migrate", verbosity=0)
     now = timezone.now()
@@ -187,7 +188,7 @@ if sys.argv[1] == "fill":
     )
     print(" ".join(str(u) for u in OutboxEvent.objects.values_list("uuid", flat=True)))
 else:
-    print(services.outbox_deliver(batch_size=10).sent)
+    print(delivery.outbox_deliver(batch_size=10).sent)
 """
 
 
@@ -272,7 +273,9 @@ def test_worker_killed_mid_batch_everything_arrives_after_restart(posthog_settin
         # Restarted without beat: the delivery asked for after the next commit drains everything due.
         worker = _start_worker(env, tmp_path, beat=False)
         try:
-            uuids.add(str(services.track(name="signed_up", distinct_id="1", properties={"method": "email"}).uuid))
+            uuids.add(
+                str(intake.server_event_record(name="signed_up", distinct_id="1", properties={"method": "email"}).uuid)
+            )
             deadline = time.monotonic() + 60
             while OutboxEvent.objects.exists() and time.monotonic() < deadline:
                 time.sleep(0.2)
@@ -281,7 +284,7 @@ def test_worker_killed_mid_batch_everything_arrives_after_restart(posthog_settin
     else:
         # Embedded default (no broker, SQLite): the same delivery loop, in-process, dies after
         # PostHog received its first batch and before anything was committed.
-        sender = services.default_sender()
+        sender = senders.default_sender()
 
         class DyingSender:
             def send(self, messages):
@@ -290,10 +293,12 @@ def test_worker_killed_mid_batch_everything_arrives_after_restart(posthog_settin
 
         fake_posthog.hold = None
         with pytest.raises(KilledMidBatch):
-            services.outbox_deliver(sender=DyingSender(), batch_size=20)
+            delivery.outbox_deliver(sender=DyingSender(), batch_size=20)
         assert OutboxEvent.objects.count() == 60
         # The next commit asks for a delivery; without a broker a background thread drains everything.
-        uuids.add(str(services.track(name="signed_up", distinct_id="1", properties={"method": "email"}).uuid))
+        uuids.add(
+            str(intake.server_event_record(name="signed_up", distinct_id="1", properties={"method": "email"}).uuid)
+        )
         deadline = time.monotonic() + 30
         while OutboxEvent.objects.exists() and time.monotonic() < deadline:
             time.sleep(0.05)
