@@ -2,7 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from content.models import Content, Game, MediaAsset, Player, Team
-from content.services import TRANSITIONS
+from content.services.workflow import TRANSITIONS
 
 
 def _file_url(field) -> str | None:

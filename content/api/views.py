@@ -8,7 +8,7 @@ from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from content import selectors, services
+from content import selectors
 from content.api.filters import ContentFilter, GameFilter, PlayerFilter, StrictOrderingFilter, TeamFilter
 from content.api.serializers import (
     ContentSerializer,
@@ -23,6 +23,8 @@ from content.api.serializers import (
     TransitionInputSerializer,
 )
 from content.models import Player, Team
+from content.services.media import media_upload_confirm, media_upload_receive, media_upload_start
+from content.services.workflow import content_transition
 from csn.api.pagination import CursorPagination
 
 CATALOGUE_FILTERS = [DjangoFilterBackend, filters.SearchFilter, StrictOrderingFilter]
@@ -87,7 +89,7 @@ class ContentTransitionView(APIView):
             raise Http404
         data = TransitionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.content_transition(
+        content_transition(
             content=content,
             actor=request.user,
             name=data.validated_data["transition"],
@@ -178,7 +180,7 @@ class MediaUploadStartView(APIView):
     def post(self, request):
         data = MediaUploadStartInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        asset, upload = services.media_upload_start(actor=request.user, **data.validated_data)
+        asset, upload = media_upload_start(actor=request.user, **data.validated_data)
         return Response({"asset": MediaAssetSerializer(asset).data, "upload": upload}, status=status.HTTP_201_CREATED)
 
 
@@ -203,7 +205,7 @@ class MediaDirectUploadView(APIView):
         asset = _media_asset(request, pk)
         data = MediaDirectUploadInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        asset = services.media_upload_receive(actor=request.user, asset=asset, file=data.validated_data["file"])
+        asset = media_upload_receive(actor=request.user, asset=asset, file=data.validated_data["file"])
         return Response(MediaAssetSerializer(asset).data)
 
 
@@ -214,5 +216,5 @@ class MediaUploadConfirmView(APIView):
 
     @extend_schema(request=None, responses={200: MediaAssetSerializer})
     def post(self, request, pk: int):
-        asset = services.media_upload_confirm(actor=request.user, asset=_media_asset(request, pk))
+        asset = media_upload_confirm(actor=request.user, asset=_media_asset(request, pk))
         return Response(MediaAssetSerializer(asset).data)
