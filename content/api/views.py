@@ -1,5 +1,3 @@
-from django.http import Http404
-from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import filters, generics, status
@@ -26,12 +24,18 @@ from content.models import Player, Team
 from content.services.media import media_upload_confirm, media_upload_receive, media_upload_start
 from content.services.workflow import content_transition
 from csn.api.pagination import CursorPagination
+from csn.errors import NotFoundError
 
 CATALOGUE_FILTERS = [DjangoFilterBackend, filters.SearchFilter, StrictOrderingFilter]
 
 
-def _pagination(default_ordering):
-    return type("Pagination", (CursorPagination,), {"ordering": default_ordering})
+def _content(request, pk: int):
+    """The item of this URL. The catalogue answers a missing one as `not_found`, like any unknown URL;
+    `content_not_found`, access_content's own code, is what the viewer-state API answers."""
+    try:
+        return selectors.access_content(user=request.user, content_id=pk)
+    except NotFoundError as exc:
+        raise NotFoundError("Not found.") from exc
 
 
 class ContentListView(generics.ListAPIView):
@@ -43,7 +47,7 @@ class ContentListView(generics.ListAPIView):
     filterset_class = ContentFilter
     search_fields = ["title", "description"]
     ordering_fields = ["published_at", "created_at", "title", "runtime_seconds"]
-    pagination_class = _pagination(("-published_at", "-id"))
+    pagination_class = CursorPagination.ordered_by("-published_at", "-id")
 
     @property
     def ordering(self):
@@ -70,9 +74,7 @@ class ContentDetailView(APIView):
 
     @extend_schema(responses={200: ContentSerializer})
     def get(self, request, pk: int):
-        content = selectors.access_content(user=request.user, content_id=pk)
-        if content is None:
-            raise Http404
+        content = _content(request, pk)
         premium = selectors.user_has_premium(user=request.user)
         return Response(ContentSerializer(content, context={"premium": premium}).data)
 
@@ -84,9 +86,7 @@ class ContentTransitionView(APIView):
 
     @extend_schema(request=TransitionInputSerializer, responses={200: ContentSerializer})
     def post(self, request, pk: int):
-        content = selectors.access_content(user=request.user, content_id=pk)
-        if content is None:
-            raise Http404
+        content = _content(request, pk)
         data = TransitionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         content_transition(
@@ -95,7 +95,7 @@ class ContentTransitionView(APIView):
             name=data.validated_data["transition"],
             note=data.validated_data["note"],
         )
-        content = selectors.access_content(user=request.user, content_id=pk)
+        content = _content(request, pk)
         premium = selectors.user_has_premium(user=request.user)
         return Response(ContentSerializer(content, context={"premium": premium}).data)
 
@@ -109,7 +109,7 @@ class TeamListView(generics.ListAPIView):
     search_fields = ["name"]
     ordering_fields = ["name", "created_at"]
     ordering = ("name", "id")
-    pagination_class = _pagination(("name", "id"))
+    pagination_class = CursorPagination.ordered_by("name", "id")
 
 
 class PlayerListView(generics.ListAPIView):
@@ -121,7 +121,7 @@ class PlayerListView(generics.ListAPIView):
     search_fields = ["name", "team__name"]
     ordering_fields = ["name", "number", "created_at"]
     ordering = ("name", "id")
-    pagination_class = _pagination(("name", "id"))
+    pagination_class = CursorPagination.ordered_by("name", "id")
 
 
 class GameListView(generics.ListAPIView):
@@ -134,7 +134,7 @@ class GameListView(generics.ListAPIView):
     search_fields = ["home_team__name", "away_team__name", "venue"]
     ordering_fields = ["starts_at", "created_at"]
     ordering = ("starts_at", "id")
-    pagination_class = _pagination(("starts_at", "id"))
+    pagination_class = CursorPagination.ordered_by("starts_at", "id")
 
     def get_queryset(self):
         return selectors.games_with_teams()
@@ -145,7 +145,9 @@ class GameDetailView(APIView):
 
     @extend_schema(responses={200: GameDetailSerializer})
     def get(self, request, pk: int):
-        game = get_object_or_404(selectors.games_with_teams(), pk=pk)
+        game = selectors.games_with_teams().filter(pk=pk).first()
+        if game is None:
+            raise NotFoundError("Not found.")
         context = {
             "premium": selectors.user_has_premium(user=request.user),
             "game_content": selectors.game_content_visible_to(user=request.user, game=game),
@@ -162,13 +164,6 @@ class CanUploadMedia(BasePermission):
     def has_permission(self, request, view):
         user = request.user
         return bool(user and user.is_authenticated and user.is_staff and user.has_perm("content.add_mediaasset"))
-
-
-def _media_asset(request, pk: int):
-    asset = selectors.access_media_asset(user=request.user, asset_id=pk)
-    if asset is None:
-        raise Http404
-    return asset
 
 
 class MediaUploadStartView(APIView):
@@ -189,7 +184,8 @@ class MediaAssetView(APIView):
 
     @extend_schema(responses={200: MediaAssetSerializer})
     def get(self, request, pk: int):
-        return Response(MediaAssetSerializer(_media_asset(request, pk)).data)
+        asset = selectors.access_media_asset(user=request.user, asset_id=pk)
+        return Response(MediaAssetSerializer(asset).data)
 
 
 class MediaDirectUploadView(APIView):
@@ -202,7 +198,7 @@ class MediaDirectUploadView(APIView):
         request={"multipart/form-data": MediaDirectUploadInputSerializer}, responses={200: MediaAssetSerializer}
     )
     def post(self, request, pk: int):
-        asset = _media_asset(request, pk)
+        asset = selectors.access_media_asset(user=request.user, asset_id=pk)
         data = MediaDirectUploadInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         asset = media_upload_receive(actor=request.user, asset=asset, file=data.validated_data["file"])
@@ -216,5 +212,6 @@ class MediaUploadConfirmView(APIView):
 
     @extend_schema(request=None, responses={200: MediaAssetSerializer})
     def post(self, request, pk: int):
-        asset = media_upload_confirm(actor=request.user, asset=_media_asset(request, pk))
+        asset = selectors.access_media_asset(user=request.user, asset_id=pk)
+        asset = media_upload_confirm(actor=request.user, asset=asset)
         return Response(MediaAssetSerializer(asset).data)
