@@ -6,6 +6,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from content.models import Content, Game, MediaAsset, Player, Team
+from csn.errors import NotFoundError
 
 
 def content_available_q(now=None) -> Q:
@@ -40,9 +41,13 @@ def content_with_relations(queryset: QuerySet[Content]) -> QuerySet[Content]:
     )
 
 
-def access_content(*, user, content_id: int) -> Content | None:
-    """The item if this user may see it, else None (callers answer 404)."""
-    return content_with_relations(content_visible_to(user=user)).filter(pk=content_id).first()
+def access_content(*, user, content_id: int) -> Content:
+    """The item, with its relations, if this user may see it; else NotFoundError (`content_not_found`):
+    an item a user may not see does not exist for them."""
+    content = content_with_relations(content_visible_to(user=user)).filter(pk=content_id).first()
+    if content is None:
+        raise NotFoundError("No such content.", code="content_not_found")
+    return content
 
 
 def content_filter_tag(queryset: QuerySet[Content], tag: str) -> QuerySet[Content]:
@@ -86,8 +91,12 @@ def game_content_visible_to(*, user, game: Game) -> QuerySet[Content]:
     return content_with_relations(queryset)[:GAME_CONTENT_LIMIT]
 
 
-def access_media_asset(*, user, asset_id: int) -> MediaAsset | None:
-    """A media asset for people who may handle media (editors, publishers, superusers), else None."""
-    if not (_is_staff(user) and user.has_perm("content.view_mediaasset")):
-        return None
-    return MediaAsset.objects.filter(pk=asset_id).first()
+def access_media_asset(*, user, asset_id: int) -> MediaAsset:
+    """A media asset for people who may handle media (editors, publishers, superusers); else
+    NotFoundError (`not_found`), the same whether the asset is missing or the user may not see it."""
+    asset = None
+    if _is_staff(user) and user.has_perm("content.view_mediaasset"):
+        asset = MediaAsset.objects.filter(pk=asset_id).first()
+    if asset is None:
+        raise NotFoundError("Not found.")
+    return asset

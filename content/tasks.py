@@ -1,8 +1,8 @@
 from celery import shared_task
 
-from content import services
+from content.services import media
 
 
 @shared_task(ignore_result=True)
 def media_expire_pending() -> int:
-    return services.media_expire_pending()
+    return media.media_expire_pending()

@@ -2,18 +2,12 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from content.models import Content, Game, MediaAsset, Player, Team
-from content.services import TRANSITIONS
+from content.services.workflow import TRANSITIONS
+from csn.representation import datetime_text
 
 
 def _file_url(field) -> str | None:
     return field.url if field else None
-
-
-_datetime_field = serializers.DateTimeField()
-
-
-def _iso(value) -> str | None:
-    return None if value is None else _datetime_field.to_representation(value)
 
 
 class TeamBriefSerializer(serializers.ModelSerializer):
@@ -74,9 +68,9 @@ class ContentSerializer(serializers.ModelSerializer):
 
     teams = TeamBriefSerializer(many=True)
     players = PlayerBriefSerializer(many=True)
-    thumbnail_url = serializers.SerializerMethodField()
-    locked = serializers.SerializerMethodField()
-    video_url = serializers.SerializerMethodField()
+    thumbnail_url = serializers.CharField(allow_null=True, read_only=True)
+    locked = serializers.BooleanField(read_only=True)
+    video_url = serializers.CharField(allow_null=True, read_only=True)
 
     class Meta:
         model = Content
@@ -121,9 +115,9 @@ class ContentSerializer(serializers.ModelSerializer):
             "locked": locked,
             "video_url": None if locked else (content.video_url or None),
             "state": content.state,
-            "available_from": _iso(content.available_from),
-            "available_until": _iso(content.available_until),
-            "published_at": _iso(content.published_at),
+            "available_from": datetime_text(content.available_from),
+            "available_until": datetime_text(content.available_until),
+            "published_at": datetime_text(content.published_at),
             "game_id": content.game_id,
             "teams": [{"id": t.pk, "name": t.name, "slug": t.slug, "sport": t.sport} for t in content.teams.all()],
             "players": [
@@ -131,21 +125,6 @@ class ContentSerializer(serializers.ModelSerializer):
                 for p in content.players.all()
             ],
         }
-
-    def _locked(self, content) -> bool:
-        return content.is_premium and not self.context.get("premium", False)
-
-    def get_thumbnail_url(self, content) -> str | None:
-        return _file_url(content.thumbnail)
-
-    def get_locked(self, content) -> bool:
-        return self._locked(content)
-
-    @extend_schema_field(serializers.CharField(allow_null=True))
-    def get_video_url(self, content) -> str | None:
-        if self._locked(content):
-            return None
-        return content.video_url or None
 
 
 class GameDetailSerializer(GameSerializer):

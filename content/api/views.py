@@ -1,5 +1,3 @@
-from django.http import Http404
-from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import filters, generics, status
@@ -8,7 +6,7 @@ from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from content import selectors, services
+from content import selectors
 from content.api.filters import ContentFilter, GameFilter, PlayerFilter, StrictOrderingFilter, TeamFilter
 from content.api.serializers import (
     ContentSerializer,
@@ -23,13 +21,21 @@ from content.api.serializers import (
     TransitionInputSerializer,
 )
 from content.models import Player, Team
+from content.services.media import media_upload_confirm, media_upload_receive, media_upload_start
+from content.services.workflow import content_transition
 from csn.api.pagination import CursorPagination
+from csn.errors import NotFoundError
 
 CATALOGUE_FILTERS = [DjangoFilterBackend, filters.SearchFilter, StrictOrderingFilter]
 
 
-def _pagination(default_ordering):
-    return type("Pagination", (CursorPagination,), {"ordering": default_ordering})
+def _content(request, pk: int):
+    """The item of this URL. The catalogue answers a missing one as `not_found`, like any unknown URL;
+    `content_not_found`, access_content's own code, is what the viewer-state API answers."""
+    try:
+        return selectors.access_content(user=request.user, content_id=pk)
+    except NotFoundError as exc:
+        raise NotFoundError("Not found.") from exc
 
 
 class ContentListView(generics.ListAPIView):
@@ -41,7 +47,7 @@ class ContentListView(generics.ListAPIView):
     filterset_class = ContentFilter
     search_fields = ["title", "description"]
     ordering_fields = ["published_at", "created_at", "title", "runtime_seconds"]
-    pagination_class = _pagination(("-published_at", "-id"))
+    pagination_class = CursorPagination.ordered_by("-published_at", "-id")
 
     @property
     def ordering(self):
@@ -68,9 +74,7 @@ class ContentDetailView(APIView):
 
     @extend_schema(responses={200: ContentSerializer})
     def get(self, request, pk: int):
-        content = selectors.access_content(user=request.user, content_id=pk)
-        if content is None:
-            raise Http404
+        content = _content(request, pk)
         premium = selectors.user_has_premium(user=request.user)
         return Response(ContentSerializer(content, context={"premium": premium}).data)
 
@@ -82,18 +86,16 @@ class ContentTransitionView(APIView):
 
     @extend_schema(request=TransitionInputSerializer, responses={200: ContentSerializer})
     def post(self, request, pk: int):
-        content = selectors.access_content(user=request.user, content_id=pk)
-        if content is None:
-            raise Http404
+        content = _content(request, pk)
         data = TransitionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.content_transition(
+        content_transition(
             content=content,
             actor=request.user,
             name=data.validated_data["transition"],
             note=data.validated_data["note"],
         )
-        content = selectors.access_content(user=request.user, content_id=pk)
+        content = _content(request, pk)
         premium = selectors.user_has_premium(user=request.user)
         return Response(ContentSerializer(content, context={"premium": premium}).data)
 
@@ -107,7 +109,7 @@ class TeamListView(generics.ListAPIView):
     search_fields = ["name"]
     ordering_fields = ["name", "created_at"]
     ordering = ("name", "id")
-    pagination_class = _pagination(("name", "id"))
+    pagination_class = CursorPagination.ordered_by("name", "id")
 
 
 class PlayerListView(generics.ListAPIView):
@@ -119,7 +121,7 @@ class PlayerListView(generics.ListAPIView):
     search_fields = ["name", "team__name"]
     ordering_fields = ["name", "number", "created_at"]
     ordering = ("name", "id")
-    pagination_class = _pagination(("name", "id"))
+    pagination_class = CursorPagination.ordered_by("name", "id")
 
 
 class GameListView(generics.ListAPIView):
@@ -132,7 +134,7 @@ class GameListView(generics.ListAPIView):
     search_fields = ["home_team__name", "away_team__name", "venue"]
     ordering_fields = ["starts_at", "created_at"]
     ordering = ("starts_at", "id")
-    pagination_class = _pagination(("starts_at", "id"))
+    pagination_class = CursorPagination.ordered_by("starts_at", "id")
 
     def get_queryset(self):
         return selectors.games_with_teams()
@@ -143,7 +145,9 @@ class GameDetailView(APIView):
 
     @extend_schema(responses={200: GameDetailSerializer})
     def get(self, request, pk: int):
-        game = get_object_or_404(selectors.games_with_teams(), pk=pk)
+        game = selectors.games_with_teams().filter(pk=pk).first()
+        if game is None:
+            raise NotFoundError("Not found.")
         context = {
             "premium": selectors.user_has_premium(user=request.user),
             "game_content": selectors.game_content_visible_to(user=request.user, game=game),
@@ -162,13 +166,6 @@ class CanUploadMedia(BasePermission):
         return bool(user and user.is_authenticated and user.is_staff and user.has_perm("content.add_mediaasset"))
 
 
-def _media_asset(request, pk: int):
-    asset = selectors.access_media_asset(user=request.user, asset_id=pk)
-    if asset is None:
-        raise Http404
-    return asset
-
-
 class MediaUploadStartView(APIView):
     """Reserve an asset and get where to send its bytes (a presigned bucket POST, or our direct endpoint)."""
 
@@ -178,7 +175,7 @@ class MediaUploadStartView(APIView):
     def post(self, request):
         data = MediaUploadStartInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        asset, upload = services.media_upload_start(actor=request.user, **data.validated_data)
+        asset, upload = media_upload_start(actor=request.user, **data.validated_data)
         return Response({"asset": MediaAssetSerializer(asset).data, "upload": upload}, status=status.HTTP_201_CREATED)
 
 
@@ -187,7 +184,8 @@ class MediaAssetView(APIView):
 
     @extend_schema(responses={200: MediaAssetSerializer})
     def get(self, request, pk: int):
-        return Response(MediaAssetSerializer(_media_asset(request, pk)).data)
+        asset = selectors.access_media_asset(user=request.user, asset_id=pk)
+        return Response(MediaAssetSerializer(asset).data)
 
 
 class MediaDirectUploadView(APIView):
@@ -200,10 +198,10 @@ class MediaDirectUploadView(APIView):
         request={"multipart/form-data": MediaDirectUploadInputSerializer}, responses={200: MediaAssetSerializer}
     )
     def post(self, request, pk: int):
-        asset = _media_asset(request, pk)
+        asset = selectors.access_media_asset(user=request.user, asset_id=pk)
         data = MediaDirectUploadInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        asset = services.media_upload_receive(actor=request.user, asset=asset, file=data.validated_data["file"])
+        asset = media_upload_receive(actor=request.user, asset=asset, file=data.validated_data["file"])
         return Response(MediaAssetSerializer(asset).data)
 
 
@@ -214,5 +212,6 @@ class MediaUploadConfirmView(APIView):
 
     @extend_schema(request=None, responses={200: MediaAssetSerializer})
     def post(self, request, pk: int):
-        asset = services.media_upload_confirm(actor=request.user, asset=_media_asset(request, pk))
+        asset = selectors.access_media_asset(user=request.user, asset_id=pk)
+        asset = media_upload_confirm(actor=request.user, asset=asset)
         return Response(MediaAssetSerializer(asset).data)

@@ -67,10 +67,10 @@ def test_premium_video_url_only_for_active_premium_subscribers(viewer, premium_v
 
 @pytest.mark.django_db
 def test_lapsed_premium_is_locked_again(premium_viewer):
-    from accounts.services import subscription_update
-
     premium = ContentFactory(is_premium=True)
-    subscription_update(user=premium_viewer, plan="premium", status="active", current_period_end=timezone.now())
+    subscription = premium_viewer.subscription  # still premium and active, but its period has ended
+    subscription.current_period_end = timezone.now()
+    subscription.save(update_fields=["current_period_end"])
     premium_viewer = type(premium_viewer).objects.get(pk=premium_viewer.pk)
     body = client_for(premium_viewer).get(f"{URL}{premium.pk}/").json()
     assert body["locked"] is True and body["video_url"] is None

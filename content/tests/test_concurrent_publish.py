@@ -7,8 +7,8 @@ import pytest
 from django.db import OperationalError, connection
 
 from analytics.models import OutboxEvent
-from content import services
 from content.models import Content, ContentAuditLog
+from content.services.workflow import content_publish
 from csn.errors import ConflictError
 from testing.factories import ContentFactory
 
@@ -27,7 +27,7 @@ def test_two_concurrent_publishes_one_wins_one_conflict(publisher, superuser, ou
             barrier.wait(timeout=10)
             for _ in range(500):
                 try:
-                    services.content_publish(content=copies[index], actor=actors[index])
+                    content_publish(content=copies[index], actor=actors[index])
                     results[index] = "published"
                     return
                 except ConflictError as exc:
@@ -64,7 +64,7 @@ def test_two_concurrent_publishes_one_wins_one_conflict(publisher, superuser, ou
 def test_publish_of_a_copy_that_is_already_stale_is_a_conflict(publisher):
     item = ContentFactory(state=Content.State.IN_REVIEW)
     stale = Content.objects.get(pk=item.pk)
-    services.content_publish(content=item, actor=publisher)
+    content_publish(content=item, actor=publisher)
     with pytest.raises(ConflictError):
-        services.content_publish(content=stale, actor=publisher)
+        content_publish(content=stale, actor=publisher)
     assert ContentAuditLog.objects.filter(content=item).count() == 1

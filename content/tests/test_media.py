@@ -11,8 +11,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from bench.common import free_port
-from content import services
 from content.models import MediaAsset
+from content.services.media import media_expire_pending, media_upload
 from csn.errors import ApplicationError, PermissionDeniedError
 
 VIDEO = b"\x00\x00\x00\x18ftypmp42" + b"x" * 1000
@@ -136,7 +136,7 @@ def test_confirm_catches_an_object_of_another_size_or_type(s3_bucket, editor_cli
 def test_admin_style_upload_goes_to_the_bucket(s3_bucket, editor):
     client, bucket = s3_bucket
     file = SimpleUploadedFile("poster.png", b"\x89PNG\r\n\x1a\n" + b"p" * 100, content_type="image/png")
-    asset = services.media_upload(actor=editor, file=file, folder_path="posters")
+    asset = media_upload(actor=editor, file=file, folder_path="posters")
     assert asset.status == "uploaded" and asset.size_bytes == 108 and len(asset.checksum_sha256) == 64
     assert client.head_object(Bucket=bucket, Key=asset.file.name)["ContentLength"] == 108
     assert default_storage.exists(asset.file.name)
@@ -192,7 +192,7 @@ def test_local_direct_upload_of_other_bytes_than_declared(local_media, editor_cl
 @pytest.mark.django_db
 def test_admin_style_upload_to_local_storage(local_media, editor):
     file = SimpleUploadedFile("clip.mp4", VIDEO, content_type="video/mp4")
-    asset = services.media_upload(actor=editor, file=file)
+    asset = media_upload(actor=editor, file=file)
     assert asset.status == "uploaded" and (local_media / asset.file.name).read_bytes() == VIDEO
 
 
@@ -239,15 +239,13 @@ def test_only_editors_and_publishers_handle_media(local_media, viewer, staff_wit
     client.force_authenticate(user=publisher)
     assert start(client).status_code == 201
     with pytest.raises(PermissionDeniedError):
-        services.media_upload(actor=viewer, file=SimpleUploadedFile("a.mp4", VIDEO, content_type="video/mp4"))
+        media_upload(actor=viewer, file=SimpleUploadedFile("a.mp4", VIDEO, content_type="video/mp4"))
 
 
 @pytest.mark.django_db
 def test_admin_style_upload_of_a_wrong_type_is_refused(local_media, editor):
     with pytest.raises(ApplicationError) as exc:
-        services.media_upload(
-            actor=editor, file=SimpleUploadedFile("a.exe", b"MZ", content_type="application/x-dosexec")
-        )
+        media_upload(actor=editor, file=SimpleUploadedFile("a.exe", b"MZ", content_type="application/x-dosexec"))
     assert exc.value.code == "unsupported_media_type"
     assert not MediaAsset.objects.exists() and not list(local_media.rglob("*"))
 
@@ -258,13 +256,13 @@ def test_unconfirmed_uploads_expire_to_failed(local_media, editor_client, settin
 
     from django.utils import timezone
 
-    from content.tasks import media_expire_pending
+    from content import tasks
 
     old, fresh = start(editor_client).json()["asset"], start(editor_client).json()["asset"]
     MediaAsset.objects.filter(pk=old["id"]).update(created_at=timezone.now() - timedelta(hours=3))
     settings.CSN_MEDIA_UPLOAD_URL_TTL = 3600
-    assert media_expire_pending() == 1  # the beat job, run in-process
-    assert services.media_expire_pending() == 0
+    assert tasks.media_expire_pending() == 1  # the beat job, run in-process
+    assert media_expire_pending() == 0
     statuses = dict(MediaAsset.objects.values_list("pk", "status"))
     assert statuses == {old["id"]: "failed", fresh["id"]: "pending"}
     assert "expired" in MediaAsset.objects.get(pk=old["id"]).error

@@ -3,8 +3,18 @@
 import pytest
 
 from analytics.models import OutboxEvent
-from content import services
 from content.models import Content, ContentAuditLog
+from content.services.editing import content_create, content_update
+from content.services.rights import content_transitions_for
+from content.services.workflow import (
+    TRANSITIONS,
+    content_archive,
+    content_publish,
+    content_reject,
+    content_submit,
+    content_transition,
+    content_unpublish,
+)
 from csn.errors import ApplicationError, PermissionDeniedError
 from testing.factories import ContentFactory, PlayerFactory, TeamFactory
 
@@ -40,7 +50,7 @@ def test_permission_matrix(request, role, name):
     actor = request.getfixturevalue(role)
     item = ContentFactory(state=SOURCE[name])
     if role in ALLOWED[name]:
-        services.content_transition(content=item, actor=actor, name=name, note="needs a better title")
+        content_transition(content=item, actor=actor, name=name, note="needs a better title")
         item.refresh_from_db()
         assert item.state == TARGET[name]
         (row,) = ContentAuditLog.objects.filter(content=item)
@@ -52,7 +62,7 @@ def test_permission_matrix(request, role, name):
         )
     else:
         with pytest.raises(PermissionDeniedError) as exc:
-            services.content_transition(content=item, actor=actor, name=name, note="needs a better title")
+            content_transition(content=item, actor=actor, name=name, note="needs a better title")
         assert exc.value.code == "not_allowed"
         item.refresh_from_db()
         assert item.state == SOURCE[name]
@@ -65,7 +75,7 @@ def test_permission_matrix(request, role, name):
 def test_create_rights(request, role):
     actor = request.getfixturevalue(role)
     if role in {"editor", "superuser"}:
-        item = services.content_create(actor=actor, title="Finals recap", type="highlight", tags=["Finals", "finals"])
+        item = content_create(actor=actor, title="Finals recap", type="highlight", tags=["Finals", "finals"])
         assert item.state == State.DRAFT and item.slug == "finals-recap" and item.tags == ["finals"]
         assert item.created_by == actor
         row = ContentAuditLog.objects.get(content=item)
@@ -74,7 +84,7 @@ def test_create_rights(request, role):
         assert event.distinct_id == str(actor.pk) and event.properties["content_id"] == item.pk
     else:
         with pytest.raises(PermissionDeniedError):
-            services.content_create(actor=actor, title="Finals recap", type="highlight")
+            content_create(actor=actor, title="Finals recap", type="highlight")
         assert not Content.objects.exists() and not ContentAuditLog.objects.exists()
 
 
@@ -97,13 +107,13 @@ def test_edit_rights_by_state(request, role, state, allowed):
     actor = request.getfixturevalue(role)
     item = ContentFactory(state=state, title="Old")
     if allowed:
-        services.content_update(content=item, actor=actor, title="New")
+        content_update(content=item, actor=actor, title="New")
         item.refresh_from_db()
         assert item.title == "New" and item.updated_by == actor
         assert ContentAuditLog.objects.get(content=item).changed_fields == ["title"]
     else:
         with pytest.raises(PermissionDeniedError):
-            services.content_update(content=item, actor=actor, title="New")
+            content_update(content=item, actor=actor, title="New")
         item.refresh_from_db()
         assert item.title == "Old" and not ContentAuditLog.objects.exists()
 
@@ -112,18 +122,18 @@ def test_edit_rights_by_state(request, role, state, allowed):
 def test_archived_items_are_read_only_even_for_superusers(superuser):
     item = ContentFactory(state=State.ARCHIVED)
     with pytest.raises(ApplicationError) as exc:
-        services.content_update(content=item, actor=superuser, title="New")
+        content_update(content=item, actor=superuser, title="New")
     assert exc.value.code == "read_only"
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("name", list(SOURCE))
 def test_illegal_transitions_are_refused_and_not_audited(superuser, name):
-    transition = services.TRANSITIONS[name]
+    transition = TRANSITIONS[name]
     for state in set(State.values) - set(transition.sources):
         item = ContentFactory(state=state)
         with pytest.raises(ApplicationError) as exc:
-            services.content_transition(content=item, actor=superuser, name=name, note="reason")
+            content_transition(content=item, actor=superuser, name=name, note="reason")
         assert exc.value.code == "illegal_transition"
         assert State(state).label.lower() in exc.value.message
         item.refresh_from_db()
@@ -135,11 +145,11 @@ def test_illegal_transitions_are_refused_and_not_audited(superuser, name):
 def test_reject_needs_a_reason_and_keeps_it_for_the_editor(publisher):
     item = ContentFactory(state=State.IN_REVIEW)
     with pytest.raises(ApplicationError) as exc:
-        services.content_reject(content=item, actor=publisher, reason="  ")
+        content_reject(content=item, actor=publisher, reason="  ")
     assert exc.value.code == "reason_required" and "note" in exc.value.fields
     assert not ContentAuditLog.objects.exists()
 
-    services.content_reject(content=item, actor=publisher, reason="Wrong score in the title")
+    content_reject(content=item, actor=publisher, reason="Wrong score in the title")
     item.refresh_from_db()
     assert item.state == State.DRAFT and item.review_note == "Wrong score in the title"
     assert ContentAuditLog.objects.get(content=item).note == "Wrong score in the title"
@@ -148,15 +158,15 @@ def test_reject_needs_a_reason_and_keeps_it_for_the_editor(publisher):
 @pytest.mark.django_db
 def test_full_lifecycle_audit_trail_and_publish_event(editor, publisher):
     team = TeamFactory()
-    item = services.content_create(actor=editor, title="Game 7", type="full_game", teams=[team], year=2024)
-    services.content_update(content=item, actor=editor, description="The decider", players=[PlayerFactory(team=team)])
-    services.content_submit(content=item, actor=editor)
-    services.content_publish(content=item, actor=publisher)
+    item = content_create(actor=editor, title="Game 7", type="full_game", teams=[team], year=2024)
+    content_update(content=item, actor=editor, description="The decider", players=[PlayerFactory(team=team)])
+    content_submit(content=item, actor=editor)
+    content_publish(content=item, actor=publisher)
     item.refresh_from_db()
     assert item.state == State.PUBLISHED and item.published_at is not None
-    services.content_unpublish(content=item, actor=publisher)
+    content_unpublish(content=item, actor=publisher)
     item.refresh_from_db()
-    services.content_archive(content=item, actor=publisher)
+    content_archive(content=item, actor=publisher)
 
     trail = list(
         ContentAuditLog.objects.filter(content=item).order_by("id").values_list("action", "from_state", "to_state")
@@ -180,21 +190,21 @@ def test_full_lifecycle_audit_trail_and_publish_event(editor, publisher):
 def test_an_edit_that_changes_nothing_writes_nothing(editor):
     team = TeamFactory()
     item = ContentFactory(state=State.DRAFT, title="Same", teams=[team])
-    services.content_update(content=item, actor=editor, title="Same", teams=[team])
+    content_update(content=item, actor=editor, title="Same", teams=[team])
     assert not ContentAuditLog.objects.exists()
 
 
 @pytest.mark.django_db
 def test_invalid_fields_are_refused_with_field_errors(editor):
     with pytest.raises(ApplicationError) as exc:
-        services.content_create(actor=editor, title="X", type="podcast")
+        content_create(actor=editor, title="X", type="podcast")
     assert exc.value.code == "invalid" and "type" in exc.value.fields
     item = ContentFactory(state=State.DRAFT)
     from django.utils import timezone
 
     now = timezone.now()
     with pytest.raises(ApplicationError) as exc:
-        services.content_update(content=item, actor=editor, available_from=now, available_until=now)
+        content_update(content=item, actor=editor, available_from=now, available_until=now)
     assert "available_until" in exc.value.fields
     assert not ContentAuditLog.objects.exists() and not Content.objects.exclude(pk=item.pk).exists()
 
@@ -203,26 +213,26 @@ def test_invalid_fields_are_refused_with_field_errors(editor):
 def test_a_stale_copy_cannot_edit_an_item_that_moved_on(editor, publisher):
     item = ContentFactory(state=State.DRAFT)
     stale = Content.objects.get(pk=item.pk)
-    services.content_submit(content=item, actor=editor)
+    content_submit(content=item, actor=editor)
     with pytest.raises(ApplicationError) as exc:
-        services.content_update(content=stale, actor=publisher, title="Sneaky")
+        content_update(content=stale, actor=publisher, title="Sneaky")
     assert exc.value.code == "state_changed" and exc.value.status_code == 409
 
 
 @pytest.mark.django_db
 def test_transitions_for_lists_only_what_the_user_may_do(editor, publisher):
     item = ContentFactory(state=State.IN_REVIEW)
-    assert [t.name for t in services.content_transitions_for(user=publisher, content=item)] == ["publish", "reject"]
-    assert services.content_transitions_for(user=editor, content=item) == []
+    assert [t.name for t in content_transitions_for(user=publisher, content=item)] == ["publish", "reject"]
+    assert content_transitions_for(user=editor, content=item) == []
 
 
 @pytest.mark.django_db
 def test_duplicate_slug_is_a_field_error(editor):
-    services.content_create(actor=editor, title="Recap", type="clip")
+    content_create(actor=editor, title="Recap", type="clip")
     with pytest.raises(ApplicationError) as exc:
-        services.content_create(actor=editor, title="Another", slug="recap", type="clip")
+        content_create(actor=editor, title="Another", slug="recap", type="clip")
     assert "slug" in exc.value.fields
-    assert services.content_create(actor=editor, title="Recap", type="clip").slug == "recap-2"
+    assert content_create(actor=editor, title="Recap", type="clip").slug == "recap-2"
 
 
 @pytest.mark.django_db
@@ -231,14 +241,14 @@ def test_thumbnail_upload_replace_and_clear_are_audited(editor, settings, tmp_pa
 
     settings.MEDIA_ROOT = tmp_path
     settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}}
-    item = services.content_create(
+    item = content_create(
         actor=editor, title="With poster", type="clip", thumbnail=SimpleUploadedFile("a.png", b"png-a")
     )
     assert (tmp_path / item.thumbnail.name).read_bytes() == b"png-a"
-    item = services.content_update(content=item, actor=editor, thumbnail=SimpleUploadedFile("b.png", b"png-b"))
+    item = content_update(content=item, actor=editor, thumbnail=SimpleUploadedFile("b.png", b"png-b"))
     assert (tmp_path / item.thumbnail.name).read_bytes() == b"png-b"
-    item = services.content_update(content=item, actor=editor, thumbnail=item.thumbnail)  # unchanged
-    item = services.content_update(content=item, actor=editor, thumbnail=False)  # the admin's "clear"
+    item = content_update(content=item, actor=editor, thumbnail=item.thumbnail)  # unchanged
+    item = content_update(content=item, actor=editor, thumbnail=False)  # the admin's "clear"
     item.refresh_from_db()
     assert not item.thumbnail
     edits = ContentAuditLog.objects.filter(content=item, action="edit").values_list("changed_fields", flat=True)

@@ -1,0 +1,260 @@
+"""Content items and their editorial workflow: the edit form, the workflow buttons, bulk actions."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.text import Truncator
+
+from content.admin.audit import AuditLogInline
+from content.admin.media import MediaInline
+from content.admin.shared import ServiceRefusalsAsMessages, adopt_saved, badge, file_response, media_preview
+from content.models import Content
+from content.services.editing import EDITABLE_FIELDS, M2M_FIELDS, clean_tags, content_create, content_update
+from content.services.rights import content_edit_refusal, content_transitions_for
+from content.services.workflow import TRANSITIONS, content_transition
+from csn.errors import ApplicationError
+
+STATE_COLOURS = {
+    Content.State.DRAFT: "#6b7280",
+    Content.State.IN_REVIEW: "#b45309",
+    Content.State.PUBLISHED: "#15803d",
+    Content.State.ARCHIVED: "#374151",
+}
+
+
+class ContentForm(forms.ModelForm):
+    tags = forms.CharField(required=False, help_text="Comma-separated, e.g. finals, nba, 2024")
+    video_url = forms.URLField(required=False, max_length=500, assume_scheme="https", help_text="HLS manifest (.m3u8)")
+
+    class Meta:
+        model = Content
+        fields = [*EDITABLE_FIELDS, *M2M_FIELDS]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and not self.is_bound:
+            self.initial["tags"] = ", ".join(self.instance.tags or [])
+
+    def clean_tags(self):
+        return clean_tags(self.cleaned_data.get("tags") or "")
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 60}), max_length=2000)
+
+
+@admin.register(Content)
+class ContentAdmin(ServiceRefusalsAsMessages, admin.ModelAdmin):
+    form = ContentForm
+    change_form_template = "admin/content/content/change_form.html"
+    list_display = [
+        "thumbnail_preview",
+        "title",
+        "type",
+        "state_badge",
+        "is_premium",
+        "year",
+        "team_names",
+        "published_at",
+        "updated_at",
+    ]
+    list_display_links = ["thumbnail_preview", "title"]
+    list_filter = ["state", "type", "teams", "is_premium", "year"]
+    search_fields = ["title", "slug", "description"]
+    date_hierarchy = "created_at"
+    autocomplete_fields = ["game", "teams", "players"]
+    prepopulated_fields = {"slug": ("title",)}
+    list_select_related = ["game"]
+    list_per_page = 50
+    readonly_fields = [
+        "state_badge",
+        "review_note",
+        "published_at",
+        "thumbnail_preview_large",
+        "video_preview",
+        "created_by",
+        "updated_by",
+        "created_at",
+        "updated_at",
+    ]
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "type", "description", "year", "runtime_seconds", "tags"]}),
+        ("Workflow", {"fields": ["state_badge", "review_note", "published_at"]}),
+        ("Media", {"fields": ["thumbnail", "thumbnail_preview_large", "video_url", "video_preview"]}),
+        ("Access", {"fields": ["is_premium", "available_from", "available_until"]}),
+        ("Links", {"fields": ["game", "teams", "players"]}),
+        ("Record", {"classes": ["collapse"], "fields": ["created_by", "created_at", "updated_by", "updated_at"]}),
+    ]
+    inlines = [MediaInline, AuditLogInline]
+    actions = ["submit_selected", "publish_selected", "reject_selected", "unpublish_selected", "archive_selected"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("teams")
+
+    # --- rights: the service's rules decide what the form lets you do ---
+
+    def has_change_permission(self, request, obj=None):
+        if not super().has_change_permission(request, obj):
+            return False
+        return obj is None or content_edit_refusal(user=request.user, content=obj) is None
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting would erase the audit trail; editors archive instead.
+        return request.user.is_superuser
+
+    # --- list columns and previews ---
+
+    @admin.display(description="State", ordering="state")
+    def state_badge(self, content):
+        return badge(content.get_state_display(), STATE_COLOURS[content.state])
+
+    @admin.display(description="Teams")
+    def team_names(self, content):
+        return ", ".join(team.name for team in content.teams.all()) or "—"
+
+    def _thumbnail_url(self, content):
+        if not content.thumbnail:
+            return None
+        return reverse("admin:content_content_thumbnail", args=[content.pk])
+
+    @admin.display(description="")
+    def thumbnail_preview(self, content):
+        return media_preview(self._thumbnail_url(content), "image/", height=40)
+
+    @admin.display(description="Thumbnail preview")
+    def thumbnail_preview_large(self, content):
+        return media_preview(self._thumbnail_url(content), "image/", height=160)
+
+    @admin.display(description="Video preview")
+    def video_preview(self, content):
+        if not content.video_url:
+            return "—"
+        return format_html(
+            '<video src="{0}" controls preload="none" style="max-height:200px"></video><br>'
+            '<a href="{0}" target="_blank" rel="noopener">{1}</a>',
+            content.video_url,
+            Truncator(content.video_url).chars(80),
+        )
+
+    # --- writes: through the services ---
+
+    def save_model(self, request, obj, form, change):
+        names = [*EDITABLE_FIELDS, *M2M_FIELDS]
+        if change:
+            changes = {name: form.cleaned_data[name] for name in form.changed_data if name in names}
+            saved = content_update(content=obj, actor=request.user, **changes)
+        else:
+            values = {name: form.cleaned_data.get(name) for name in names if name in form.cleaned_data}
+            values = {k: v for k, v in values.items() if v not in (None, "")}
+            saved = content_create(actor=request.user, **values)
+        adopt_saved(obj, saved)
+
+    def save_related(self, request, form, formsets, change):
+        # Teams and players were set by the service (and audited there); inlines are read-only.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context["workflow_transitions"] = content_transitions_for(user=request.user, content=obj)
+            context["workflow_url"] = reverse("admin:content_content_transition", args=[obj.pk])
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def get_urls(self):
+        own = [
+            path(
+                "<int:pk>/transition/",
+                self.admin_site.admin_view(self.transition_view),
+                name="content_content_transition",
+            ),
+            path(
+                "<int:pk>/thumbnail/",
+                self.admin_site.admin_view(self.thumbnail_view),
+                name="content_content_thumbnail",
+            ),
+        ]
+        return own + super().get_urls()
+
+    def transition_view(self, request, pk):
+        """The workflow buttons on an item's page."""
+        if request.method != "POST":
+            return HttpResponseRedirect(reverse("admin:content_content_change", args=[pk]))
+        content = get_object_or_404(Content, pk=pk)
+        if not self.has_view_permission(request, content):
+            raise PermissionDenied
+        name = request.POST.get("transition", "")
+        note = request.POST.get("note", "")
+        try:
+            content_transition(content=content, actor=request.user, name=name, note=note)
+        except ApplicationError as exc:  # a refusal is a message on the page, not a 500
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"“{content.title}” is now {content.get_state_display().lower()}.")
+        return HttpResponseRedirect(reverse("admin:content_content_change", args=[pk]))
+
+    def thumbnail_view(self, request, pk):
+        content = get_object_or_404(Content, pk=pk)
+        if not self.has_view_permission(request, content):
+            raise PermissionDenied
+        return file_response(content.thumbnail)
+
+    # --- bulk workflow actions ---
+
+    def _bulk(self, request, queryset, name, note=""):
+        done, failed = 0, []
+        for content in queryset:
+            try:
+                content_transition(content=content, actor=request.user, name=name, note=note)
+                done += 1
+            except ApplicationError as exc:
+                failed.append((content.title, exc.message))
+        label = TRANSITIONS[name].label
+        if done:
+            messages.success(request, f"{label}: {done} item(s) done.")
+        if failed:
+            messages.error(
+                request,
+                format_html(
+                    "{} refused for {} item(s):<ul>{}</ul>",
+                    label,
+                    len(failed),
+                    format_html_join("", "<li>{}: {}</li>", failed),
+                ),
+            )
+
+    @admin.action(description="Submit selected for review")
+    def submit_selected(self, request, queryset):
+        self._bulk(request, queryset, "submit")
+
+    @admin.action(description="Approve and publish selected")
+    def publish_selected(self, request, queryset):
+        self._bulk(request, queryset, "publish")
+
+    @admin.action(description="Send selected back to draft (with a reason)")
+    def reject_selected(self, request, queryset):
+        form = ReasonForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            self._bulk(request, queryset, "reject", note=form.cleaned_data["reason"])
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Send back to draft",
+            "queryset": queryset,
+            "form": form,
+            "opts": self.model._meta,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/content/content/reject_confirmation.html", context)
+
+    @admin.action(description="Unpublish selected")
+    def unpublish_selected(self, request, queryset):
+        self._bulk(request, queryset, "unpublish")
+
+    @admin.action(description="Archive selected")
+    def archive_selected(self, request, queryset):
+        self._bulk(request, queryset, "archive")
