@@ -333,7 +333,7 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
 )
 
 # --- analytics ------------------------------------------------------------------------------
-# Outbox delivery (analytics/services.py). Every delay and limit here stays below
+# Outbox delivery (analytics/services/delivery.py, scheduling.py). Every delay and limit here stays below
 # CELERY_VISIBILITY_TIMEOUT: Redis redelivers (and so runs twice) anything unacked for longer.
 ANALYTICS_INTAKE_MAX_EVENTS = 50
 ANALYTICS_MAX_EVENT_AGE_SECONDS = env_int("CSN_ANALYTICS_MAX_EVENT_AGE_SECONDS", 7 * 86400)

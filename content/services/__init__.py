@@ -6,11 +6,5 @@ reason; a publisher unpublishes (back to draft) or archives. Rights are Django p
 groups "Editors" (add/change content, submit_content) and "Publishers" (change content,
 publish_content); superusers hold every right. A refused action writes nothing, not even an audit row.
 
-Import a service from the module that holds it. The names below are re-exported only for the demo
-seeder, which still calls `content.services.<name>`.
+Import a service from the module that holds it.
 """
-
-from content.services.editing import content_create
-from content.services.workflow import content_archive, content_publish, content_reject, content_submit
-
-__all__ = ["content_archive", "content_create", "content_publish", "content_reject", "content_submit"]

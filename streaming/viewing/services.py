@@ -16,7 +16,6 @@ from django.db.models.functions import Now
 from django.utils import timezone
 
 from analytics import events
-from content.models import Content
 from content.selectors import access_content, content_visible_to
 from csn.errors import ApplicationError, NotFoundError
 from csn.realtime.publish import publish_user_event
@@ -35,13 +34,6 @@ PLAYLIST_TITLE_MAX_LENGTH = 100
 
 def _field_error(field: str, code: str, message: str) -> ApplicationError:
     return ApplicationError(message, code=code, fields={field: [{"code": code, "message": message}]})
-
-
-def _access_content_or_404(*, user, content_id: int) -> Content:
-    content = access_content(user=user, content_id=content_id)
-    if content is None:
-        raise NotFoundError("No such content.", code="content_not_found")
-    return content
 
 
 # --- Watch progress ---------------------------------------------------------------------------
@@ -153,7 +145,7 @@ def progress_record(
             sql, params = _UPSERT_SQL.format(visible=visible, inserted=_INSERTED_SQLITE), [*params, not exists]
         rows = list(WatchProgress.objects.raw(sql, params))
         if not rows:
-            _access_content_or_404(user=user, content_id=content_id)
+            access_content(user=user, content_id=content_id)
             stored = WatchProgress.objects.get(user=user, content_id=content_id)
             return ProgressResult(progress=stored, applied=False, created=False, just_completed=False)
 
@@ -202,7 +194,7 @@ def history_clear(*, user) -> int:
 @transaction.atomic
 def my_list_add(*, user, content_id: int) -> tuple[MyListItem, bool]:
     """Idempotent: adding twice (or two taps at once) keeps one entry; only the first add is an event."""
-    content = _access_content_or_404(user=user, content_id=content_id)
+    content = access_content(user=user, content_id=content_id)
     # get_or_create retries the read after losing an insert race on the unique constraint.
     item, created = MyListItem.objects.get_or_create(user=user, content=content)
     if created:
@@ -226,7 +218,7 @@ def my_list_remove(*, user, content_id: int) -> bool:
 
 
 def my_list_contains(*, user, content_id: int) -> MyListItem | None:
-    _access_content_or_404(user=user, content_id=content_id)
+    access_content(user=user, content_id=content_id)
     return my_list_item_get(user=user, content_id=content_id)
 
 
@@ -276,7 +268,7 @@ def playlist_delete(*, user, playlist_id: int) -> None:
 def playlist_item_add(*, user, playlist_id: int, content_id: int) -> tuple[PlaylistItem, bool]:
     """Appends at the end; adding an item already there is a no-op that returns it."""
     playlist = access_playlist(user=user, playlist_id=playlist_id, for_update=True)
-    content = _access_content_or_404(user=user, content_id=content_id)
+    content = access_content(user=user, content_id=content_id)
     existing = PlaylistItem.objects.filter(playlist=playlist, content=content).first()
     if existing is not None:
         return existing, False

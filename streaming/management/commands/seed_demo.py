@@ -16,8 +16,9 @@ from django.utils.text import slugify
 
 from accounts.models import User
 from accounts.services import ensure_user_rows, subscription_update, user_create
-from content import services
 from content.models import Content, Game, Player, Sport, Team
+from content.services.editing import content_create
+from content.services.workflow import content_archive, content_publish, content_reject, content_submit
 
 DEMO_ADMIN_EMAIL = "admin@csn.local"
 DEMO_PASSWORD = "csn-demo-password"
@@ -284,7 +285,7 @@ class Command(BaseCommand):
                 spec["available_from"] = now + timedelta(days=7)
             if index == 6:  # expired rights
                 spec["available_until"] = now - timedelta(days=1)
-            item = services.content_create(actor=editor, **spec)
+            item = content_create(actor=editor, **spec)
             self._move(item, index, editor, publisher)
             created += 1
         return created
@@ -295,12 +296,12 @@ class Command(BaseCommand):
         bucket = index % 10
         if bucket == 0:
             return  # draft
-        services.content_submit(content=item, actor=editor)
+        content_submit(content=item, actor=editor)
         if bucket == 1:
             return  # in review
         if bucket == 2:
-            services.content_reject(content=item, actor=publisher, reason="Please add the final score to the title.")
+            content_reject(content=item, actor=publisher, reason="Please add the final score to the title.")
             return
-        services.content_publish(content=item, actor=publisher)
+        content_publish(content=item, actor=publisher)
         if bucket == 9 and index > 20:
-            services.content_archive(content=item, actor=publisher, note="Rights expired.")
+            content_archive(content=item, actor=publisher, note="Rights expired.")
