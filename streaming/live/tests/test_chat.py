@@ -12,7 +12,7 @@ from analytics.models import OutboxEvent
 from content.models import Game
 from csn.errors import ApplicationError
 from streaming.live.models import ChatMessage, ChatMute, GameChat
-from streaming.live.services import chat as live_services
+from streaming.live.services import chat as chat_services
 from streaming.live.tests.factories import moderator
 from streaming.tests.live import Client, db
 from testing.factories import LiveGameFactory, UserFactory
@@ -26,7 +26,7 @@ def _token(user) -> str:
 
 def _code(**kwargs) -> str:
     with pytest.raises(ApplicationError) as info:
-        live_services.chat_message_post(**kwargs)
+        chat_services.chat_message_post(**kwargs)
     return info.value.code
 
 
@@ -59,8 +59,8 @@ def test_a_message_reaches_followers_with_the_author_denormalized(outbox_held):
 
 def test_a_repeated_ref_does_not_post_twice():
     game, user = LiveGameFactory(), UserFactory()
-    first = live_services.chat_message_post(user=user, game_id=game.pk, text="hello", client_ref="abc")
-    again = live_services.chat_message_post(user=user, game_id=game.pk, text="hello", client_ref="abc")
+    first = chat_services.chat_message_post(user=user, game_id=game.pk, text="hello", client_ref="abc")
+    again = chat_services.chat_message_post(user=user, game_id=game.pk, text="hello", client_ref="abc")
     assert first.pk == again.pk
     assert ChatMessage.objects.count() == 1
 
@@ -71,17 +71,17 @@ def test_text_is_trimmed_bounded_and_not_empty(settings):
     assert _code(user=user, game_id=game.pk, text="   ") == "message_empty"
     assert _code(user=user, game_id=game.pk, text="x" * 11) == "message_too_long"
     assert _code(user=user, game_id=game.pk, text="a\x00b") == "invalid_characters"
-    assert live_services.chat_message_post(user=user, game_id=game.pk, text=" " + "x" * 10 + " ").text == "x" * 10
+    assert chat_services.chat_message_post(user=user, game_id=game.pk, text=" " + "x" * 10 + " ").text == "x" * 10
 
 
 def test_chat_is_closed_unless_live_or_opened_early_by_staff():
     game, user, staff = LiveGameFactory(status=Game.Status.SCHEDULED), UserFactory(), UserFactory(is_staff=True)
     assert _code(user=user, game_id=game.pk, text="hi") == "chat_closed"
     with pytest.raises(ApplicationError) as info:
-        live_services.chat_settings_update(actor=moderator(), game_id=game.pk, opened_early=True)
+        chat_services.chat_settings_update(actor=moderator(), game_id=game.pk, opened_early=True)
     assert info.value.code == "permission_denied"
-    live_services.chat_settings_update(actor=staff, game_id=game.pk, opened_early=True)
-    assert live_services.chat_message_post(user=user, game_id=game.pk, text="early").text == "early"
+    chat_services.chat_settings_update(actor=staff, game_id=game.pk, opened_early=True)
+    assert chat_services.chat_message_post(user=user, game_id=game.pk, text="early").text == "early"
     final = LiveGameFactory(status=Game.Status.FINAL)
     assert _code(user=user, game_id=final.pk, text="late") == "chat_closed"
 
@@ -90,14 +90,14 @@ def test_per_user_rate_limit_and_slow_mode(settings):
     settings.LIVE_CHAT_RATE_COUNT = 3
     game, user, mod = LiveGameFactory(), UserFactory(), moderator()
     for n in range(3):
-        live_services.chat_message_post(user=user, game_id=game.pk, text=f"m{n}")
+        chat_services.chat_message_post(user=user, game_id=game.pk, text=f"m{n}")
     assert _code(user=user, game_id=game.pk, text="again") == "rate_limited"
     for n in range(5):  # moderators are exempt
-        live_services.chat_message_post(user=mod, game_id=game.pk, text=f"mod{n}")
+        chat_services.chat_message_post(user=mod, game_id=game.pk, text=f"mod{n}")
 
     other = UserFactory()
     GameChat.objects.create(game=game, slow_mode_seconds=30)
-    live_services.chat_message_post(user=other, game_id=game.pk, text="one")
+    chat_services.chat_message_post(user=other, game_id=game.pk, text="one")
     assert _code(user=other, game_id=game.pk, text="two") == "slow_mode"
 
 
@@ -119,7 +119,7 @@ def test_over_the_socket_errors_carry_the_code_and_ref():
 
 def test_moderators_delete_for_everyone_and_mute():
     game, author, mod = LiveGameFactory(), UserFactory(), moderator()
-    message = live_services.chat_message_post(user=author, game_id=game.pk, text="spam")
+    message = chat_services.chat_message_post(user=author, game_id=game.pk, text="spam")
     api = APIClient()
 
     async def scenario():
@@ -152,7 +152,7 @@ def test_moderators_delete_for_everyone_and_mute():
     assert ChatMute.objects.get().until > timezone.now()
     assert _code(user=author, game_id=game.pk, text="back") == "muted"
     other_game = LiveGameFactory()
-    assert live_services.chat_message_post(user=author, game_id=other_game.pk, text="elsewhere")
+    assert chat_services.chat_message_post(user=author, game_id=other_game.pk, text="elsewhere")
     bad = api.post(f"/api/v1/games/{game.pk}/chat/mutes/", {"user": author.pk, "minutes": 0})
     assert bad.status_code == 400 and ChatMute.objects.count() == 1
 
@@ -160,10 +160,10 @@ def test_moderators_delete_for_everyone_and_mute():
 def test_posting_is_a_fixed_handful_of_queries(django_assert_num_queries, outbox_held):
     """Chat is the hottest write: one read for every rule, then the writes and the event."""
     game, user = LiveGameFactory(), UserFactory()
-    live_services.chat_message_post(user=user, game_id=game.pk, text="first", client_ref="a")
+    chat_services.chat_message_post(user=user, game_id=game.pk, text="first", client_ref="a")
     # read state, savepoint pair, insert message, bump seq, insert event, insert outbox
     with django_assert_num_queries(7):
-        live_services.chat_message_post(user=user, game_id=game.pk, text="second", client_ref="b")
+        chat_services.chat_message_post(user=user, game_id=game.pk, text="second", client_ref="b")
 
 
 def test_pipelined_sends_are_all_acked_and_posted_in_order():
@@ -193,15 +193,15 @@ def test_the_rules_look_at_the_right_time_window_and_game(settings):
     settings.LIVE_CHAT_RATE_COUNT = 2
     game, elsewhere, user = LiveGameFactory(), LiveGameFactory(), UserFactory()
     ChatMute.objects.create(game=game, user=user, until=timezone.now() - timedelta(seconds=1))
-    old = [live_services.chat_message_post(user=user, game_id=game.pk, text=f"old {n}") for n in range(2)]
+    old = [chat_services.chat_message_post(user=user, game_id=game.pk, text=f"old {n}") for n in range(2)]
     assert _code(user=user, game_id=game.pk, text="too fast") == "rate_limited"
 
     past = timezone.now() - timedelta(seconds=max(settings.LIVE_CHAT_RATE_WINDOW_SECONDS, 30) + 1)
     ChatMessage.objects.filter(pk__in=[m.pk for m in old]).update(created_at=past)
-    assert live_services.chat_message_post(user=user, game_id=game.pk, text="later").text == "later"
+    assert chat_services.chat_message_post(user=user, game_id=game.pk, text="later").text == "later"
     GameChat.objects.create(game=game, slow_mode_seconds=30)
     assert _code(user=user, game_id=game.pk, text="slow") == "slow_mode"
-    assert live_services.chat_message_post(user=user, game_id=elsewhere.pk, text="other game").text == "other game"
+    assert chat_services.chat_message_post(user=user, game_id=elsewhere.pk, text="other game").text == "other game"
 
 
 def test_mutes_made_changed_or_lifted_in_admin_reach_the_chat():
@@ -237,7 +237,7 @@ def test_mutes_made_changed_or_lifted_in_admin_reach_the_chat():
     assert browser.post(f"/admin/streaming/chatmute/{mute.pk}/change/", form).status_code == 302
     assert browser.post(f"/admin/streaming/chatmute/{mute.pk}/delete/", {"post": "yes"}).status_code == 302
     assert not ChatMute.objects.exists()
-    assert live_services.chat_message_post(user=target, game_id=game.pk, text="back").text == "back"
+    assert chat_services.chat_message_post(user=target, game_id=game.pk, text="back").text == "back"
 
     events = muted_events()
     assert [e["user"] for e in events] == [target.pk] * 3
