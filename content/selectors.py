@@ -42,11 +42,11 @@ def content_with_relations(queryset: QuerySet[Content]) -> QuerySet[Content]:
 
 
 def access_content(*, user, content_id: int) -> Content:
-    """The item, with its relations, if this user may see it; else NotFoundError (`content_not_found`):
+    """The item, with its relations, if this user may see it; else NotFoundError (`not_found`):
     an item a user may not see does not exist for them."""
     content = content_with_relations(content_visible_to(user=user)).filter(pk=content_id).first()
     if content is None:
-        raise NotFoundError("No such content.", code="content_not_found")
+        raise NotFoundError("No such content.")
     return content
 
 

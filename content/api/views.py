@@ -29,15 +29,6 @@ from csn.errors import NotFoundError
 CATALOGUE_FILTERS = [DjangoFilterBackend, filters.SearchFilter, StrictOrderingFilter]
 
 
-def _content(request, pk: int):
-    """The item of this URL. The catalogue answers a missing one as `not_found`, like any unknown URL;
-    `content_not_found`, access_content's own code, is what the viewer-state API answers."""
-    try:
-        return selectors.access_content(user=request.user, content_id=pk)
-    except NotFoundError as exc:
-        raise NotFoundError("Not found.") from exc
-
-
 class ContentListView(generics.ListAPIView):
     """Published items inside their availability window (staff: every item, any state)."""
 
@@ -74,7 +65,7 @@ class ContentDetailView(APIView):
 
     @extend_schema(responses={200: ContentSerializer})
     def get(self, request, pk: int):
-        content = _content(request, pk)
+        content = selectors.access_content(user=request.user, content_id=pk)
         premium = selectors.user_has_premium(user=request.user)
         return Response(ContentSerializer(content, context={"premium": premium}).data)
 
@@ -86,7 +77,7 @@ class ContentTransitionView(APIView):
 
     @extend_schema(request=TransitionInputSerializer, responses={200: ContentSerializer})
     def post(self, request, pk: int):
-        content = _content(request, pk)
+        content = selectors.access_content(user=request.user, content_id=pk)
         data = TransitionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         content_transition(
@@ -95,7 +86,7 @@ class ContentTransitionView(APIView):
             name=data.validated_data["transition"],
             note=data.validated_data["note"],
         )
-        content = _content(request, pk)
+        content = selectors.access_content(user=request.user, content_id=pk)
         premium = selectors.user_has_premium(user=request.user)
         return Response(ContentSerializer(content, context={"premium": premium}).data)
 

@@ -57,8 +57,10 @@ def test_membership(auth_client):
 
 def test_membership_of_unavailable_content_is_a_404(auth_client):
     draft = ContentFactory(state=Content.State.DRAFT, published_at=None)
-    assert auth_client.get(f"/api/v1/my-list/{draft.pk}/").status_code == 404
-    assert auth_client.get("/api/v1/my-list/999999/").status_code == 404
+    for content_id in (draft.pk, 999999):
+        response = auth_client.get(f"/api/v1/my-list/{content_id}/")
+        assert response.status_code == 404
+        assert response.json()["error"]["code"] == "not_found"
 
 
 def test_list_is_newest_first_paginated_and_skips_unavailable(auth_client, user):

@@ -73,6 +73,7 @@ def test_adding_unavailable_content_is_a_404(auth_client, playlist):
     draft = ContentFactory(state=Content.State.DRAFT, published_at=None)
     response = add_item(auth_client, playlist["id"], draft.pk)
     assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
     assert not PlaylistItem.objects.exists()
 
 

@@ -195,7 +195,7 @@ def test_unavailable_content_is_a_404_and_writes_nothing(auth_client, published,
     response = put(auth_client, content_id, 10.0)
 
     assert response.status_code == 404
-    assert response.json()["error"]["code"] == "content_not_found"
+    assert response.json()["error"]["code"] == "not_found"
     assert WatchProgress.objects.count() == 0
     assert not OutboxEvent.objects.filter(name__startswith="video_").exists()
     assert published == []
