@@ -62,6 +62,37 @@ class GameSerializer(serializers.ModelSerializer):
         ]
 
 
+def content_card(content: Content) -> dict:
+    """An item's card: the short form that lists embed (Continue Watching, history, My List, playlists).
+    ContentCardSerializer's output, built by hand for hot lists. It reads the fields it shows, `thumbnail`
+    for `thumbnail_url`, nothing else: a list may load only those columns."""
+    return {
+        "id": content.id,
+        "title": content.title,
+        "slug": content.slug,
+        "type": content.type,
+        "year": content.year,
+        "runtime_seconds": content.runtime_seconds,
+        "is_premium": content.is_premium,
+        "thumbnail_url": content.thumbnail.url if content.thumbnail else None,
+    }
+
+
+class ContentCardSerializer(serializers.ModelSerializer):
+    """An item's card, the short form embedded in lists of viewer state."""
+
+    # The declared fields are the schema; content_card is the output (a test pins the two to the same keys).
+    thumbnail_url = serializers.CharField(allow_null=True, read_only=True)
+
+    class Meta:
+        model = Content
+        fields = ["id", "title", "slug", "type", "year", "runtime_seconds", "is_premium", "thumbnail_url"]
+        read_only_fields = fields
+
+    def to_representation(self, content):
+        return content_card(content)
+
+
 class ContentSerializer(serializers.ModelSerializer):
     """An item as a viewer sees it: a premium item's video URL only for an active premium subscriber.
     Expects `premium` (bool) in the context."""

@@ -190,3 +190,21 @@ def test_hand_built_representation_matches_the_declared_schema(premium_viewer):
     assert list(row) == list(ContentSerializer().fields)
     assert set(row["teams"][0]) == {"id", "name", "slug", "sport"}
     assert set(row["players"][0]) == {"id", "name", "number", "position", "team_id"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("thumbnail", ["", "thumbnails/a.jpg"])
+def test_the_card_is_the_items_short_form(django_assert_num_queries, thumbnail):
+    from content.api.serializers import ContentCardSerializer, content_card
+
+    item = ContentFactory(year=2024, is_premium=True, thumbnail=thumbnail)
+    row = client_for().get(f"{URL}{item.pk}/").json()
+    # Lists load only the card's columns: building it must not fetch a deferred one.
+    columns = ["title", "slug", "type", "year", "runtime_seconds", "is_premium", "thumbnail"]
+    loaded = Content.objects.only(*columns).get(pk=item.pk)
+    with django_assert_num_queries(0):
+        card = content_card(loaded)
+
+    assert list(card) == list(ContentCardSerializer().fields)
+    assert card == {key: row[key] for key in card}
+    assert ContentCardSerializer(loaded).data == card

@@ -1,8 +1,7 @@
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from content.models import Content
+from content.api.serializers import ContentCardSerializer, content_card
 from streaming.viewing.models import MyListItem, Playlist, PlaylistItem, WatchProgress
 from streaming.viewing.representation import progress_data
 from streaming.viewing.selectors import CONTINUE_WATCHING_DEFAULT_LIMIT, CONTINUE_WATCHING_MAX_LIMIT
@@ -20,41 +19,12 @@ class StrictFloatField(serializers.FloatField):
 
 # Hot endpoints (PUT progress, Continue Watching) build these dicts directly: DRF's field machinery
 # costs more than the query. test_representation keeps them equal to the serializers (the schema).
-def content_card(content: Content) -> dict:
-    """ContentSummarySerializer(content).data, without the serializer."""
-    return {
-        "id": content.id,
-        "title": content.title,
-        "slug": content.slug,
-        "type": content.type,
-        "year": content.year,
-        "runtime_seconds": content.runtime_seconds,
-        "is_premium": content.is_premium,
-        "thumbnail_url": content.thumbnail.url if content.thumbnail else None,
-    }
-
-
 def progress_representation(progress: WatchProgress, *, with_content: bool = False) -> dict:
     """ProgressSerializer (or ProgressWithContentSerializer) output, without the serializer."""
     data = progress_data(progress)
     if with_content:
         data["content"] = content_card(progress.content)
     return data
-
-
-class ContentSummarySerializer(serializers.ModelSerializer):
-    """The content card embedded in viewer-state lists."""
-
-    thumbnail_url = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Content
-        fields = ["id", "title", "slug", "type", "year", "runtime_seconds", "is_premium", "thumbnail_url"]
-        read_only_fields = fields
-
-    @extend_schema_field(OpenApiTypes.URI)
-    def get_thumbnail_url(self, obj) -> str | None:
-        return obj.thumbnail.url if obj.thumbnail else None
 
 
 # --- Progress ---------------------------------------------------------------------------------
@@ -92,7 +62,7 @@ class ProgressRecordOutputSerializer(ProgressSerializer):
 
 
 class ProgressWithContentSerializer(ProgressSerializer):
-    content = ContentSummarySerializer()
+    content = ContentCardSerializer()
 
     class Meta(ProgressSerializer.Meta):
         fields = [*ProgressSerializer.Meta.fields, "content"]
@@ -118,7 +88,7 @@ class ContentIdInputSerializer(serializers.Serializer):
 
 class MyListItemSerializer(serializers.ModelSerializer):
     added_at = serializers.DateTimeField(source="created_at")
-    content = ContentSummarySerializer()
+    content = ContentCardSerializer()
 
     class Meta:
         model = MyListItem
@@ -169,9 +139,9 @@ class PlaylistItemSerializer(serializers.ModelSerializer):
         fields = ["id", "position", "content_id", "available", "added_at", "content"]
         read_only_fields = fields
 
-    @extend_schema_field(ContentSummarySerializer(allow_null=True))
+    @extend_schema_field(ContentCardSerializer(allow_null=True))
     def get_content(self, obj):
-        return ContentSummarySerializer(obj.content).data if obj.available else None
+        return content_card(obj.content) if obj.available else None
 
 
 class PlaylistDetailSerializer(PlaylistSerializer):
@@ -183,7 +153,7 @@ class PlaylistDetailSerializer(PlaylistSerializer):
 
 
 class SharedPlaylistItemSerializer(serializers.ModelSerializer):
-    content = ContentSummarySerializer()
+    content = ContentCardSerializer()
 
     class Meta:
         model = PlaylistItem
