@@ -34,7 +34,9 @@ class PlayerBriefSerializer(serializers.ModelSerializer):
 
 
 class PlayerSerializer(serializers.ModelSerializer):
-    team = TeamBriefSerializer()
+    """A player with its team, in the catalogue and in a fan's favorites."""
+
+    team = TeamSerializer()
 
     class Meta:
         model = Player

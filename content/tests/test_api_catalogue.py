@@ -42,6 +42,8 @@ def test_players_filter_by_team_and_search():
     client = client_for()
     rows = results(client.get("/api/v1/players/", {"team": lakers.pk}))
     assert [(p["name"], p["team"]["name"]) for p in rows] == [("LeBron James", "Lakers")]
+    # A player carries its team whole, as the team list shows it.
+    assert rows[0]["team"] == results(client.get("/api/v1/teams/", {"search": "lakers"}))[0]
     assert [p["name"] for p in results(client.get("/api/v1/players/", {"sport": "soccer"}))] == ["Jordan Henderson"]
     assert {p["name"] for p in results(client.get("/api/v1/players/", {"search": "ajax"}))} == {"Jordan Henderson"}
     assert client.get("/api/v1/players/", {"team": "x"}).status_code == 400

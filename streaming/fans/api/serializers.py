@@ -1,31 +1,7 @@
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from content.models import Player, Team
+from content.api.serializers import PlayerSerializer, TeamSerializer
 from streaming.fans.models import FavoritePlayer, FavoriteTeam, Notification
-
-
-class TeamSummarySerializer(serializers.ModelSerializer):
-    logo_url = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Team
-        fields = ["id", "name", "slug", "sport", "logo_url"]
-        read_only_fields = fields
-
-    @extend_schema_field(OpenApiTypes.URI)
-    def get_logo_url(self, obj) -> str | None:
-        return obj.logo.url if obj.logo else None
-
-
-class PlayerSummarySerializer(serializers.ModelSerializer):
-    team = TeamSummarySerializer()
-
-    class Meta:
-        model = Player
-        fields = ["id", "name", "number", "position", "team"]
-        read_only_fields = fields
 
 
 class FavoriteTeamInputSerializer(serializers.Serializer):
@@ -37,7 +13,7 @@ class FavoritePlayerInputSerializer(serializers.Serializer):
 
 
 class FavoriteTeamSerializer(serializers.ModelSerializer):
-    team = TeamSummarySerializer()
+    team = TeamSerializer()
 
     class Meta:
         model = FavoriteTeam
@@ -46,7 +22,7 @@ class FavoriteTeamSerializer(serializers.ModelSerializer):
 
 
 class FavoritePlayerSerializer(serializers.ModelSerializer):
-    player = PlayerSummarySerializer()
+    player = PlayerSerializer()
 
     class Meta:
         model = FavoritePlayer

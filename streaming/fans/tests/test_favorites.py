@@ -17,6 +17,7 @@ def test_follow_a_team_idempotently_and_list(auth_client, user):
     assert FavoriteTeam.objects.filter(user=user).count() == 1
     listing = auth_client.get("/api/v1/favorites/teams/").json()
     assert [f["team"]["id"] for f in listing["results"]] == [team.pk]
+    assert listing["results"][0]["team"] == auth_client.get("/api/v1/teams/").json()["results"][0]
 
 
 def test_unfollow_a_team_idempotently(auth_client, user):
@@ -37,6 +38,7 @@ def test_follow_a_player(auth_client, user):
     assert response.json()["player"]["team"]["id"] == player.team_id
     listing = auth_client.get("/api/v1/favorites/players/").json()
     assert [f["player"]["id"] for f in listing["results"]] == [player.pk]
+    assert listing["results"][0]["player"] == auth_client.get("/api/v1/players/").json()["results"][0]
     assert auth_client.delete(f"/api/v1/favorites/players/{player.pk}/").status_code == 204
     assert not FavoritePlayer.objects.exists()
 
