@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
 
 from accounts import services
 from accounts.models import Preferences, Subscription, User
@@ -17,8 +18,19 @@ class SubscriptionInline(admin.StackedInline):
     readonly_fields = ["plan", "status", "current_period_end"]
 
 
+class PasswordSetForm(AdminPasswordChangeForm):
+    """Staff setting a password: as for the user's own change, every token and open socket is revoked."""
+
+    def save(self, commit=True):
+        user = super().save(commit=commit)
+        if commit:
+            services.credentials_revoke(user=user, reason="password_changed")
+        return user
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
+    change_password_form = PasswordSetForm
     ordering = ["email"]
     list_display = ["email", "display_name", "is_staff", "is_active", "date_joined"]
     list_filter = ["is_staff", "is_superuser", "is_active", "groups", "subscription__plan"]
@@ -31,6 +43,11 @@ class UserAdmin(BaseUserAdmin):
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "display_name", "password1", "password2")}),)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            services.credentials_revoke(user=obj, reason="deactivated")
 
 
 @admin.register(Subscription)

@@ -8,6 +8,7 @@ from rest_framework.authtoken.models import Token
 from accounts.models import Preferences, Subscription, User
 from analytics import events
 from csn.errors import ApplicationError
+from csn.realtime.sessions import credential_id, user_sockets_close
 
 
 def _validate_password(password: str, user: User | None = None) -> None:
@@ -107,7 +108,16 @@ def password_change(*, user: User, current_password: str, new_password: str) -> 
     with transaction.atomic():
         user.set_password(new_password)
         user.save(update_fields=["password"])
-        Token.objects.filter(user=user).delete()
+        credentials_revoke(user=user, reason="password_changed")
+
+
+def credentials_revoke(*, user: User, reason: str) -> None:
+    """Every credential of the user stops working: API tokens are deleted, and every open socket of the
+    user (signed in by token or by browser session) is closed within a second, in every process. For a
+    new password (any path: API, admin) and a deactivated account. Browser sessions need nothing more:
+    Django refuses a session whose password hash is stale, or whose user is inactive."""
+    Token.objects.filter(user=user).delete()
+    user_sockets_close(user_id=user.pk, reason=reason)
 
 
 def token_issue(*, user: User) -> Token:
@@ -116,4 +126,15 @@ def token_issue(*, user: User) -> Token:
 
 
 def token_revoke(*, user: User) -> None:
-    Token.objects.filter(user=user).delete()
+    """Sign out: the API token stops working, and the sockets signed in with it close."""
+    with transaction.atomic():
+        keys = list(Token.objects.filter(user=user).values_list("key", flat=True))
+        Token.objects.filter(user=user).delete()
+        for key in keys:
+            user_sockets_close(user_id=user.pk, reason="signed_out", credential=credential_id("token", key))
+
+
+def browser_session_ended(*, user_id: int, session_key: str | None) -> None:
+    """A browser signed out (Django's `user_logged_out`): the sockets signed in by that session close."""
+    if session_key:
+        user_sockets_close(user_id=user_id, reason="signed_out", credential=credential_id("session", session_key))

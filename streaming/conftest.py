@@ -1,12 +1,15 @@
+import threading
+
 import pytest
+
+from streaming.live.services.presence import TRAILING_PUSH_THREAD
 
 
 @pytest.fixture(autouse=True)
 def _finish_viewer_pushes():
-    """A viewer-count push deferred to the end of its one-second window runs before the test ends."""
+    """A viewer-count push deferred to the end of its one-second window runs before the test ends
+    (before the test database goes away under it)."""
     yield
-    from streaming.live.services.presence import pending_pushes
-
-    for timer in list(pending_pushes):
-        timer.join(5)
-    pending_pushes.clear()
+    for thread in threading.enumerate():
+        if thread.name == TRAILING_PUSH_THREAD:
+            thread.join(5)

@@ -17,7 +17,8 @@ from csn.errors import ApplicationError
 from csn.realtime.frames import batch_frame, encode_event
 from csn.realtime.hub import Item, hub
 from csn.realtime.log import topic_replay
-from csn.realtime.topics import USER_TOPIC, public_topic, user_topic
+from csn.realtime.sessions import credential_id
+from csn.realtime.topics import USER_TOPIC, public_topic, user_group, user_topic
 from streaming.live import selectors
 from streaming.live.representation import chat_message_data
 from streaming.live.services import chat, presence
@@ -25,6 +26,7 @@ from streaming.live.topics import parse_topic
 
 logger = logging.getLogger(__name__)
 
+CLOSE_SIGNED_OUT = 4401  # the socket's credential was revoked or the account deactivated: sign in again
 CLOSE_SLOW_READER = 4008
 CLOSE_FLOOD = 4029
 PIPELINED = {"chat.send"}
@@ -72,12 +74,14 @@ class Subscription:
 
 
 class GatewayConsumer(AsyncWebsocketConsumer):
-    # No channel layer: live fan-out is the hub's. A per-socket layer channel would cost a receive
-    # loop per socket (a Redis read per socket with channels_redis) for nothing.
-    channel_layer_alias = "no-layer"
+    """Topic frames come from the process hub. Channels' layer carries the messages meant for this
+    user's sockets wherever they are (`csn.realtime.sessions`): a signed-in socket joins its user's
+    group. With channels_redis a process reads its sockets' layer messages on one connection, so the
+    layer costs a waiting coroutine per socket, not a Redis read per socket."""
 
     async def connect(self):
         self.user = None
+        self.credential: str | None = None  # how this socket signed in (a digest), for revocation
         self.subscriptions: dict[str, Subscription] = {}
         self.sessions: dict[int, str] = {}
         self.queue: deque[Item] = deque()
@@ -87,8 +91,24 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         self.in_flight: set[asyncio.Task] = set()
         scope_user = self.scope.get("user")
         if scope_user is not None and scope_user.is_authenticated:
+            session = self.scope.get("session")
+            self.credential = credential_id("session", session.session_key) if session else None
+            # Join before reading the user again, so a deactivation in between is not missed.
+            await self._join_user_group(scope_user.pk)
             self.user = await database_sync_to_async(self._reload_user)(scope_user.pk)
+            if self.user is None:
+                await self._leave_user_group(scope_user.pk)
         await self.accept()
+
+    async def _join_user_group(self, user_id: int) -> None:
+        group = user_group(user_id)
+        self.groups.append(group)  # left by Channels on disconnect
+        await self.channel_layer.group_add(group, self.channel_name)
+
+    async def _leave_user_group(self, user_id: int) -> None:
+        group = user_group(user_id)
+        self.groups.remove(group)
+        await self.channel_layer.group_discard(group, self.channel_name)
 
     @staticmethod
     def _reload_user(pk):
@@ -187,6 +207,19 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     async def error(self, code: str, message: str, ref=None, **extra) -> None:
         await self.reply({"type": "error", "code": code, "message": message, "ref": ref, **extra})
 
+    # --- messages to this user's sockets, through Channels' layer (csn.realtime.sessions) -------
+    async def sockets_revoke(self, event: dict) -> None:
+        if self.gone or self.user is None:
+            return
+        if event["credential"] is not None and event["credential"] != self.credential:
+            return
+        await self.reply({"type": "notice", "name": "signed_out", "data": {"reason": event["reason"]}})
+        await self._close(CLOSE_SIGNED_OUT)
+
+    async def sockets_notice(self, event: dict) -> None:
+        if self.user is not None:
+            await self.reply({"type": "notice", "name": event["name"], "data": event["data"]})
+
     # --- incoming ---------------------------------------------------------------------------------
     async def receive(self, text_data=None, bytes_data=None):
         if self.gone:
@@ -256,7 +289,14 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             raise ApplicationError("The token is not valid.", code="invalid_token")
         if self.user is not None and self.user.pk != user.pk:
             raise ApplicationError("This socket is signed in as someone else.", code="already_authenticated")
+        if self.user is None:
+            await self._join_user_group(user.pk)
+            # A revocation sent between the lookup and the join reached no socket: look again.
+            if await database_sync_to_async(_token_user)(key) is None:
+                await self._leave_user_group(user.pk)
+                raise ApplicationError("The token is not valid.", code="invalid_token")
         self.user = user
+        self.credential = credential_id("token", key)
         await self.reply({"type": "ack", "ref": ref, "user": {"id": user.pk, "name": user.display_name}})
 
     def _internal_topic(self, topic) -> tuple[str, str, int | None]:
@@ -339,9 +379,21 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         game_id = self._game_id(message)
         if self.user is None:
             raise ApplicationError("Sign in to watch.", code="auth_required")
-        session = await database_sync_to_async(presence.presence_heartbeat)(
-            user=self.user, game_id=game_id, session_id=self.sessions.get(game_id), device=message.get("device", "")
-        )
+        replace = message.get("replace")
+        if replace is not None and not (isinstance(replace, str) and len(replace) <= 64):
+            raise ApplicationError("`replace` is a viewing session id.", code="invalid_message")
+        try:
+            session = await database_sync_to_async(presence.presence_heartbeat)(
+                user=self.user,
+                game_id=game_id,
+                session_id=self.sessions.get(game_id),
+                device=message.get("device", ""),
+                replace=replace,
+            )
+        except ApplicationError as exc:
+            if exc.code == "session_ended":  # said once; the next heartbeat starts afresh (or is refused)
+                self.sessions.pop(game_id, None)
+            raise
         self.sessions[game_id] = str(session.pk)
         await self.reply({"type": "ack", "ref": ref, "session": str(session.pk)})
 

@@ -73,6 +73,12 @@ class ChatMute(models.Model):
 class LiveSession(models.Model):
     """A client watching a live game (the seed's live_stream_sessions), kept alive by heartbeats."""
 
+    class EndedReason(models.TextChoices):
+        DISCONNECTED = "disconnected"  # its socket closed
+        TIMEOUT = "timeout"  # no heartbeat for LIVE_PRESENCE_TIMEOUT_SECONDS
+        REPLACED = "replaced"  # another of the user's devices started in its place (stream limit)
+        ENDED = "ended"  # the user ended it from another device
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     game = models.ForeignKey("content.Game", on_delete=models.CASCADE, related_name="live_sessions")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="live_sessions")
@@ -80,6 +86,7 @@ class LiveSession(models.Model):
     started_at = models.DateTimeField(auto_now_add=True)
     last_heartbeat_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
+    ended_reason = models.CharField(max_length=16, blank=True, choices=EndedReason.choices)
 
     class Meta:
         indexes = [

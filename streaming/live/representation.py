@@ -2,7 +2,7 @@
 
 from content.models import Game
 from csn.representation import datetime_text
-from streaming.live.models import ChatMessage, GameEvent
+from streaming.live.models import ChatMessage, GameEvent, LiveSession
 
 
 def game_state(game: Game) -> dict:
@@ -40,4 +40,14 @@ def chat_message_data(message: ChatMessage) -> dict:
         "user": {"id": message.user_id, "name": message.user_name, "avatar": message.user_avatar},
         "text": message.text,
         "created_at": datetime_text(message.created_at),
+    }
+
+
+def session_data(session: LiveSession) -> dict:
+    return {
+        "id": str(session.pk),
+        "game": session.game_id,
+        "device": session.device,
+        "started_at": datetime_text(session.started_at),
+        "last_heartbeat_at": datetime_text(session.last_heartbeat_at),
     }

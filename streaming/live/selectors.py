@@ -24,6 +24,14 @@ def viewer_count(*, game_id: int) -> int:
     return LiveSession.objects.filter(game_id=game_id, ended_at=None, last_heartbeat_at__gte=since).count()
 
 
+def open_sessions(*, user) -> list[LiveSession]:
+    """The user's viewing sessions still alive, newest first: what counts against the stream limit."""
+    since = timezone.now() - timedelta(seconds=settings.LIVE_PRESENCE_TIMEOUT_SECONDS)
+    return list(
+        LiveSession.objects.filter(user=user, ended_at=None, last_heartbeat_at__gte=since).order_by("-started_at")
+    )
+
+
 def access_game(game_id: int) -> Game:
     """The game with its teams; a game that does not exist is a not-found error (every game is public)."""
     game = Game.objects.select_related("home_team", "away_team").filter(pk=game_id).first()

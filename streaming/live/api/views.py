@@ -2,12 +2,13 @@
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from content.models import Game
 from streaming.live import selectors
-from streaming.live.representation import game_state, play_data
+from streaming.live.representation import game_state, play_data, session_data
 from streaming.live.services import chat as chat_services
 from streaming.live.services import presence
 from streaming.live.services.scores import game_event_record
@@ -43,6 +44,11 @@ class GameEventCreateView(APIView):
 class HeartbeatInput(serializers.Serializer):
     session_id = serializers.UUIDField(required=False, allow_null=True)
     device = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    replace = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        help_text="At the stream limit: one of your open sessions (GET /live/sessions/) to end in this one's favour.",
+    )
 
 
 class HeartbeatOutput(serializers.Serializer):
@@ -60,8 +66,34 @@ class HeartbeatView(APIView):
             game_id=game_id,
             session_id=data.validated_data.get("session_id"),
             device=data.validated_data["device"],
+            replace=data.validated_data.get("replace"),
         )
         return Response({"session_id": str(session.pk), "viewers": selectors.viewer_count(game_id=game_id)})
+
+
+class LiveSessionOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    game = serializers.IntegerField()
+    device = serializers.CharField()
+    started_at = serializers.DateTimeField()
+    last_heartbeat_at = serializers.DateTimeField()
+
+
+class LiveSessionListView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: LiveSessionOutput(many=True)}, summary="Your open viewing sessions")
+    def get(self, request):
+        return Response([session_data(session) for session in selectors.open_sessions(user=request.user)])
+
+
+class LiveSessionView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={204: None}, summary="End one of your viewing sessions")
+    def delete(self, request, session_id):
+        presence.presence_session_end(user=request.user, session_id=session_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class ChatMessageDeleteView(APIView):

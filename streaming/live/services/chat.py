@@ -16,6 +16,7 @@ from analytics import events
 from content.models import Game
 from csn.errors import ApplicationError, ConflictError, NotFoundError, PermissionDeniedError
 from csn.realtime.publish import publish, publish_many
+from csn.realtime.sessions import user_sockets_notify
 from csn.representation import datetime_text
 from streaming.live.models import ChatMessage, ChatMute, GameChat
 from streaming.live.permissions import MODERATE_CHAT, can_moderate
@@ -205,6 +206,8 @@ def chat_mutes_lift(*, actor, mutes) -> int:
     ChatMute.objects.filter(pk__in=[mute.pk for mute in mutes]).delete()
     now = timezone.now()
     publish_many([_mute_event(mute.game_id, mute.user_id, now) for mute in mutes])
+    for mute in mutes:
+        _notify_muted(mute.game_id, mute.user_id, now)
     return len(mutes)
 
 
@@ -212,8 +215,14 @@ def _mute_event(game_id: int, user_id: int, until) -> tuple[str, str, dict]:
     return chat_topic(game_id), "chat.muted", {"user": user_id, "until": datetime_text(until)}
 
 
+def _notify_muted(game_id: int, user_id: int, until) -> None:
+    """The muted user's own sockets learn at once, whether or not they follow that chat."""
+    user_sockets_notify(user_id=user_id, name="chat.muted", data={"game": game_id, "until": datetime_text(until)})
+
+
 def _publish_mute(game_id: int, user_id: int, until) -> None:
     publish_many([_mute_event(game_id, user_id, until)])
+    _notify_muted(game_id, user_id, until)
 
 
 @transaction.atomic

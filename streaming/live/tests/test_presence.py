@@ -1,5 +1,6 @@
 """Presence: heartbeats keep sessions, stale ones close, disconnect closes, counts, plan limits."""
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -12,7 +13,7 @@ from accounts.services import subscription_update
 from csn.realtime.models import LiveEvent
 from streaming.live import tasks
 from streaming.live.models import LiveSession
-from streaming.live.services.presence import presence_heartbeat
+from streaming.live.services.presence import TRAILING_PUSH_THREAD, presence_heartbeat
 from streaming.live.topics import game_topic
 from streaming.tests.live import Client, db
 from testing.factories import LiveGameFactory, UserFactory
@@ -123,3 +124,20 @@ def test_periodic_jobs_are_scheduled_and_old_events_are_pruned(settings):
     LiveEvent.objects.filter(name="old").update(created_at=timezone.now() - timedelta(hours=49))
     assert realtime_tasks.live_events_prune() == 1
     assert list(LiveEvent.objects.values_list("name", flat=True)) == ["new"]
+
+
+def test_viewer_counts_are_pushed_at_most_once_a_second_and_the_last_change_is_not_lost():
+    game = LiveGameFactory()
+    topic = game_topic(game.pk)
+    for _ in range(3):  # three viewers join within one second
+        presence_heartbeat(user=UserFactory(), game_id=game.pk)
+
+    def counts():
+        pushed = LiveEvent.objects.filter(topic=topic, name="viewers").order_by("seq")
+        return list(pushed.values_list("data__count", flat=True))
+
+    assert counts() == [1]  # the first change at once; the rest wait for the window's end
+    for thread in threading.enumerate():
+        if thread.name == TRAILING_PUSH_THREAD:
+            thread.join(5)
+    assert counts() == [1, 3]  # one trailing push carries the count as it is then

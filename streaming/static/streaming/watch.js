@@ -43,11 +43,15 @@
       if (message.type === "batch") message.events.forEach(handle);
       else handle(message);
     };
-    ws.onclose = function () {
-      setText("conn", "reconnecting");
+    ws.onclose = function (e) {
       clearInterval(heartbeatTimer);
       setChatEnabled(false);
       Object.keys(resyncing).forEach((t) => delete resyncing[t]);
+      if (e.code === 4401) {             // signed out elsewhere: this session's credential is gone
+        setText("conn", "signed out");
+        return;
+      }
+      setText("conn", "reconnecting");
       setTimeout(connect, backoff);
       backoff = Math.min(backoff * 2, 10000);
     };
@@ -76,6 +80,13 @@
       case "ack":
         if (message.topic && message.replayed !== undefined) delete resyncing[message.topic];
         if (message.message && message.ref && String(message.ref).startsWith("w")) $("chat-text").value = "";
+        break;
+      case "notice":
+        if (message.name === "chat.muted" && message.data.game === gameId) {
+          notice(new Date(message.data.until) > new Date() ? "A moderator muted you in this chat." : "You may chat again.");
+        } else if (message.name === "session.ended") {
+          notice("Your stream here was ended from another device.");
+        }
         break;
       case "error":
         notice(message.code === "stream_limit" ? "Your plan's stream limit is reached on another device." : message.message);
