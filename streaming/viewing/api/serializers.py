@@ -4,7 +4,11 @@ from rest_framework import serializers
 from content.api.serializers import ContentCardSerializer, content_card
 from streaming.viewing.models import MyListItem, Playlist, PlaylistItem, WatchProgress
 from streaming.viewing.representation import progress_data
-from streaming.viewing.selectors import CONTINUE_WATCHING_DEFAULT_LIMIT, CONTINUE_WATCHING_MAX_LIMIT
+from streaming.viewing.selectors import (
+    CONTINUE_WATCHING_DEFAULT_LIMIT,
+    CONTINUE_WATCHING_MAX_LIMIT,
+    PROGRESS_COLUMNS,
+)
 from streaming.viewing.services import PLAYLIST_TITLE_MAX_LENGTH
 
 
@@ -39,15 +43,7 @@ class ProgressInputSerializer(serializers.Serializer):
 class ProgressSerializer(serializers.ModelSerializer):
     class Meta:
         model = WatchProgress
-        fields = [
-            "content_id",
-            "position_seconds",
-            "duration_seconds",
-            "completion_percentage",
-            "completed",
-            "recorded_at",
-            "last_watched_at",
-        ]
+        fields = PROGRESS_COLUMNS  # a progress renders exactly the columns its reads load
         read_only_fields = fields
 
 
