@@ -273,7 +273,7 @@ SPECTACULAR_SETTINGS = {
 # --- Sessions, CSRF, security ---------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # the watch page reads it to send CSRF headers
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "sign-in"  # the viewers' page (accounts.views); the admin keeps its own
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_int("CSN_NUM_PROXIES", 0) else None
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
