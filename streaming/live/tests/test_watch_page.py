@@ -105,7 +105,8 @@ def test_a_viewer_signs_in_from_the_watch_page_chats_and_signs_out(settings):
     with daphne_on_test_db() as (base,), sync_playwright() as playwright:
         browser = _chromium(playwright)
         try:
-            page = browser.new_page()
+            context = browser.new_context()
+            page = context.new_page()
             page.goto(f"{base}{watch}")
             expect(page.locator("#conn")).to_have_text("live")
             page.click("#chat-sign-in")
@@ -121,9 +122,18 @@ def test_a_viewer_signs_in_from_the_watch_page_chats_and_signs_out(settings):
             expect(page.locator("#chat li .text").last).to_have_text("signed in and chatting")
             expect(page.locator("#chat li .author").last).to_have_text("Fan")
 
+            other_tab = context.new_page()  # the same browser session, open on the same game
+            other_tab.goto(f"{base}{watch}")
+            expect(other_tab.locator("#chat-text")).to_be_enabled()
+
             page.click("#sign-out button[type=submit]")
             expect(page).to_have_url(f"{base}{watch}")
             expect(page.locator("#chat-sign-in")).to_be_visible()
             expect(page.locator("#chat-form")).to_have_count(0)
+            # The other tab's socket closes (4401) and it offers to sign in again, back to this game.
+            expect(other_tab.locator("#conn")).to_have_text("signed out")
+            again = other_tab.locator("#notice a")
+            expect(again).to_have_text("Sign in again")
+            expect(again).to_have_attribute("href", f"/accounts/sign-in/?next={watch}")
         finally:
             browser.close()
