@@ -8,6 +8,7 @@ from django.db import connection
 from django.http import HttpResponsePermanentRedirect, JsonResponse
 from django.urls import is_valid_path
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 
 from csn.api.errors import json_404
 
@@ -55,6 +56,7 @@ def readyz(request):
     return JsonResponse(body, status=200 if ready else 503)
 
 
+@csrf_exempt  # as every API view: a token client's POST gets the JSON 404, not the CSRF failure page
 def api_not_found(request):
     """Any path under /api/ that no route takes: the API's JSON 404, also with DEBUG on (where Django
     would answer its HTML debug page instead of calling handler404). A path missing only its final

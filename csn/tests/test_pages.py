@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as project_settings
+from django.test import Client
 from django.utils import timezone
 
 from content.models import Game
@@ -60,10 +61,11 @@ def test_home_page_reads_a_fixed_number_of_queries(client, django_assert_max_num
         ("delete", "/api/v1/nothing"),
     ],
 )
-def test_unknown_api_paths_answer_the_json_error_shape(client, settings, debug, method, path):
+def test_unknown_api_paths_answer_the_json_error_shape(settings, debug, method, path):
     settings.DEBUG = debug
+    client = Client(enforce_csrf_checks=True)  # an app's POST carries a token, never a CSRF cookie
 
-    response = getattr(client, method)(path)
+    response = getattr(client, method)(path, HTTP_AUTHORIZATION="Token nope")
 
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
