@@ -1,8 +1,10 @@
 """The catalogue: teams, players, games, content, media assets, and the editorial audit log."""
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import Q
+from django.utils.text import get_text_list
 
 
 class Sport(models.TextChoices):
@@ -202,5 +204,46 @@ class ContentAuditLog(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["content", "-created_at"], name="audit_content_idx")]
 
+    # Each workflow move in the past tense, by (from state, to state): the moves of
+    # content.services.workflow.TRANSITIONS (a test keeps the two in step).
+    TRANSITION_WORDS = {
+        (Content.State.DRAFT, Content.State.IN_REVIEW): "Submitted for review",
+        (Content.State.IN_REVIEW, Content.State.PUBLISHED): "Approved and published",
+        (Content.State.IN_REVIEW, Content.State.DRAFT): "Sent back to draft",
+        (Content.State.PUBLISHED, Content.State.DRAFT): "Unpublished",
+        (Content.State.DRAFT, Content.State.ARCHIVED): "Archived",
+        (Content.State.PUBLISHED, Content.State.ARCHIVED): "Archived",
+    }
+
     def __str__(self):
-        return f"{self.action} {self.content_id} by {self.actor_id}"
+        return f"{self.summary()} by {self.actor_name()}"
+
+    def actor_name(self) -> str:
+        if self.actor is None:
+            return "a deleted account"
+        return self.actor.display_name or self.actor.email
+
+    def summary(self) -> str:
+        """What happened, in words: "Created", "Changed title and tags", "Submitted for review (Draft → In
+        review)"; states by their labels, fields by their names on the form."""
+        if self.action == self.Action.CREATE:
+            return "Created"
+        if self.action == self.Action.EDIT:
+            return f"Changed {get_text_list([_field_label(name) for name in self.changed_fields], 'and')}"
+        moved = self.TRANSITION_WORDS.get((self.from_state, self.to_state), "Moved")
+        return f"{moved} ({_state_label(self.from_state)} → {_state_label(self.to_state)})"
+
+    def change_message(self) -> str:
+        """The summary and the note: one line of the item's history."""
+        return f"{self.summary()}. Note: {self.note}" if self.note else f"{self.summary()}."
+
+
+def _state_label(state: str) -> str:
+    return Content.State(state).label if state in Content.State.values else state
+
+
+def _field_label(name: str) -> str:
+    try:
+        return str(Content._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:  # a field since removed: its name, readable
+        return name.replace("_", " ")

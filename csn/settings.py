@@ -273,7 +273,7 @@ SPECTACULAR_SETTINGS = {
 # --- Sessions, CSRF, security ---------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # the watch page reads it to send CSRF headers
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "sign-in"  # the viewers' page (accounts.views); the admin keeps its own
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_int("CSN_NUM_PROXIES", 0) else None
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
@@ -300,7 +300,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        # Django's default config gives "django" its own console handler (DEBUG on) besides the root's:
+        # each 4xx (`django.request`'s log_response) printed twice. Records propagate to the root only.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.db.backends": {"level": "WARNING"},
+    },
 }
 
 # Embedded mode writes under var/; make sure it exists.

@@ -1,11 +1,16 @@
-"""Process health: /healthz says the process answers, /readyz that its dependencies do."""
+"""Process health (/healthz says the process answers, /readyz that its dependencies do), and the
+API's not-found answer."""
 
 import logging
 
 from django.conf import settings
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponsePermanentRedirect, JsonResponse
+from django.urls import is_valid_path
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+
+from csn.api.errors import json_404
 
 logger = logging.getLogger(__name__)
 
@@ -49,3 +54,16 @@ def readyz(request):
         "checks": {name: ("ok" if error is None else error) for name, error in checks.items()},
     }
     return JsonResponse(body, status=200 if ready else 503)
+
+
+@csrf_exempt  # as every API view: a token client's POST gets the JSON 404, not the CSRF failure page
+def api_not_found(request):
+    """Any path under /api/ that no route takes: the API's JSON 404, also with DEBUG on (where Django
+    would answer its HTML debug page instead of calling handler404). A path missing only its final
+    slash is redirected as Django's APPEND_SLASH does (this route matches it, so CommonMiddleware cannot)."""
+    path = request.path_info
+    if settings.APPEND_SLASH and not path.endswith("/"):
+        match = is_valid_path(f"{path}/")
+        if match and match.func is not api_not_found:
+            return HttpResponsePermanentRedirect(request.get_full_path(force_append_slash=True))
+    return json_404(request)

@@ -2,7 +2,30 @@
 
 from django.contrib import admin
 
-from content.models import ContentAuditLog
+from content.models import Content, ContentAuditLog
+
+
+@admin.display(description="Who")
+def who(row: ContentAuditLog) -> str:
+    return row.actor_name()
+
+
+@admin.display(description="What")
+def what(row: ContentAuditLog) -> str:
+    return row.summary()
+
+
+class ReachedStateFilter(admin.SimpleListFilter):
+    """The state a transition moved the item to, by its label (the column holds the code)."""
+
+    title = "moved to"
+    parameter_name = "to_state"
+
+    def lookups(self, request, model_admin):
+        return Content.State.choices
+
+    def queryset(self, request, queryset):
+        return queryset.filter(to_state=self.value()) if self.value() else queryset
 
 
 class AuditLogInline(admin.TabularInline):
@@ -10,7 +33,7 @@ class AuditLogInline(admin.TabularInline):
     verbose_name_plural = "History"
     extra = 0
     can_delete = False
-    fields = ["created_at", "actor", "action", "from_state", "to_state", "changed_fields", "note"]
+    fields = ["created_at", who, what, "note"]
     readonly_fields = fields
     ordering = ["-created_at", "-id"]
 
@@ -26,15 +49,12 @@ class AuditLogInline(admin.TabularInline):
 
 @admin.register(ContentAuditLog)
 class ContentAuditLogAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "content", "actor", "action", "from_state", "to_state", "changed", "note"]
-    list_filter = ["action", "to_state"]
+    list_display = ["created_at", "content", who, what, "note"]
+    fields = readonly_fields = list_display
+    list_filter = ["action", ReachedStateFilter]
     search_fields = ["content__title", "actor__email", "note"]
     date_hierarchy = "created_at"
     list_select_related = ["content", "actor"]
-
-    @admin.display(description="Changed fields")
-    def changed(self, row):
-        return ", ".join(row.changed_fields)
 
     def has_add_permission(self, request):
         return False

@@ -89,17 +89,17 @@ def _transition(*, content: Content, actor, name: str, note: str = "") -> Conten
     return content
 
 
-def content_submit(*, content: Content, actor) -> Content:
-    """draft -> in review (Editors)."""
-    return _transition(content=content, actor=actor, name="submit")
+def content_submit(*, content: Content, actor, note: str = "") -> Content:
+    """draft -> in review (Editors); the note goes to the item's history."""
+    return _transition(content=content, actor=actor, name="submit", note=note)
 
 
 @transaction.atomic
-def content_publish(*, content: Content, actor) -> Content:
+def content_publish(*, content: Content, actor, note: str = "") -> Content:
     """in review -> published (Publishers). Of two concurrent publishes one wins, the other gets a
-    ConflictError; one audit row. Emits `content_published` and announces it to the layers above,
+    ConflictError; one audit row, with the note. Emits `content_published` and announces it to the layers above,
     inside the transaction: what a receiver writes rolls back with a failed publish."""
-    content = _transition(content=content, actor=actor, name="publish")
+    content = _transition(content=content, actor=actor, name="publish", note=note)
     events.content_published(
         user_id=actor.pk,
         content_id=content.pk,
@@ -128,11 +128,12 @@ def content_archive(*, content: Content, actor, note: str = "") -> Content:
 
 
 def content_transition(*, content: Content, actor, name: str, note: str = "") -> Content:
-    """One entry point for admin actions, admin buttons and the API: dispatches to the service above."""
+    """One entry point for admin actions, admin buttons and the API: dispatches to the service above.
+    Every transition keeps its note in the item's history (a reason, required, for reject)."""
     if name == "submit":
-        return content_submit(content=content, actor=actor)
+        return content_submit(content=content, actor=actor, note=note)
     if name == "publish":
-        return content_publish(content=content, actor=actor)
+        return content_publish(content=content, actor=actor, note=note)
     if name == "reject":
         return content_reject(content=content, actor=actor, reason=note)
     if name == "unpublish":

@@ -113,6 +113,30 @@ def test_game_detail_query_count(django_assert_num_queries):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("note", ["Cut to two hours", "  Cut to two hours\n"])
+def test_the_note_of_every_transition_reaches_the_history(editor, publisher, note):
+    item = ContentFactory(state=Content.State.DRAFT)
+    url = f"/api/v1/content/{item.pk}/transitions/"
+    assert client_for(editor).post(url, {"transition": "submit", "note": note}).status_code == 200
+    assert client_for(publisher).post(url, {"transition": "publish", "note": "Lead story"}).status_code == 200
+    assert client_for(publisher).post(url, {"transition": "unpublish"}).status_code == 200
+
+    rows = ContentAuditLog.objects.filter(content=item).order_by("id")
+    assert [row.note for row in rows] == ["Cut to two hours", "Lead story", ""]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("note", [["a list"], {"a": "dict"}, "x" * 2001])
+def test_a_bad_note_is_a_400_with_the_field_named(editor, note):
+    item = ContentFactory(state=Content.State.DRAFT)
+    url = f"/api/v1/content/{item.pk}/transitions/"
+    response = client_for(editor).post(url, {"transition": "submit", "note": note})
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid" and "note" in response.json()["error"]["fields"]
+    assert not ContentAuditLog.objects.filter(content=item).exists()
+
+
+@pytest.mark.django_db
 def test_transition_endpoint_calls_the_workflow(editor, publisher, viewer):
     item = ContentFactory(state=Content.State.DRAFT)
     url = f"/api/v1/content/{item.pk}/transitions/"

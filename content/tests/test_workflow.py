@@ -54,11 +54,12 @@ def test_permission_matrix(request, role, name):
         item.refresh_from_db()
         assert item.state == TARGET[name]
         (row,) = ContentAuditLog.objects.filter(content=item)
-        assert (row.action, row.actor, row.from_state, row.to_state) == (
+        assert (row.action, row.actor, row.from_state, row.to_state, row.note) == (
             "transition",
             actor,
             SOURCE[name],
             TARGET[name],
+            "needs a better title",  # every transition keeps its note
         )
     else:
         with pytest.raises(PermissionDeniedError) as exc:
@@ -253,3 +254,43 @@ def test_thumbnail_upload_replace_and_clear_are_audited(editor, settings, tmp_pa
     assert not item.thumbnail
     edits = ContentAuditLog.objects.filter(content=item, action="edit").values_list("changed_fields", flat=True)
     assert list(edits) == [["thumbnail"], ["thumbnail"]]
+
+
+def test_every_transition_has_words_in_the_history():
+    for transition in TRANSITIONS.values():
+        for source in transition.sources:
+            assert (source, transition.target) in ContentAuditLog.TRANSITION_WORDS, transition.name
+
+
+@pytest.mark.django_db
+def test_the_history_reads_as_words(editor, publisher):
+    item = content_create(actor=editor, title="Finals recap", type="highlight", runtime_seconds=90)
+    content_update(content=item, actor=editor, title="Finals recap, game 7", video_url="https://cdn.example.com/a.m3u8")
+    content_submit(content=item, actor=editor, note="ready for a look")
+    content_reject(content=item, actor=publisher, reason="the score is wrong")
+    content_submit(content=item, actor=editor)
+    content_publish(content=item, actor=publisher, note="lead story tonight")
+
+    lines = [str(row) for row in ContentAuditLog.objects.filter(content=item).order_by("created_at", "id")]
+    messages = [row.change_message() for row in ContentAuditLog.objects.filter(content=item).order_by("id")]
+
+    editor_name, publisher_name = editor.display_name, publisher.display_name
+    assert lines == [
+        f"Created by {editor_name}",
+        f"Changed title and video url by {editor_name}",
+        f"Submitted for review (Draft → In review) by {editor_name}",
+        f"Sent back to draft (In review → Draft) by {publisher_name}",
+        f"Submitted for review (Draft → In review) by {editor_name}",
+        f"Approved and published (In review → Published) by {publisher_name}",
+    ]
+    assert messages[2] == "Submitted for review (Draft → In review). Note: ready for a look"
+    assert messages[3].endswith("Note: the score is wrong")
+    assert messages[4] == "Submitted for review (Draft → In review)."
+    assert messages[5].endswith("Note: lead story tonight")
+
+
+@pytest.mark.django_db
+def test_the_history_names_a_deleted_actor_and_a_removed_field(editor):
+    item = ContentFactory(state=State.DRAFT)
+    row = ContentAuditLog.objects.create(content=item, actor=None, action="edit", changed_fields=["old_field", "tags"])
+    assert str(row) == "Changed old field and tags by a deleted account"

@@ -40,6 +40,19 @@ def access_game(game_id: int) -> Game:
     return game
 
 
+HOME_GAMES_LIMIT = 20
+LATE_START_GRACE = timedelta(hours=3)  # a game not started on time is still upcoming for this long
+
+
+def games_to_watch() -> list[Game]:
+    """The home page's games: live ones first, then the next scheduled, soonest first (a short list)."""
+    games = Game.objects.select_related("home_team", "away_team").order_by("starts_at", "id")
+    live = list(games.filter(status=Game.Status.LIVE)[:HOME_GAMES_LIMIT])
+    since = timezone.now() - LATE_START_GRACE
+    upcoming = games.filter(status=Game.Status.SCHEDULED, starts_at__gte=since)[: HOME_GAMES_LIMIT - len(live)]
+    return live + list(upcoming)
+
+
 def game_locked(game_id) -> Game:
     """The game's row, locked until the caller's transaction ends (writers of one game serialize)."""
     game = Game.objects.select_for_update().filter(pk=game_id).first()

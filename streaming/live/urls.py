@@ -1,7 +1,10 @@
-"""Pages served by Django outside the API: the watch page."""
+"""Pages served by Django outside the API: the home page and the watch page."""
 
 from django.urls import path
 
 from streaming.live import views
 
-urlpatterns = [path("watch/<int:game_id>/", views.game_watch, name="watch")]
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("watch/<int:game_id>/", views.game_watch, name="watch"),
+]

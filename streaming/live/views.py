@@ -1,10 +1,16 @@
-"""The watch page: a template and plain JavaScript over the live gateway."""
+"""Pages served by Django outside the API: the home page and the watch page (templates, plain JavaScript
+over the live gateway)."""
 
 from django.http import Http404
 from django.shortcuts import render
 
 from csn.errors import NotFoundError
-from streaming.live.selectors import access_game
+from streaming.live.selectors import access_game, games_to_watch
+
+
+def home(request):
+    """What a new visitor needs: the games to watch, the API docs, the admin, signing in."""
+    return render(request, "streaming/home.html", {"games": games_to_watch()})
 
 
 def game_watch(request, game_id: int):

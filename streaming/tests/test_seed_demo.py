@@ -1,6 +1,10 @@
 """`manage.py seed_demo`: a realistic catalogue and one account per role, idempotent."""
 
+import os
+import subprocess
+import sys
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
@@ -11,6 +15,8 @@ from accounts.models import Subscription, User
 from analytics.models import OutboxEvent
 from content.models import Content, ContentAuditLog, Game, Player, Team
 from streaming.live.models import GameEvent
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def snapshot():
@@ -78,3 +84,32 @@ def test_seeded_catalogue_serves_viewers():
     assert any(r["locked"] for r in body["results"]) and any(not r["locked"] for r in body["results"])
     live = APIClient().get("/api/v1/games/", {"status": "live"}).json()["results"]
     assert len(live) == 1 and live[0]["period"] == "Q3"
+
+
+def test_seed_demo_prints_the_logins_last_and_no_analytics_lines(tmp_path):
+    """`make run` in the embedded default: events are delivered in-process (to the log sender) while
+    seeding; the console shows the summary and the logins, not a hundred analytics lines before them."""
+    code = (
+        "import django; django.setup(); from django.core.management import call_command; "
+        "call_command('migrate', verbosity=0); call_command('seed_demo'); "
+        "from analytics.models import OutboxEvent; print('outbox left:', OutboxEvent.objects.count())"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DEBUG", "LOG_LEVEL")}
+    env.update(DJANGO_SETTINGS_MODULE="csn.settings", CSN_VAR_DIR=str(tmp_path), PYTHONUNBUFFERED="1")
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=300,
+    )
+
+    assert result.returncode == 0, result.stdout
+    lines = result.stdout.splitlines()
+    assert not [line for line in lines if "analytics event" in line], result.stdout
+    assert lines[-1] == "outbox left: 0"  # the events were delivered all the same
+    seeded = lines[:-1]
+    assert seeded[0].startswith("Catalogue:"), result.stdout
+    assert seeded[-1].strip() == "premium viewer   premium@csn.local / csn-demo-password"

@@ -5,6 +5,8 @@ workflow state) and one account per role. Items move through the same services a
 audit trail and analytics outbox look like real use. A second run finds everything and changes nothing.
 """
 
+import contextlib
+import logging
 from datetime import timedelta
 
 from django.conf import settings
@@ -16,6 +18,7 @@ from django.utils.text import slugify
 
 from accounts.models import User
 from accounts.services import ensure_user_rows, subscription_update, user_create
+from analytics.services.senders import event_log
 from content.models import Content, Game, Player, Sport, Team
 from content.services.editing import content_create
 from content.services.workflow import content_archive, content_publish, content_reject, content_submit
@@ -80,13 +83,25 @@ LIVE_PLAYS = [
 ]
 
 
+@contextlib.contextmanager
+def _log_level(logger: logging.Logger, level: int):
+    previous = logger.level
+    logger.setLevel(level)
+    try:
+        yield
+    finally:
+        logger.setLevel(previous)
+
+
 class Command(BaseCommand):
     help = "Load demo data (idempotent) and print the demo accounts."
 
     def handle(self, *args, **options):
         if settings.PRODUCTION:
             raise CommandError("seed_demo refuses to run with CSN_PRODUCTION=1")
-        with transaction.atomic():
+        # The seeding's analytics events are delivered as usual, but not each logged (about a hundred
+        # lines, embedded mode): the demo logins stay the last thing printed.
+        with _log_level(event_log, logging.WARNING), transaction.atomic():
             admin = self._admin()
             users = self._users()
             teams = self._teams()

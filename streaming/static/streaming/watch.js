@@ -49,6 +49,10 @@
       Object.keys(resyncing).forEach((t) => delete resyncing[t]);
       if (e.code === 4401) {             // signed out elsewhere: this session's credential is gone
         setText("conn", "signed out");
+        const link = document.createElement("a");
+        link.href = root.dataset.signInUrl;
+        link.textContent = "Sign in again";
+        $("notice").replaceChildren(link);
         return;
       }
       setText("conn", "reconnecting");
