@@ -60,6 +60,17 @@ else:
     DEBUG = env_bool("DEBUG", True)
 
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# Full origins (scheme://host[:port]) whose pages may open /ws/ with the session cookie
+# (streaming.live.security.OriginGuard). Production: the trusted CSRF origins and https:// on each
+# allowed host; embedded: this server's own address.
+WS_ALLOWED_ORIGINS = env_list(
+    "CSN_WS_ALLOWED_ORIGINS",
+    [*CSRF_TRUSTED_ORIGINS, *(f"https://{h}" for h in ALLOWED_HOSTS if h[:1] not in {".", "*"})]
+    if PRODUCTION
+    else [f"http://{host}:{env_str('CSN_PORT', '8000')}" for host in ("127.0.0.1", "localhost")],
+)
+if any("://" not in origin for origin in WS_ALLOWED_ORIGINS):
+    raise ImproperlyConfigured("CSN_WS_ALLOWED_ORIGINS takes full origins: scheme://host[:port]")
 
 INSTALLED_APPS = [
     "daphne",
