@@ -74,7 +74,7 @@ if any("://" not in origin for origin in WS_ALLOWED_ORIGINS):
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "csn.apps.AdminConfig",  # django.contrib.admin with a throttled login (csn.admin.AdminSite)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -255,11 +255,16 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "csn.api.errors.exception_handler",
+    # Every endpoint without its own throttles: per signed-in user, else per client address; reads
+    # (GET, HEAD, OPTIONS) and writes counted apart (csn.api.rates).
+    "DEFAULT_THROTTLE_CLASSES": ["csn.api.rates.UserRateThrottle", "csn.api.rates.AnonRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "login": env_str("CSN_LOGIN_THROTTLE", "10/min"),
         "register": env_str("CSN_REGISTER_THROTTLE", "20/hour"),
-        "user": "2000/min",
-        "anon": "600/min",
+        "user_read": env_str("CSN_USER_READ_THROTTLE", "1200/min"),
+        "user_write": env_str("CSN_USER_WRITE_THROTTLE", "300/min"),
+        "anon_read": env_str("CSN_ANON_READ_THROTTLE", "600/min"),
+        "anon_write": env_str("CSN_ANON_WRITE_THROTTLE", "60/min"),
         "analytics": env_str("CSN_ANALYTICS_THROTTLE", "600/min"),
     },
     # Client address = REMOTE_ADDR minus this many trusted proxies; 0 ignores X-Forwarded-For,
