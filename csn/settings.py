@@ -240,6 +240,11 @@ WHITENOISE_AUTOREFRESH = not PRODUCTION
 # --- Request limits -------------------------------------------------------------------------
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # 1 MiB of JSON is far more than any endpoint needs
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Bodies past these are refused (413) before they are read (csn.asgi_http): a JSON or form body past
+# DATA_UPLOAD_MAX_MEMORY_SIZE; a multipart form (admin images) past HTTP_MAX_FORM_UPLOAD_BYTES; on the
+# media upload paths, a file up to CSN_MEDIA_MAX_UPLOAD_BYTES.
+HTTP_MAX_FORM_UPLOAD_BYTES = env_int("CSN_MAX_FORM_UPLOAD_BYTES", 20 * 1024 * 1024)
+HTTP_UPLOAD_PATHS = [r"/admin/content/mediaasset/add/", r"/api/v1/media/\d+/upload/"]
 
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {
