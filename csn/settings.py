@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",  # full-text and trigram search on PostgreSQL (content.api.filters)
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
