@@ -253,6 +253,7 @@ def test_concurrent_posts_of_one_user_pass_the_rate_limit_at_most_its_count(sett
     are read and the message inserted under one lock of the author, so at most the limit pass."""
     import threading
     import time
+    from concurrent.futures import ThreadPoolExecutor
 
     from django.db import connection
 
@@ -267,25 +268,19 @@ def test_concurrent_posts_of_one_user_pass_the_rate_limit_at_most_its_count(sett
 
     monkeypatch.setattr(chat_services, "_chat_post_state", slow_state)
     barrier = threading.Barrier(10)
-    results: list = []
 
-    def post(index):
+    def post(index) -> str:
         try:
             barrier.wait(timeout=10)
             chat_services.chat_message_post(user=user, game_id=game.pk, text=f"hi {index}")
-            results.append("posted")
+            return "posted"
         except ApplicationError as exc:
-            results.append(exc.code)
-        except Exception as exc:  # reported by the assertion below
-            results.append(repr(exc))
+            return exc.code
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=post, args=(i,)) for i in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        results = list(pool.map(post, range(10), timeout=60))
 
     assert sorted(results) == ["posted"] * 3 + ["rate_limited"] * 7, results
     assert ChatMessage.objects.filter(user=user).count() == 3
