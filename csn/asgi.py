@@ -32,7 +32,7 @@ from streaming.live.security import OriginGuard  # noqa: E402
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        # Origin checked against ALLOWED_HOSTS (cross-site websocket hijacking rides the session
+        # Origin checked against WS_ALLOWED_ORIGINS (cross-site websocket hijacking rides the session
         # cookie); native apps send no Origin: their cookie is ignored and they auth by token message.
         "websocket": OriginGuard(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }

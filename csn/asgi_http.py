@@ -12,8 +12,19 @@ closed after its body is sent, as Django does.
 
 The worker threads are a fixed pool (`CSN_HTTP_THREADS`): database connections are thread-local and
 come from the connection pool for each request, and a request never needs the event loop's thread.
+
+Bodies are bounded before they are held: `request_body_limit` says how large a request's body may be
+(1 MiB of JSON or form, more for a multipart upload), and a larger one is a 413 in the API's error shape
+without being read. daphne (twisted) receives a whole body before it calls the application, then queues
+all of it in memory at once: `BodyLimitedRequest`, installed into daphne when the handler is built,
+refuses it there, by `Content-Length` as soon as the headers are in, and a chunked body as soon as it
+passes the limit, before it is stored.
 """
 
+import io
+import json
+import re
+import sys
 from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import sync_to_async
@@ -22,8 +33,39 @@ from django.core import signals
 from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.core.handlers.base import BaseHandler
-from django.http import FileResponse
+from django.http import FileResponse, JsonResponse
 from django.urls import set_script_prefix
+
+from csn.api.errors import error_body
+
+TOO_LARGE = error_body("payload_too_large", "The request body is too large.")
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+def request_body_limit(path: str, content_type: str) -> int | None:
+    """The most bytes a request's body may have: DATA_UPLOAD_MAX_MEMORY_SIZE, as Django counts a JSON or
+    form body; a multipart form (admin images) HTTP_MAX_FORM_UPLOAD_BYTES; a multipart post to one of
+    HTTP_UPLOAD_PATHS (media uploads) the media size limit and a form's worth more."""
+    if not content_type.lower().lstrip().startswith("multipart/form-data"):
+        return settings.DATA_UPLOAD_MAX_MEMORY_SIZE  # None: no limit, as for Django
+    if any(re.fullmatch(pattern, path) for pattern in settings.HTTP_UPLOAD_PATHS):
+        return settings.CSN_MEDIA_MAX_UPLOAD_BYTES + settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return settings.HTTP_MAX_FORM_UPLOAD_BYTES
+
+
+def over_limit(size: int | None, limit: int | None) -> bool:
+    return size is not None and limit is not None and size > limit
+
+
+def declared_length(value: bytes | str | None) -> int | None:
+    """A Content-Length value as a number; None when absent; -1 when it is not one."""
+    if value is None:
+        return None
+    value = value.decode("latin-1") if isinstance(value, bytes) else value
+    return int(value) if value.strip().isdigit() else -1
 
 
 class SyncASGIHandler(ASGIHandler):
@@ -32,14 +74,26 @@ class SyncASGIHandler(ASGIHandler):
         self.load_middleware(is_async=False)
         self.executor = ThreadPoolExecutor(max_workers=settings.HTTP_THREADS, thread_name_prefix="http")
         self._respond_in_thread = sync_to_async(self._respond, thread_sensitive=False, executor=self.executor)
+        install_daphne_body_limit()
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             raise ValueError(f"Django serves HTTP only, not {scope['type']}.")
+        headers = dict(scope.get("headers") or [])
+        limit = request_body_limit(scope["path"], headers.get(b"content-type", b"").decode("latin-1"))
+        length = declared_length(headers.get(b"content-length"))
+        if length == -1:
+            return await self.send_response(
+                JsonResponse(error_body("bad_request", "Bad Content-Length."), status=400), send
+            )
         try:
-            body_file = await self.read_body(receive)
+            if over_limit(length, limit):
+                raise BodyTooLarge
+            body_file = await self.read_body(receive, limit)
         except RequestAborted:
             return
+        except BodyTooLarge:
+            return await self.send_response(JsonResponse(TOO_LARGE, status=413), send)
         try:
             response = await self._respond_in_thread(scope, body_file)
             try:
@@ -49,6 +103,22 @@ class SyncASGIHandler(ASGIHandler):
                     await sync_to_async(response.close, thread_sensitive=False, executor=self.executor)()
         finally:
             body_file.close()
+
+    async def read_body(self, receive, limit: int | None = None):
+        """Django's read_body, stopping as soon as the body passes `limit` bytes (a chunked one)."""
+        if limit is None:
+            return await super().read_body(receive)
+        size = 0
+
+        async def counted():
+            nonlocal size
+            message = await receive()
+            size += len(message.get("body", b""))
+            if over_limit(size, limit):
+                raise BodyTooLarge
+            return message
+
+        return await super().read_body(counted)
 
     def _respond(self, scope, body_file):
         """The whole request in one worker thread, as WSGIHandler.__call__ does it."""
@@ -63,3 +133,60 @@ class SyncASGIHandler(ASGIHandler):
         if not response.streaming:
             response.close()  # request_finished: connections go back to the pool before the send
         return response
+
+
+def install_daphne_body_limit() -> None:
+    """Make daphne's HTTP requests BodyLimitedRequest (daphne takes no request class as an option; its
+    factory reads the module's WebRequest). Only where daphne is already imported: the server."""
+    module = sys.modules.get("daphne.http_protocol")
+    if module is None or getattr(module.WebRequest, "body_limited", False):
+        return
+    module.WebRequest = _body_limited(module.WebRequest)
+
+
+def _body_limited(web_request):
+    class BodyLimitedRequest(web_request):
+        """daphne's request, refusing a body over request_body_limit before it is stored: by its
+        Content-Length when the headers are in, or once a chunked body passes the limit. The 413 is
+        written at once and the connection closed; the rest of the body is dropped unread."""
+
+        body_limited = True
+        body_refused = False
+        body_size = 0
+        body_limit = None
+
+        def gotLength(self, length):
+            # The request line is still the channel's (the request gets it once the body is in).
+            path = (getattr(self.channel, "_path", None) or b"/").split(b"?", 1)[0].decode("latin-1")
+            content_type = (self.requestHeaders.getRawHeaders(b"content-type") or [b""])[0].decode("latin-1")
+            self.body_limit = request_body_limit(path, content_type)
+            super().gotLength(0 if over_limit(length, self.body_limit) else length)
+            if over_limit(length, self.body_limit):
+                self.refuse_body()
+
+        def handleContentChunk(self, data):
+            if self.body_refused:
+                return
+            self.body_size += len(data)
+            if over_limit(self.body_size, self.body_limit):
+                self.refuse_body()
+                return
+            super().handleContentChunk(data)
+
+        def process(self):
+            if not self.body_refused:
+                return super().process()
+
+        def refuse_body(self):
+            self.body_refused = True
+            if self.content is not None:
+                self.content.close()
+            self.content = io.BytesIO()  # twisted still rewinds it if the rest arrives
+            body = json.dumps(TOO_LARGE).encode()
+            self.channel.transport.write(
+                b"HTTP/1.1 413 Payload Too Large\r\nContent-Type: application/json\r\n"
+                b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body)
+            )
+            self.channel.transport.loseConnection()
+
+    return BodyLimitedRequest

@@ -60,15 +60,27 @@ else:
     DEBUG = env_bool("DEBUG", True)
 
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# Full origins (scheme://host[:port]) whose pages may open /ws/ with the session cookie
+# (streaming.live.security.OriginGuard). Production: the trusted CSRF origins and https:// on each
+# allowed host; embedded: this server's own address.
+WS_ALLOWED_ORIGINS = env_list(
+    "CSN_WS_ALLOWED_ORIGINS",
+    [*CSRF_TRUSTED_ORIGINS, *(f"https://{h}" for h in ALLOWED_HOSTS if h[:1] not in {".", "*"})]
+    if PRODUCTION
+    else [f"http://{host}:{env_str('CSN_PORT', '8000')}" for host in ("127.0.0.1", "localhost")],
+)
+if any("://" not in origin for origin in WS_ALLOWED_ORIGINS):
+    raise ImproperlyConfigured("CSN_WS_ALLOWED_ORIGINS takes full origins: scheme://host[:port]")
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "csn.apps.AdminConfig",  # django.contrib.admin with a throttled login (csn.admin.AdminSite)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",  # full-text and trigram search on PostgreSQL (content.api.filters)
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
@@ -235,6 +247,11 @@ WHITENOISE_AUTOREFRESH = not PRODUCTION
 # --- Request limits -------------------------------------------------------------------------
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # 1 MiB of JSON is far more than any endpoint needs
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Bodies past these are refused (413) before they are read (csn.asgi_http): a JSON or form body past
+# DATA_UPLOAD_MAX_MEMORY_SIZE; a multipart form (admin images) past HTTP_MAX_FORM_UPLOAD_BYTES; on the
+# media upload paths, a file up to CSN_MEDIA_MAX_UPLOAD_BYTES.
+HTTP_MAX_FORM_UPLOAD_BYTES = env_int("CSN_MAX_FORM_UPLOAD_BYTES", 20 * 1024 * 1024)
+HTTP_UPLOAD_PATHS = [r"/admin/content/mediaasset/add/", r"/api/v1/media/\d+/upload/"]
 
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -250,11 +267,16 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "csn.api.errors.exception_handler",
+    # Every endpoint without its own throttles: per signed-in user, else per client address; reads
+    # (GET, HEAD, OPTIONS) and writes counted apart (csn.api.rates).
+    "DEFAULT_THROTTLE_CLASSES": ["csn.api.rates.UserRateThrottle", "csn.api.rates.AnonRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "login": env_str("CSN_LOGIN_THROTTLE", "10/min"),
         "register": env_str("CSN_REGISTER_THROTTLE", "20/hour"),
-        "user": "2000/min",
-        "anon": "600/min",
+        "user_read": env_str("CSN_USER_READ_THROTTLE", "1200/min"),
+        "user_write": env_str("CSN_USER_WRITE_THROTTLE", "300/min"),
+        "anon_read": env_str("CSN_ANON_READ_THROTTLE", "600/min"),
+        "anon_write": env_str("CSN_ANON_WRITE_THROTTLE", "60/min"),
         "analytics": env_str("CSN_ANALYTICS_THROTTLE", "600/min"),
     },
     # Client address = REMOTE_ADDR minus this many trusted proxies; 0 ignores X-Forwarded-For,

@@ -2,11 +2,20 @@
 
 from django.contrib import admin
 from django.db.models import Count
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
 
 from content.admin.shared import badge, media_preview
 from content.models import Game, Player, Team
 
 GAME_STATUS_COLOURS = {"live": "#b91c1c", "final": "#374151", "postponed": "#6b7280"}
+# What happens during a game changes only through the scorekeeper's service (streaming's "Game events"
+# admin and API): it writes the play-by-play row and the live event. Here they are read-only, but an
+# editor may still postpone a game that has not started, or schedule it again.
+GAME_PLAY_FIELDS = ["home_score", "away_score", "period", "clock"]
+GAME_UNSTARTED = [Game.Status.SCHEDULED, Game.Status.POSTPONED]
+# The scorekeeper's form, by admin URL name: content cannot import the app that owns it.
+GAME_EVENT_ADD_URL = "admin:streaming_gameevent_add"
 
 
 class PlayerInline(admin.TabularInline):
@@ -55,6 +64,40 @@ class GameAdmin(admin.ModelAdmin):
     autocomplete_fields = ["home_team", "away_team"]
     list_select_related = ["home_team", "away_team"]
     ordering = ["-starts_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        locked = GAME_PLAY_FIELDS if obj is None or obj.status in GAME_UNSTARTED else ["status", *GAME_PLAY_FIELDS]
+        return [*locked, "record_event"] if obj is not None else locked
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "status":
+            kwargs["choices"] = [(status.value, status.label) for status in GAME_UNSTARTED]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            return super().save_model(request, obj, form, change)
+        # Only what the form edits: a scorekeeper's update saved meanwhile is not written back.
+        fields = [name for name in form.changed_data if name not in GAME_PLAY_FIELDS]
+        if "status" in fields:
+            # Unless the game went live since the page was read: its status is the scorekeeper's now.
+            Game.objects.filter(pk=obj.pk, status__in=GAME_UNSTARTED).update(status=obj.status)
+            fields.remove("status")
+        if fields:
+            obj.save(update_fields=[*fields, "updated_at"])
+
+    @admin.display(description="Score, period, clock and status")
+    def record_event(self, game):
+        try:
+            url = reverse(GAME_EVENT_ADD_URL)
+        except NoReverseMatch:  # pragma: no cover - the live admin is not installed
+            return "Change them through the scorekeeper's game events."
+        return format_html(
+            '<a href="{}?game={}">Record a game event</a> (the scorekeeper\'s service: play-by-play and live '
+            "update); they are not edited here.",
+            url,
+            game.pk,
+        )
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, game):

@@ -1,10 +1,82 @@
+import functools
+import operator
+import re
+
 import django_filters
+from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.db import connections
 from django.db.models import Q
 from rest_framework import filters
 from rest_framework.exceptions import ValidationError
 
 from content.models import Content, Game, Player, Sport, Team
 from content.selectors import content_filter_tag
+from content.services.errors import field_error
+from csn.errors import ApplicationError
+
+SEARCH_MAX_LENGTH = 100
+SEARCH_MAX_TERMS = 8
+# The content text searched on PostgreSQL. Migration 0004 indexes exactly this expression (GIN): change
+# both together.
+CONTENT_SEARCH_DOCUMENT = SearchVector("title", "description", config="english")
+
+
+class CatalogueSearchFilter(filters.SearchFilter):
+    """`?search=`: words (letters and digits; the rest separates them), at most SEARCH_MAX_TERMS of them
+    in at most SEARCH_MAX_LENGTH characters (past either, a 400 `search_too_long` /
+    `search_too_many_terms`, before any query). Every word must match.
+
+    On PostgreSQL, a view's `search_document` (content) is matched by full-text search, English
+    stemming, each word also a prefix (`goal` finds "goals" and "goalkeeper"), on a GIN index; names
+    (`search_fields`) by trigram word similarity (pg_trgm `%>` on GIN indexes: a prefix or a typo still
+    finds "Lakers"), a related model's name through a subquery on its own index. Elsewhere (SQLite, the
+    embedded default) each word is a case-insensitive substring of one of `search_fields`."""
+
+    def get_search_terms(self, request):
+        text = request.query_params.get(self.search_param, "")
+        if len(text) > SEARCH_MAX_LENGTH:
+            raise _search_error("search_too_long", f"Search with at most {SEARCH_MAX_LENGTH} characters.")
+        terms = re.findall(r"\w+", text)
+        if len(terms) > SEARCH_MAX_TERMS:
+            raise _search_error("search_too_many_terms", f"Search with at most {SEARCH_MAX_TERMS} words.")
+        return terms
+
+    def filter_queryset(self, request, queryset, view):
+        terms = self.get_search_terms(request)
+        fields = getattr(view, "search_fields", None) or []
+        document = getattr(view, "search_document", None)
+        if not terms or not (fields or document):
+            return queryset
+        if connections[queryset.db].vendor != "postgresql":
+            return queryset.filter(*(_any_of([f"{name}__icontains" for name in fields], term) for term in terms))
+        if document is not None:
+            words = " & ".join(f"{term}:*" for term in terms)  # \w+ words: nothing for tsquery to parse
+            return queryset.annotate(search_document=document).filter(
+                search_document=SearchQuery(words, search_type="raw", config="english")
+            )
+        return queryset.filter(*(_any_name(queryset.model, fields, term) for term in terms))
+
+
+def _search_error(code: str, message: str) -> ApplicationError:
+    return ApplicationError(message, code=code, fields=field_error("search", code, message))
+
+
+def _any_of(lookups: list[str], term: str) -> Q:
+    return functools.reduce(operator.or_, (Q(**{lookup: term}) for lookup in lookups))
+
+
+def _any_name(model, fields, term) -> Q:
+    """One word against any of the names `fields` (paths like `home_team__name`) by trigram similarity,
+    each as `IN (the rows whose name matches)`: the subquery runs on the name's trigram index."""
+    matches = []
+    for path in fields:
+        *relations, name = path.split("__")
+        target = model
+        for relation in relations:
+            target = target._meta.get_field(relation).related_model
+        matching = target.objects.filter(**{f"{name}__trigram_word_similar": term}).values("pk")
+        matches.append(Q(**{f"{'__'.join(relations) or 'pk'}__in": matching}))
+    return functools.reduce(operator.or_, matches)
 
 
 class StrictOrderingFilter(filters.OrderingFilter):

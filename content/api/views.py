@@ -1,13 +1,21 @@
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
-from rest_framework import filters, generics, status
+from rest_framework import generics, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from content import selectors
-from content.api.filters import ContentFilter, GameFilter, PlayerFilter, StrictOrderingFilter, TeamFilter
+from content.api.filters import (
+    CONTENT_SEARCH_DOCUMENT,
+    CatalogueSearchFilter,
+    ContentFilter,
+    GameFilter,
+    PlayerFilter,
+    StrictOrderingFilter,
+    TeamFilter,
+)
 from content.api.serializers import (
     ContentSerializer,
     GameDetailSerializer,
@@ -26,7 +34,7 @@ from content.services.workflow import content_transition
 from csn.api.pagination import CursorPagination
 from csn.errors import NotFoundError
 
-CATALOGUE_FILTERS = [DjangoFilterBackend, filters.SearchFilter, StrictOrderingFilter]
+CATALOGUE_FILTERS = [DjangoFilterBackend, CatalogueSearchFilter, StrictOrderingFilter]
 
 
 class ContentListView(generics.ListAPIView):
@@ -36,7 +44,8 @@ class ContentListView(generics.ListAPIView):
     serializer_class = ContentSerializer
     filter_backends = CATALOGUE_FILTERS
     filterset_class = ContentFilter
-    search_fields = ["title", "description"]
+    search_fields = ["title", "description"]  # SQLite; PostgreSQL searches the document
+    search_document = CONTENT_SEARCH_DOCUMENT
     ordering_fields = ["published_at", "created_at", "title", "runtime_seconds"]
     pagination_class = CursorPagination.ordered_by("-published_at", "-id")
 

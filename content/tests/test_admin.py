@@ -5,7 +5,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from analytics.models import OutboxEvent
-from content.models import Content, ContentAuditLog, MediaAsset
+from content.models import Content, ContentAuditLog, Game, MediaAsset
 from testing.factories import ContentFactory, GameFactory, MediaAssetFactory, PlayerFactory, TeamFactory
 
 State = Content.State
@@ -291,3 +291,70 @@ def test_other_catalogue_pages_load(editor):
         "/admin/content/content/add/",
     ):
         assert client.get(url).status_code == 200, url
+
+
+def game_form(game, **overrides):
+    data = {
+        "home_team": game.home_team_id,
+        "away_team": game.away_team_id,
+        "sport": game.sport,
+        "venue": game.venue,
+        "starts_at_0": game.starts_at.strftime("%Y-%m-%d"),
+        "starts_at_1": game.starts_at.strftime("%H:%M:%S"),
+        "status": game.status,
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("status", ["live", "final"])
+def test_a_started_game_status_score_period_and_clock_are_not_edited_in_admin(editor, superuser, status):
+    game = GameFactory(status=status, home_score=3, away_score=1, period="Q2", clock="5:00")
+    for user in (editor, superuser):
+        client = browser(user)
+        page = client.get(f"/admin/content/game/{game.pk}/change/").content.decode()
+        assert 'name="home_score"' not in page and 'name="status"' not in page
+        assert f"/admin/streaming/gameevent/add/?game={game.pk}" in page  # the scorekeeper's service
+        response = client.post(
+            f"/admin/content/game/{game.pk}/change/",
+            game_form(
+                game, status="scheduled", home_score="99", away_score="98", period="OT", clock="0:01", venue="New"
+            ),
+        )
+        assert response.status_code == 302, response.content.decode()[:3000]
+        game.refresh_from_db()
+        assert (game.status, game.home_score, game.away_score, game.period, game.clock) == (status, 3, 1, "Q2", "5:00")
+        assert game.venue == "New"
+
+
+@pytest.mark.django_db
+def test_an_unstarted_game_may_be_postponed_but_not_set_live_in_admin(editor):
+    game = GameFactory()
+    client = browser(editor)
+
+    refused = client.post(f"/admin/content/game/{game.pk}/change/", game_form(game, status="live", home_score="5"))
+    assert refused.status_code == 200 and "Select a valid choice" in refused.content.decode()
+    game.refresh_from_db()
+    assert (game.status, game.home_score) == ("scheduled", 0)
+
+    postponed = client.post(f"/admin/content/game/{game.pk}/change/", game_form(game, status="postponed"))
+    assert postponed.status_code == 302
+    game.refresh_from_db()
+    assert game.status == "postponed"
+
+    added = client.post("/admin/content/game/add/", game_form(game, status="live", home_score="5", venue="Added"))
+    assert added.status_code == 200 and "Select a valid choice" in added.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_game_that_went_live_while_its_page_was_open_keeps_its_status_and_score(editor):
+    game = GameFactory()
+    page_read = game_form(game, venue="Renamed")
+    Game.objects.filter(pk=game.pk).update(status="live", home_score=2)  # the scorekeeper, meanwhile
+
+    response = browser(editor).post(f"/admin/content/game/{game.pk}/change/", page_read)
+
+    assert response.status_code == 302
+    game.refresh_from_db()
+    assert (game.status, game.home_score, game.venue) == ("live", 2, "Renamed")

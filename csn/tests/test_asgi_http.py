@@ -1,5 +1,7 @@
 """Django's HTTP side under ASGI (csn.asgi_http): one worker-thread call a request, nothing lost."""
 
+import json
+
 import pytest
 from asgiref.sync import SyncToAsync, async_to_sync
 from asgiref.testing import ApplicationCommunicator
@@ -139,3 +141,127 @@ def test_the_server_process_tunes_garbage_collection(settings):
     finally:
         gc.set_threshold(*before)
         gc.unfreeze()
+
+
+async def _first_reply(path: str, messages, headers) -> tuple[int, bytes]:
+    """Send `messages` (body chunks, the last with more_body still set) and return the response the
+    handler gives without waiting for the rest of the body."""
+    communicator = ApplicationCommunicator(SyncASGIHandler(), _scope("POST", path, headers))
+    for chunk in messages:
+        await communicator.send_input({"type": "http.request", "body": chunk, "more_body": True})
+    start = await communicator.receive_output(5)
+    body = await communicator.receive_output(5)
+    await communicator.wait(5)
+    return start["status"], body["body"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_declared_length_over_the_limit_is_refused_before_the_body_is_read(settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"1000000000")]
+
+    status, body = async_to_sync(_first_reply)("/api/v1/auth/register/", [b"{"], headers)
+
+    assert status == 413
+    assert json.loads(body)["error"]["code"] == "payload_too_large"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_chunked_body_is_refused_once_it_passes_the_limit(settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    chunks = [b"x" * 600, b"x" * 600]  # no Content-Length; the second chunk passes 1 KiB
+
+    status, body = async_to_sync(_first_reply)("/api/v1/auth/register/", chunks, [(b"content-type", b"text/plain")])
+
+    assert status == 413
+    assert json.loads(body)["error"]["code"] == "payload_too_large"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_bad_content_length_is_a_400():
+    status, _, content = async_to_sync(_request)("POST", "/api/v1/auth/register/", b"", [(b"content-length", b"x")])
+
+    assert status == 400
+    assert json.loads(content)["error"]["code"] == "bad_request"
+
+
+def test_upload_limits_by_path_and_type(settings):
+    from csn.asgi_http import request_body_limit
+
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE, settings.HTTP_MAX_FORM_UPLOAD_BYTES = 1000, 5000
+    settings.CSN_MEDIA_MAX_UPLOAD_BYTES = 10**9
+    form = "multipart/form-data; boundary=x"
+    assert request_body_limit("/api/v1/me/", "application/json") == 1000
+    assert request_body_limit("/admin/content/content/add/", "application/x-www-form-urlencoded") == 1000
+    assert request_body_limit("/admin/content/content/3/change/", form) == 5000  # a thumbnail
+    assert request_body_limit("/admin/content/mediaasset/add/", form) == 10**9 + 1000
+    assert request_body_limit("/api/v1/media/12/upload/", form) == 10**9 + 1000
+    assert request_body_limit("/api/v1/media/12/upload/", "application/json") == 1000
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_media_upload_through_the_handler_is_not_refused_by_the_json_limit(settings, editor, tmp_path):
+    """The admin's upload form posts a file larger than the JSON limit: it reaches the admin."""
+    from django.test import Client
+
+    settings.MEDIA_ROOT = tmp_path
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    client = Client()
+    client.force_login(editor)
+    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}".encode()
+    body = (
+        b'--x\r\nContent-Disposition: form-data; name="file"; filename="clip.mp4"\r\nContent-Type: video/mp4\r\n\r\n'
+        + b"\0" * 8192
+        + b'\r\n--x\r\nContent-Disposition: form-data; name="tags"\r\n\r\n\r\n--x--\r\n'
+    )
+    headers = [(b"content-type", b"multipart/form-data; boundary=x"), (b"cookie", cookie)]
+
+    status, _, content = async_to_sync(_request)("POST", "/admin/content/mediaasset/add/", body, headers)
+
+    assert status == 403 and b"CSRF" in content  # the admin's own answer (no CSRF token here), not a 413
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_daphne_refuses_a_large_body_before_receiving_it():
+    """Under daphne the body never reaches the application (daphne would queue all of it in memory):
+    the 413 comes as soon as the headers are in, and a chunked body is cut off past the limit."""
+    import socket
+    import time
+
+    from streaming.tests.servers import daphne_on_test_db
+
+    def exchange(base: str, head: bytes, chunks=()) -> tuple[bytes, float]:
+        host, port = base.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            started = time.monotonic()
+            sock.sendall(head)
+            try:
+                for chunk in chunks:
+                    sock.sendall(chunk)
+            except OSError:
+                pass  # the server closed the connection once past the limit
+            reply = b""
+            while b"\r\n\r\n" not in reply or not reply.rstrip().endswith(b"}"):
+                data = sock.recv(65536)
+                if not data:
+                    break
+                reply += data
+            return reply, time.monotonic() - started
+
+    with daphne_on_test_db() as (base,):
+        declared = (
+            b"POST /api/v1/auth/register/ HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 1000000000\r\n\r\n"
+        )
+        reply, took = exchange(base, declared)
+        assert reply.startswith(b"HTTP/1.1 413"), reply[:200]
+        assert b'"payload_too_large"' in reply and took < 5
+
+        chunked = (
+            b"POST /api/v1/auth/register/ HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n"
+        )
+        piece = b"10000\r\n" + b"x" * 0x10000 + b"\r\n"  # 64 KiB chunks: 17 of them pass 1 MiB
+        reply, _ = exchange(base, chunked, [piece] * 40)
+        assert reply.startswith(b"HTTP/1.1 413"), reply[:200]

@@ -154,3 +154,13 @@ def test_ci_mode_fails_instead_of_falling_back_when_services_are_missing(tmp_pat
     output = result.stdout + result.stderr
     assert "DATABASE_URL does not point at PostgreSQL" in output
     assert "Redis at REDIS_URL is unreachable" in output
+
+
+def test_websocket_origins_are_full_origins(tmp_path):
+    code = "from django.conf import settings; print(settings.WS_ALLOWED_ORIGINS)"
+    production = run_python(code, {**PROD_ENV, "CSRF_TRUSTED_ORIGINS": "https://admin.example.com"}, tmp_path)
+    assert production.stdout.strip() == "['https://admin.example.com', 'https://csn.example.com']", production.stderr
+    embedded = run_python(code, {}, tmp_path)
+    assert embedded.stdout.strip() == "['http://127.0.0.1:8000', 'http://localhost:8000']", embedded.stderr
+    host_only = run_python(code, {"CSN_WS_ALLOWED_ORIGINS": "csn.example.com"}, tmp_path)
+    assert host_only.returncode != 0 and "scheme://host" in host_only.stderr

@@ -161,8 +161,11 @@ def test_posting_is_a_fixed_handful_of_queries(django_assert_num_queries, outbox
     """Chat is the hottest write: one read for every rule, then the writes and the event."""
     game, user = LiveGameFactory(), UserFactory()
     chat_services.chat_message_post(user=user, game_id=game.pk, text="first", client_ref="a")
-    # read state, savepoint pair, insert message, bump seq, insert event, insert outbox
-    with django_assert_num_queries(7):
+    # begin, lock the author (PostgreSQL), read state, insert message, bump seq, insert event, insert
+    # outbox, commit
+    from django.db import connection
+
+    with django_assert_num_queries(8 if connection.features.has_select_for_update else 7):
         chat_services.chat_message_post(user=user, game_id=game.pk, text="second", client_ref="b")
 
 
@@ -243,3 +246,41 @@ def test_mutes_made_changed_or_lifted_in_admin_reach_the_chat():
     assert [e["user"] for e in events] == [target.pk] * 3
     ends = [datetime.fromisoformat(e["until"]) for e in events]
     assert ends[0] == until and ends[1] == earlier and ends[2] <= timezone.now()
+
+
+def test_concurrent_posts_of_one_user_pass_the_rate_limit_at_most_its_count(settings, monkeypatch, outbox_held):
+    """Ten posts at once (threads: separate connections, as separate processes would be): the rules
+    are read and the message inserted under one lock of the author, so at most the limit pass."""
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    settings.LIVE_CHAT_RATE_COUNT = 3
+    game, user = LiveGameFactory(), UserFactory()
+    real_state = chat_services._chat_post_state
+
+    def slow_state(**kwargs):  # widen the read-then-insert window, as a loaded server does
+        state = real_state(**kwargs)
+        time.sleep(0.05)
+        return state
+
+    monkeypatch.setattr(chat_services, "_chat_post_state", slow_state)
+    barrier = threading.Barrier(10)
+
+    def post(index) -> str:
+        try:
+            barrier.wait(timeout=10)
+            chat_services.chat_message_post(user=user, game_id=game.pk, text=f"hi {index}")
+            return "posted"
+        except ApplicationError as exc:
+            return exc.code
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        results = list(pool.map(post, range(10), timeout=60))
+
+    assert sorted(results) == ["posted"] * 3 + ["rate_limited"] * 7, results
+    assert ChatMessage.objects.filter(user=user).count() == 3

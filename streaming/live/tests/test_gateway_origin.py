@@ -52,3 +52,42 @@ def test_without_origin_the_cookie_is_ignored_and_a_token_is_needed():
         await client.close()
 
     async_to_sync(scenario)()
+
+
+async def _connects(origin: bytes) -> bool:
+    communicator = WebsocketCommunicator(application, "/ws/", headers=[(b"origin", origin)])
+    connected, _ = await communicator.connect()
+    if connected:
+        await communicator.disconnect()
+    return connected
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        b"http://127.0.0.1:8001",  # another app on the same host name, another port
+        b"https://127.0.0.1:8000",  # another scheme
+        b"http://127.0.0.1",  # the default port is not 8000
+        b"http://localhost:9999",
+        b"http://evil.127.0.0.1:8000",
+        b"null",
+    ],
+)
+def test_an_allowed_host_name_on_another_scheme_or_port_is_refused(origin):
+    assert not async_to_sync(_connects)(origin)
+
+
+@pytest.mark.parametrize("origin", [b"http://127.0.0.1:8000", b"http://localhost:8000", b"HTTP://LocalHost:8000"])
+def test_the_embedded_server_own_origins_are_allowed(origin):
+    assert async_to_sync(_connects)(origin)
+
+
+def test_configured_origins_are_compared_whole(settings):
+    settings.WS_ALLOWED_ORIGINS = ["https://watch.example.com", "https://app.example.com:8443"]
+
+    assert async_to_sync(_connects)(b"https://watch.example.com")
+    assert async_to_sync(_connects)(b"https://watch.example.com:443")
+    assert async_to_sync(_connects)(b"https://app.example.com:8443")
+    assert not async_to_sync(_connects)(b"http://watch.example.com")
+    assert not async_to_sync(_connects)(b"https://app.example.com")
+    assert not async_to_sync(_connects)(b"http://127.0.0.1:8000")

@@ -102,3 +102,14 @@ def test_scorekeepers_post_through_admin_with_the_same_rules():
     fan = HttpClient()
     fan.force_login(UserFactory(is_staff=True))
     assert fan.get("/admin/streaming/gameevent/add/").status_code == 403
+
+
+def test_the_game_page_link_opens_the_scorekeeper_form_on_that_game():
+    """content's Game admin links here (its score, clock and status are read-only there)."""
+    game = LiveGameFactory()
+    browser = HttpClient()
+    browser.force_login(scorekeeper(is_staff=True))
+
+    page = browser.get(f"/admin/streaming/gameevent/add/?game={game.pk}").content.decode()
+
+    assert f'name="game" value="{game.pk}"' in page
