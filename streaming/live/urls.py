@@ -4,4 +4,4 @@ from django.urls import path
 
 from streaming.live import views
 
-urlpatterns = [path("watch/<int:game_id>/", views.game_watch, name="watch")]
+urlpatterns = [path("watch/<id:game_id>/", views.game_watch, name="watch")]
