@@ -167,7 +167,13 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             # group_expiry must outlive the longest socket (WEBSOCKET_TIMEOUT below).
-            "CONFIG": {"hosts": [REDIS_URL], "group_expiry": 86400 + 3600, "capacity": 1000},
+            # socket_timeout above channels-redis' 5 s blocking receive: redis-py 8 reads with a 5 s default
+            # timeout, so an idle socket's consumer raced it and died (TimeoutError) after ~5 s.
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 15}],
+                "group_expiry": 86400 + 3600,
+                "capacity": 1000,
+            },
         }
     }
 else:
