@@ -7,7 +7,10 @@ Enrichment (registered by the apps owning the data: content facts, the user's pl
 and app version) is added at delivery and is not part of these definitions. docs/analytics.md renders this table.
 """
 
+import math
 from dataclasses import dataclass, field
+
+from csn.text import text_storable
 
 CLIENT = "client"
 SERVER = "server"
@@ -170,6 +173,10 @@ _EVENTS = [
 EVENTS: dict[str, EventSpec] = {spec.name: spec for spec in _EVENTS}
 
 
+# Integers travel as JSON numbers and end in bigint columns (content ids): the bigint range.
+MIN_INTEGER, MAX_INTEGER = -(2**63), 2**63 - 1
+
+
 def _type_ok(kind: str, value) -> bool:
     if kind == STRING:
         return isinstance(value, str) and len(value) <= MAX_STRING_LENGTH
@@ -188,10 +195,20 @@ def _type_ok(kind: str, value) -> bool:
     raise ValueError(f"unknown property type {kind!r}")
 
 
-def _has_nul(value) -> bool:
+def _in_range(value) -> bool:
+    """A number PostgreSQL's jsonb and a bigint column can hold: `1e400` parses as infinity, and an
+    integer past 2**63 - 1 overflows the content lookup at delivery."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, int):
+        return MIN_INTEGER <= value <= MAX_INTEGER
+    return True
+
+
+def _storable(value) -> bool:
     if isinstance(value, str):
-        return "\x00" in value
-    return isinstance(value, list) and any(isinstance(item, str) and "\x00" in item for item in value)
+        return text_storable(value)
+    return not isinstance(value, list) or all(text_storable(item) for item in value if isinstance(item, str))
 
 
 def property_errors(spec: EventSpec, properties: dict, *, allow_unknown: bool = False) -> dict[str, list[dict]]:
@@ -203,9 +220,13 @@ def property_errors(spec: EventSpec, properties: dict, *, allow_unknown: bool = 
                 errors[name] = [{"code": "missing_property", "message": f"{spec.name} needs {name}."}]
         elif not _type_ok(prop.type, properties[name]):
             errors[name] = [{"code": "wrong_type", "message": f"{name} must be of type {prop.type}."}]
-        elif _has_nul(properties[name]):
-            # PostgreSQL's jsonb cannot store U+0000; refuse it here rather than fail the insert.
-            errors[name] = [{"code": "invalid_characters", "message": f"{name} contains a NUL character."}]
+        elif not _in_range(properties[name]):
+            errors[name] = [{"code": "out_of_range", "message": f"{name} is out of range."}]
+        elif not _storable(properties[name]):
+            # Refused here rather than failing the batch's insert (or its response).
+            errors[name] = [
+                {"code": "invalid_characters", "message": f"{name} contains a NUL or a lone surrogate character."}
+            ]
     if not allow_unknown:
         for name in properties:
             if name not in spec.properties:

@@ -1,10 +1,46 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path, re_path
+from django.urls import include, path, re_path, register_converter
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from csn import views
+
+
+class IdConverter:
+    """`<id:name>`: a primary key, 1 .. 2**63 - 1 (every model's key is a bigint). A number past the
+    column's range matches no URL: a 404 `not_found`, as for an id that does not exist, instead of the
+    database refusing the parameter (a 500)."""
+
+    regex = "[0-9]{1,19}"
+    max_value = 2**63 - 1
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if not 1 <= number <= self.max_value:
+            raise ValueError(value)  # no match: the resolver goes on, ends in 404
+        return number
+
+    def to_url(self, value) -> str:
+        return str(value)
+
+
+class TokenConverter:
+    """`<token:name>`: an opaque URL-safe token (share links: `secrets.token_urlsafe`), at most 64
+    characters. Anything else (a NUL, a slash, a lone surrogate) is a 404 before the database sees it."""
+
+    regex = "[A-Za-z0-9_-]{1,64}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value) -> str:
+        return str(value)
+
+
+# Registered before the apps' URL modules are imported (by `include` below), which use them.
+register_converter(IdConverter, "id")
+register_converter(TokenConverter, "token")
 
 api_v1 = [
     path("", include("accounts.api.urls")),

@@ -1,15 +1,16 @@
 from rest_framework import serializers
 
 from accounts.models import Preferences, Subscription, User
+from csn.api.serializers import InputSerializer, StrictTypesMixin
 
 
-class RegisterInputSerializer(serializers.Serializer):
+class RegisterInputSerializer(InputSerializer):
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(max_length=128, trim_whitespace=False)
     display_name = serializers.CharField(max_length=80)
 
 
-class TokenInputSerializer(serializers.Serializer):
+class TokenInputSerializer(InputSerializer):
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(max_length=128, trim_whitespace=False)
 
@@ -18,12 +19,12 @@ class TokenOutputSerializer(serializers.Serializer):
     token = serializers.CharField()
 
 
-class PasswordChangeInputSerializer(serializers.Serializer):
+class PasswordChangeInputSerializer(InputSerializer):
     current_password = serializers.CharField(max_length=128, trim_whitespace=False)
     new_password = serializers.CharField(max_length=128, trim_whitespace=False)
 
 
-class PreferencesSerializer(serializers.ModelSerializer):
+class PreferencesSerializer(StrictTypesMixin, serializers.ModelSerializer):
     class Meta:
         model = Preferences
         fields = ["language", "autoplay", "notify_game_live", "notify_new_content", "notify_announcements"]
@@ -47,7 +48,7 @@ class MeOutputSerializer(serializers.ModelSerializer):
         fields = ["id", "email", "display_name", "avatar_url", "is_staff", "date_joined", "preferences", "subscription"]
 
 
-class MeUpdateInputSerializer(serializers.Serializer):
+class MeUpdateInputSerializer(InputSerializer):
     """Only these are the user's to change; anything else in the body is ignored."""
 
     display_name = serializers.CharField(max_length=80, required=False)

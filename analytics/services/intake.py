@@ -15,6 +15,7 @@ from analytics import catalogue
 from analytics.models import OutboxEvent
 from analytics.services import scheduling
 from csn.errors import ApplicationError
+from csn.text import printable
 
 
 def _outbox_row(*, name, distinct_id, properties, timestamp, now, context=None, event_uuid=None) -> OutboxEvent:
@@ -64,7 +65,10 @@ class IntakeResult:
 def _parse_timestamp(value, *, now: datetime) -> tuple[datetime | None, dict | None]:
     if value is None:
         return now, None
-    parsed = parse_datetime(value) if isinstance(value, str) else None
+    try:
+        parsed = parse_datetime(value) if isinstance(value, str) else None
+    except ValueError:  # well-formed but impossible: "2026-02-30T00:00:00Z", an offset past 24 h
+        parsed = None
     if parsed is None:
         return None, {"code": "invalid_timestamp", "message": "timestamp must be an ISO 8601 date-time."}
     if timezone.is_naive(parsed):
@@ -93,7 +97,7 @@ def _client_event_errors(item, *, now: datetime) -> tuple[ClientEvent | None, di
     errors: dict[str, list[dict]] = {}
     unknown_keys = set(item) - {"name", "properties", "timestamp", "uuid"}
     for key in sorted(unknown_keys):
-        errors[key] = [{"code": "unknown_field", "message": f"Events have no field {key}."}]
+        errors[printable(key)] = [{"code": "unknown_field", "message": f"Events have no field {printable(key)}."}]
     name = item.get("name")
     spec = catalogue.EVENTS.get(name) if isinstance(name, str) else None
     if spec is None:
@@ -105,7 +109,8 @@ def _client_event_errors(item, *, now: datetime) -> tuple[ClientEvent | None, di
         errors["properties"] = [{"code": "invalid", "message": "properties must be an object."}]
     elif spec is not None and spec.source == catalogue.CLIENT:
         for prop, problems in catalogue.property_errors(spec, properties).items():
-            errors[f"properties.{prop}"] = problems
+            # An unknown property's name is client text: a lone surrogate in it could not be sent back.
+            errors[f"properties.{printable(prop)}"] = [{**p, "message": printable(p["message"])} for p in problems]
     timestamp, problem = _parse_timestamp(item.get("timestamp"), now=now)
     if problem:
         errors["timestamp"] = [problem]

@@ -206,12 +206,12 @@ class ContentAdmin(ServiceRefusalsAsMessages, admin.ModelAdmin):
     def get_urls(self):
         own = [
             path(
-                "<int:pk>/transition/",
+                "<id:pk>/transition/",
                 self.admin_site.admin_view(self.transition_view),
                 name="content_content_transition",
             ),
             path(
-                "<int:pk>/thumbnail/",
+                "<id:pk>/thumbnail/",
                 self.admin_site.admin_view(self.thumbnail_view),
                 name="content_content_thumbnail",
             ),

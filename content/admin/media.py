@@ -174,7 +174,7 @@ class MediaAssetAdmin(ServiceRefusalsAsMessages, admin.ModelAdmin):
 
     def get_urls(self):
         own = [
-            path("<int:pk>/file/", self.admin_site.admin_view(self.file_view), name="content_mediaasset_file"),
+            path("<id:pk>/file/", self.admin_site.admin_view(self.file_view), name="content_mediaasset_file"),
         ]
         return own + super().get_urls()
 

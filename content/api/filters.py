@@ -12,6 +12,7 @@ from rest_framework.exceptions import ValidationError
 from content.models import Content, Game, Player, Sport, Team
 from content.selectors import content_filter_tag
 from content.services.errors import field_error
+from csn.api.filters import IdFilter
 from csn.errors import ApplicationError
 
 SEARCH_MAX_LENGTH = 100
@@ -100,12 +101,12 @@ class StrictOrderingFilter(filters.OrderingFilter):
 class ContentFilter(django_filters.FilterSet):
     type = django_filters.ChoiceFilter(choices=Content.Type.choices)
     state = django_filters.ChoiceFilter(choices=Content.State.choices)
-    team = django_filters.NumberFilter(field_name="teams")
-    player = django_filters.NumberFilter(field_name="players")
-    game = django_filters.NumberFilter(field_name="game")
+    team = IdFilter(field_name="teams")
+    player = IdFilter(field_name="players")
+    game = IdFilter(field_name="game")
     game_status = django_filters.ChoiceFilter(field_name="game__status", choices=Game.Status.choices)
     tag = django_filters.CharFilter(method="filter_tag", max_length=50)
-    year = django_filters.NumberFilter(field_name="year")
+    year = django_filters.NumberFilter(field_name="year", min_value=0, max_value=32767)  # a small integer column
     # Strict: anything but true/false is a 400 (BooleanFilter would quietly ignore "maybe").
     premium = django_filters.TypedChoiceFilter(
         field_name="is_premium", choices=[("true", "true"), ("false", "false")], coerce=lambda v: v == "true"
@@ -124,7 +125,7 @@ class ContentFilter(django_filters.FilterSet):
 class GameFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Game.Status.choices)
     sport = django_filters.ChoiceFilter(choices=Sport.choices)
-    team = django_filters.NumberFilter(method="filter_team")
+    team = IdFilter(method="filter_team")
     date = django_filters.DateFilter(field_name="starts_at", lookup_expr="date")
     date_from = django_filters.DateFilter(field_name="starts_at", lookup_expr="date__gte")
     date_to = django_filters.DateFilter(field_name="starts_at", lookup_expr="date__lte")
@@ -146,7 +147,7 @@ class TeamFilter(django_filters.FilterSet):
 
 
 class PlayerFilter(django_filters.FilterSet):
-    team = django_filters.NumberFilter(field_name="team")
+    team = IdFilter(field_name="team")
     sport = django_filters.ChoiceFilter(field_name="team__sport", choices=Sport.choices)
     position = django_filters.CharFilter(field_name="position", lookup_expr="iexact")
 

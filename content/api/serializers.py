@@ -3,6 +3,7 @@ from rest_framework import serializers
 
 from content.models import Content, Game, MediaAsset, Player, Team
 from content.services.workflow import TRANSITIONS
+from csn.api.serializers import InputSerializer
 from csn.representation import datetime_text
 
 
@@ -171,7 +172,7 @@ class GameDetailSerializer(GameSerializer):
         return ContentSerializer(self.context["game_content"], many=True, context=self.context).data
 
 
-class TransitionInputSerializer(serializers.Serializer):
+class TransitionInputSerializer(InputSerializer):
     transition = serializers.ChoiceField(choices=sorted(TRANSITIONS))
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
@@ -195,7 +196,7 @@ class MediaAssetSerializer(serializers.ModelSerializer):
         ]
 
 
-class MediaUploadStartInputSerializer(serializers.Serializer):
+class MediaUploadStartInputSerializer(InputSerializer):
     filename = serializers.CharField(max_length=255)
     content_type = serializers.CharField(max_length=100)
     size_bytes = serializers.IntegerField(min_value=1)
@@ -216,5 +217,5 @@ class MediaUploadStartOutputSerializer(serializers.Serializer):
     upload = UploadInstructionsSerializer()
 
 
-class MediaDirectUploadInputSerializer(serializers.Serializer):
+class MediaDirectUploadInputSerializer(InputSerializer):
     file = serializers.FileField()

@@ -4,14 +4,14 @@ from content.api import views
 
 urlpatterns = [
     path("content/", views.ContentListView.as_view(), name="content-list"),
-    path("content/<int:pk>/", views.ContentDetailView.as_view(), name="content-detail"),
-    path("content/<int:pk>/transitions/", views.ContentTransitionView.as_view(), name="content-transition"),
+    path("content/<id:pk>/", views.ContentDetailView.as_view(), name="content-detail"),
+    path("content/<id:pk>/transitions/", views.ContentTransitionView.as_view(), name="content-transition"),
     path("teams/", views.TeamListView.as_view(), name="team-list"),
     path("players/", views.PlayerListView.as_view(), name="player-list"),
     path("games/", views.GameListView.as_view(), name="game-list"),
-    path("games/<int:pk>/", views.GameDetailView.as_view(), name="game-detail"),
+    path("games/<id:pk>/", views.GameDetailView.as_view(), name="game-detail"),
     path("media/uploads/", views.MediaUploadStartView.as_view(), name="media-upload-start"),
-    path("media/<int:pk>/", views.MediaAssetView.as_view(), name="media-asset"),
-    path("media/<int:pk>/upload/", views.MediaDirectUploadView.as_view(), name="media-upload-direct"),
-    path("media/<int:pk>/confirm/", views.MediaUploadConfirmView.as_view(), name="media-upload-confirm"),
+    path("media/<id:pk>/", views.MediaAssetView.as_view(), name="media-asset"),
+    path("media/<id:pk>/upload/", views.MediaDirectUploadView.as_view(), name="media-upload-direct"),
+    path("media/<id:pk>/confirm/", views.MediaUploadConfirmView.as_view(), name="media-upload-confirm"),
 ]

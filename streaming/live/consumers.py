@@ -19,6 +19,7 @@ from csn.realtime.hub import Item, hub
 from csn.realtime.log import topic_replay
 from csn.realtime.sessions import credential_id
 from csn.realtime.topics import USER_TOPIC, public_topic, user_group, user_topic
+from csn.text import text_storable
 from streaming.live import selectors
 from streaming.live.representation import chat_message_data
 from streaming.live.services import chat, presence
@@ -31,10 +32,27 @@ CLOSE_SLOW_READER = 4008
 CLOSE_FLOOD = 4029
 PIPELINED = {"chat.send"}
 MAX_IN_FLIGHT = 16
+MAX_ID = 2**63 - 1  # game ids and seqs are bigints: past this the database refuses the parameter
 
 
 def _dumps(message: dict) -> str:
     return json.dumps(message, separators=(",", ":"), default=str)
+
+
+def _strings_storable(value) -> bool:
+    """Every string of a parsed frame, keys included, free of NUL and lone surrogates (csn.text)."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            if not text_storable(node):
+                return False
+        elif isinstance(node, dict):
+            stack.extend(node)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return True
 
 
 def _token_user(key: str):
@@ -248,6 +266,11 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         if not isinstance(message, dict) or not isinstance(message.get("type"), str):
             await self.error("invalid_message", "A message is a JSON object with a string `type`.")
             return
+        # A frame is UTF-8 text, so a NUL or a lone surrogate can only arrive as a `\\u` escape: no escape,
+        # nothing to look for. Such a string would fail in the database (a token, a chat text, a device).
+        if "\\u" in text_data and not _strings_storable(message):
+            await self.error("invalid_characters", "Strings may not contain NUL or lone surrogate characters.")
+            return
         ref = message.get("ref")
         if ref is not None and not (isinstance(ref, (str, int)) and not isinstance(ref, bool) and len(str(ref)) <= 64):
             await self.error("invalid_message", "`ref` is a string or integer of at most 64 characters.")
@@ -310,7 +333,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     async def on_subscribe(self, message, ref):
         topic, kind, ident = self._internal_topic(message.get("topic"))
         since = message.get("since")
-        if since is not None and (not isinstance(since, int) or isinstance(since, bool) or since < 0):
+        if since is not None and (not isinstance(since, int) or isinstance(since, bool) or not 0 <= since <= MAX_ID):
             raise ApplicationError("`since` is a seq (integer >= 0).", code="invalid_message")
         if topic in self.subscriptions:
             # Subscribing again is how a client resyncs: start this topic over.
@@ -362,7 +385,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
     @staticmethod
     def _game_id(message) -> int:
         game = message.get("game")
-        if not isinstance(game, int) or isinstance(game, bool) or game <= 0:
+        if not isinstance(game, int) or isinstance(game, bool) or not 0 < game <= MAX_ID:
             raise ApplicationError("`game` is a game id.", code="invalid_message")
         return game
 

@@ -21,6 +21,6 @@ def parse_topic(topic) -> tuple[str, int | None]:
         return USER_TOPIC, None
     if isinstance(topic, str) and ":" in topic:
         kind, _, ident = topic.partition(":")
-        if kind in (GAME, CHAT) and ident.isdigit() and len(ident) < 19:
+        if kind in (GAME, CHAT) and ident.isascii() and ident.isdigit() and len(ident) < 19:
             return kind, int(ident)
     raise ApplicationError("Unknown topic.", code="unknown_topic")

@@ -6,5 +6,5 @@ from streaming.live import views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("watch/<int:game_id>/", views.game_watch, name="watch"),
+    path("watch/<id:game_id>/", views.game_watch, name="watch"),
 ]

@@ -28,6 +28,9 @@ from streaming.viewing.selectors import access_playlist, my_list_item_get
 POSITION_TOLERANCE_SECONDS = 5.0
 # Longer than any broadcast; bounds what a client can store.
 MAX_DURATION_SECONDS = 7 * 24 * 3600.0
+# Shorter than any video. Below it the percentage is noise: a duration of 1e-320 made position 0 a 100%
+# completion (and a `video_complete`).
+MIN_DURATION_SECONDS = 1.0
 PLAYLIST_MAX_ITEMS = 500
 PLAYLIST_TITLE_MAX_LENGTH = 100
 
@@ -91,8 +94,8 @@ def _visible_content_ids_sql(*, staff: bool, alias: str) -> tuple[str, tuple]:
 
 def _validate_reading(*, position_seconds: float, duration_seconds: float) -> float:
     """The position to store (a little past the end counts as the end)."""
-    if duration_seconds <= 0:
-        raise _field_error("duration_seconds", "invalid_duration", "The duration must be greater than zero.")
+    if duration_seconds < MIN_DURATION_SECONDS:
+        raise _field_error("duration_seconds", "invalid_duration", "The duration must be at least 1 second.")
     if duration_seconds > MAX_DURATION_SECONDS:
         raise _field_error("duration_seconds", "invalid_duration", "The duration is longer than any video.")
     if position_seconds < 0:

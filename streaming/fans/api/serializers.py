@@ -1,14 +1,15 @@
 from rest_framework import serializers
 
 from content.api.serializers import PlayerSerializer, TeamSerializer
+from csn.api.serializers import InputSerializer
 from streaming.fans.models import FavoritePlayer, FavoriteTeam, Notification
 
 
-class FavoriteTeamInputSerializer(serializers.Serializer):
+class FavoriteTeamInputSerializer(InputSerializer):
     team_id = serializers.IntegerField(min_value=1)
 
 
-class FavoritePlayerInputSerializer(serializers.Serializer):
+class FavoritePlayerInputSerializer(InputSerializer):
     player_id = serializers.IntegerField(min_value=1)
 
 

@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from content.models import Game
+from csn.api.serializers import InputSerializer
 from streaming.live import selectors
 from streaming.live.representation import game_state, play_data, session_data
 from streaming.live.services import chat as chat_services
@@ -14,7 +15,7 @@ from streaming.live.services import presence
 from streaming.live.services.scores import game_event_record
 
 
-class GameEventInput(serializers.Serializer):
+class GameEventInput(InputSerializer):
     home_score = serializers.IntegerField(min_value=0, max_value=100000, required=False)
     away_score = serializers.IntegerField(min_value=0, max_value=100000, required=False)
     period = serializers.CharField(max_length=16, required=False, allow_blank=True)
@@ -41,7 +42,7 @@ class GameEventCreateView(APIView):
         )
 
 
-class HeartbeatInput(serializers.Serializer):
+class HeartbeatInput(InputSerializer):
     session_id = serializers.UUIDField(required=False, allow_null=True)
     device = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
     replace = serializers.UUIDField(
@@ -103,7 +104,7 @@ class ChatMessageDeleteView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class MuteInput(serializers.Serializer):
+class MuteInput(InputSerializer):
     user = serializers.IntegerField()
     minutes = serializers.IntegerField(min_value=1, max_value=1440)
 
@@ -120,7 +121,7 @@ class ChatMuteView(APIView):
         return Response({"user": mute.user_id, "until": mute.until}, status=status.HTTP_201_CREATED)
 
 
-class ChatSettingsInput(serializers.Serializer):
+class ChatSettingsInput(InputSerializer):
     opened_early = serializers.BooleanField(required=False)
     slow_mode_seconds = serializers.IntegerField(min_value=0, max_value=3600, required=False)
 

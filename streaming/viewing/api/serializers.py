@@ -2,6 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from content.api.serializers import ContentCardSerializer, content_card
+from csn.api.serializers import InputSerializer
 from streaming.viewing.models import MyListItem, Playlist, PlaylistItem, WatchProgress
 from streaming.viewing.representation import progress_data
 from streaming.viewing.selectors import (
@@ -10,15 +11,6 @@ from streaming.viewing.selectors import (
     PROGRESS_COLUMNS,
 )
 from streaming.viewing.services import PLAYLIST_TITLE_MAX_LENGTH
-
-
-class StrictFloatField(serializers.FloatField):
-    """A JSON number only: no strings ("12"), no booleans (true == 1), nothing non-finite."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int | float):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 # Hot endpoints (PUT progress, Continue Watching) build these dicts directly: DRF's field machinery
@@ -34,9 +26,9 @@ def progress_representation(progress: WatchProgress, *, with_content: bool = Fal
 # --- Progress ---------------------------------------------------------------------------------
 
 
-class ProgressInputSerializer(serializers.Serializer):
-    position_seconds = StrictFloatField()
-    duration_seconds = StrictFloatField()
+class ProgressInputSerializer(InputSerializer):
+    position_seconds = serializers.FloatField()
+    duration_seconds = serializers.FloatField()
     recorded_at = serializers.DateTimeField(help_text="The device's clock when it took the reading.")
 
 
@@ -78,7 +70,7 @@ class ContinueWatchingQuerySerializer(serializers.Serializer):
 # --- My List ----------------------------------------------------------------------------------
 
 
-class ContentIdInputSerializer(serializers.Serializer):
+class ContentIdInputSerializer(InputSerializer):
     content_id = serializers.IntegerField(min_value=1)
 
 
@@ -101,17 +93,17 @@ class MyListMembershipSerializer(serializers.Serializer):
 # --- Playlists --------------------------------------------------------------------------------
 
 
-class PlaylistCreateInputSerializer(serializers.Serializer):
+class PlaylistCreateInputSerializer(InputSerializer):
     title = serializers.CharField(max_length=PLAYLIST_TITLE_MAX_LENGTH)
     shared = serializers.BooleanField(default=False)
 
 
-class PlaylistUpdateInputSerializer(serializers.Serializer):
+class PlaylistUpdateInputSerializer(InputSerializer):
     title = serializers.CharField(max_length=PLAYLIST_TITLE_MAX_LENGTH, required=False)
     shared = serializers.BooleanField(required=False)
 
 
-class PlaylistReorderInputSerializer(serializers.Serializer):
+class PlaylistReorderInputSerializer(InputSerializer):
     item_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), allow_empty=True, max_length=1000)
 
 

@@ -1,0 +1,85 @@
+"""Schemathesis against a real daphne on the test database: the served schema (/api/schema/), its
+coverage, fuzzing and stateful phases, signed in as a viewer and as staff. Fails on any 5xx and on any
+response the schema does not describe (status code, content type, body).
+
+Time-boxed: `MAX_SECONDS` per identity (schemathesis' --max-time; its fuzzing repeats until spent).
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from accounts.services import token_issue
+from streaming.tests.servers import daphne_on_test_db
+from testing.factories import ContentFactory, LiveGameFactory, PlayerFactory, TeamFactory, UserFactory, member_of
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.slow,
+    # Written while the machine was held quiet for benchmarks: never run yet. Take this skip out with its
+    # first run, fixing or listing (with the reason, in EXCLUDED) what it finds.
+    pytest.mark.skip(reason="not yet run: remove this skip with its first green run"),
+]
+
+MAX_SECONDS = 45
+CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
+# Operations left out, and why (each would end the run's own sign-in, not test the API):
+EXCLUDED = [
+    # revokes the token the run is signed in with: every later request would be a 401
+    ("--exclude-path", "/api/v1/auth/logout/"),
+    # a new password revokes the token too (and schemathesis cannot know the current password)
+    ("--exclude-path", "/api/v1/auth/password/"),
+]
+
+
+def schemathesis_run(base: str, token: str, report: Path) -> subprocess.CompletedProcess:
+    command = [
+        str(Path(sys.executable).parent / "schemathesis"),
+        "run",
+        f"{base}/api/schema/",
+        "--url",
+        base,
+        "--header",
+        f"Authorization: Token {token}",
+        "--checks",
+        CHECKS,
+        "--phases",
+        "coverage,fuzzing,stateful",
+        "--max-time",
+        str(MAX_SECONDS),
+        "--max-examples",
+        "50",
+        "--seed",
+        "20261203",
+        "--request-timeout",
+        "10",
+        "--continue-on-failure",
+        "--generation-database",
+        "none",
+        "--report",
+        "junit",
+        "--report-junit-path",
+        str(report),
+        *(part for pair in EXCLUDED for part in pair),
+    ]
+    return subprocess.run(command, capture_output=True, text=True, timeout=MAX_SECONDS * 4 + 60, check=False)
+
+
+def test_the_api_answers_every_request_as_its_schema_says(tmp_path, settings):
+    team = TeamFactory()
+    PlayerFactory(team=team)
+    LiveGameFactory(home_team=team)
+    ContentFactory()
+    viewer = UserFactory()
+    staff = member_of("Publishers", is_staff=True)
+    identities = {"viewer": token_issue(user=viewer).key, "staff": token_issue(user=staff).key}
+
+    failures = {}
+    with daphne_on_test_db() as (base,):
+        for name, token in identities.items():
+            run = schemathesis_run(base, token, tmp_path / f"{name}.xml")
+            if run.returncode != 0:
+                failures[name] = run.stdout[-12000:] + run.stderr[-2000:]
+    assert not failures, "\n\n".join(f"=== as {name}\n{out}" for name, out in failures.items())
