@@ -179,6 +179,8 @@ WEBSOCKET_TIMEOUT = 86400
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL or "memory://"
+# kombu's Redis transport with a fix: losing Redis no longer ends the worker (csn/celery.py).
+CELERY_BROKER_TRANSPORT = "csn.celery:RedisTransport" if REDIS_URL else None
 # No broker in the embedded default: tasks run in-process when queued (after commit).
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = False
