@@ -159,3 +159,48 @@ def test_after_its_pubsub_connection_drops_the_hub_replays_what_its_topics_misse
         hub._reader.cancel()
 
     asyncio.run(scenario())
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    not django_settings.REDIS_URL,
+    reason="needs Redis: the embedded default has no pub/sub connection that could drop (CI runs it on Redis)",
+)
+def test_a_topic_without_an_event_since_the_process_followed_it_is_replayed_after_a_reconnect_too():
+    import redis
+    from asgiref.sync import sync_to_async
+    from django.db import transaction
+
+    from csn.realtime.publish import publish
+
+    topic = "game:434343"
+    recorder = Recorder()
+
+    @sync_to_async
+    def publish_committed(n):
+        with transaction.atomic():
+            publish(topic=topic, name="note", data={"n": n})
+
+    async def scenario():
+        await publish_committed(1)  # before this process follows the topic: its sockets got a snapshot
+        hub = Hub()
+        await hub.join(topic, recorder)
+        client = redis.Redis.from_url(django_settings.REDIS_URL)
+        try:
+            # No event of the topic reached this process yet when its subscription is cut.
+            assert client.client_kill_filter(_type="pubsub") >= 1
+            await asyncio.sleep(0.05)
+            await publish_committed(2)
+            await publish_committed(3)
+        finally:
+            client.close()
+        deadline = asyncio.get_running_loop().time() + 10
+        while sum(len(item.events) for item in recorder.items) < 2:
+            assert asyncio.get_running_loop().time() < deadline, "nothing replayed"
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.1)  # nothing older follows
+        assert sorted({seq for item in recorder.items for seq, _ in item.events}) == [2, 3]
+        await hub.leave(topic, recorder)
+        hub._reader.cancel()
+
+    asyncio.run(scenario())
