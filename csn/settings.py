@@ -136,8 +136,12 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # A process-wide psycopg pool hands connections to the HTTP worker threads and to Channels' database
 # thread: a persistent per-thread connection (CONN_MAX_AGE) would sit idle in every thread.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("CSN_DB_POOL", True):
+    # Django's backend, whose pool replaces a connection PostgreSQL ended (a restart, a failover) as it
+    # hands it out instead of failing the request that got it (csn/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "csn.postgresql"
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django requires it with a pool
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = False  # the pool checks connections itself
+    # No round trip per checkout from psycopg_pool's `check`: the backend above checks without one.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": env_int("CSN_DB_POOL_MIN_SIZE", 2),
         "max_size": env_int("CSN_DB_POOL_MAX_SIZE", 20),
