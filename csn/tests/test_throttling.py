@@ -1,6 +1,7 @@
 """Throttles fail open: with the cache (Redis) down, throttled endpoints answer as usual, never 500."""
 
 import pytest
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from analytics.tests.test_resilience import redis_down
@@ -40,3 +41,15 @@ def test_sign_in_and_registration_work_while_redis_is_down(api_client, user, set
     assert wrong.status_code == 400 and wrong.json()["error"]["code"] == "invalid_credentials"
     assert registered.status_code == 201, registered.content
     assert "throttle login: the cache is unavailable" in caplog.text
+
+
+@pytest.mark.django_db
+def test_the_sign_in_page_works_while_redis_is_down(user, settings):
+    user.set_password(GOOD_PASSWORD)
+    user.save(update_fields=["password"])
+    with redis_down(settings):
+        wrong = Client().post("/accounts/sign-in/", {"username": user.email, "password": "wrong"})
+        signed_in = Client().post("/accounts/sign-in/", {"username": user.email, "password": GOOD_PASSWORD})
+
+    assert wrong.status_code == 200 and "Wrong email or password." in wrong.content.decode()
+    assert signed_in.status_code == 302
