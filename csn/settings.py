@@ -190,6 +190,10 @@ CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# A task running when Redis goes away runs to its end (Celery's default, said here to silence its warning
+# that 6.0 cancels them): its ack is lost, Redis hands it out again after the visibility timeout, and a
+# rerun finds its work done (analytics delivery deletes what PostHog accepted).
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Redis redelivers an unacked task after this; retries and ETAs must stay below it.
 CELERY_VISIBILITY_TIMEOUT = 3600
