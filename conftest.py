@@ -16,7 +16,7 @@ def pytest_configure(config):
     if os.environ.get("CSN_REQUIRE_SERVICES") != "1":
         return
     problems = []
-    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    if not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):  # Django's, or csn.postgresql
         problems.append("DATABASE_URL does not point at PostgreSQL")
     if not settings.REDIS_URL:
         problems.append("REDIS_URL is not set")

@@ -148,8 +148,12 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # A process-wide psycopg pool hands connections to the HTTP worker threads and to Channels' database
 # thread: a persistent per-thread connection (CONN_MAX_AGE) would sit idle in every thread.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("CSN_DB_POOL", True):
+    # Django's backend, whose pool replaces a connection PostgreSQL ended (a restart, a failover) as it
+    # hands it out instead of failing the request that got it (csn/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "csn.postgresql"
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django requires it with a pool
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = False  # the pool checks connections itself
+    # No round trip per checkout from psycopg_pool's `check`: the backend above checks without one.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": env_int("CSN_DB_POOL_MIN_SIZE", 2),
         "max_size": env_int("CSN_DB_POOL_MAX_SIZE", 20),
@@ -197,11 +201,17 @@ WEBSOCKET_TIMEOUT = 86400
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL or "memory://"
+# kombu's Redis transport with a fix: losing Redis no longer ends the worker (csn/celery.py).
+CELERY_BROKER_TRANSPORT = "csn.celery:RedisTransport" if REDIS_URL else None
 # No broker in the embedded default: tasks run in-process when queued (after commit).
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# A task running when Redis goes away runs to its end (Celery's default, said here to silence its warning
+# that 6.0 cancels them): its ack is lost, Redis hands it out again after the visibility timeout, and a
+# rerun finds its work done (analytics delivery deletes what PostHog accepted).
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Redis redelivers an unacked task after this; retries and ETAs must stay below it.
 CELERY_VISIBILITY_TIMEOUT = 3600

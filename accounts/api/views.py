@@ -3,7 +3,6 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts import selectors, services
@@ -15,6 +14,7 @@ from accounts.api.serializers import (
     TokenInputSerializer,
     TokenOutputSerializer,
 )
+from csn.api.throttling import ScopedRateThrottle
 from csn.errors import ApplicationError
 
 

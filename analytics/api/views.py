@@ -8,12 +8,12 @@ from django.core.cache.backends.redis import RedisCache
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from analytics.api.serializers import EventBatchDocSerializer, EventBatchResultSerializer, batch_events
 from analytics.services import intake
 from csn.api.errors import error_body
+from csn.api.throttling import ScopedRateThrottle
 
 # Request headers an app sets once per session; kept on each event for enrichment.
 CONTEXT_HEADERS = {
@@ -39,20 +39,16 @@ def _cache_redis(location: str):
 
 
 class AnalyticsRateThrottle(ScopedRateThrottle):
-    """Per user, DRF's sliding window. Fails open when the cache (Redis) is down: losing the limit for
-    a while beats refusing events while Redis recovers.
+    """Per user, DRF's sliding window; fails open when the cache (Redis) is down (csn.api.throttling).
 
     On Redis the window is a sorted set updated in one MULTI round trip (DRF's own throttle reads and
     rewrites a pickled list of up to 600 timestamps: two round trips). A refused request is taken out
     of the window again, as DRF does not record refusals. Other caches use DRF's throttle."""
 
-    def allow_request(self, request, view):
-        try:
-            if isinstance(caches["default"], RedisCache):
-                return self._allow_on_redis(request, view)
-            return super().allow_request(request, view)
-        except Exception:
-            return True
+    def allow_request_counted(self, request, view) -> bool:
+        if isinstance(caches["default"], RedisCache):
+            return self._allow_on_redis(request, view)
+        return super().allow_request_counted(request, view)
 
     def _allow_on_redis(self, request, view) -> bool:
         self.scope = getattr(view, self.scope_attr, None)

@@ -1,6 +1,9 @@
 """One error shape for every 4xx/5xx: {"error": {"code", "message", "fields"}}."""
 
+import sys
+
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -71,6 +74,11 @@ def json_404(request, exception=None):
 
 
 def json_500(request):
+    # Django calls this while handling the request's exception. A database that failed under the
+    # request (its connection ended, PostgreSQL restarting or unreachable) is a moment's outage: 503.
+    if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
+        body = error_body("database_unavailable", "The database is unavailable for a moment; try again.")
+        return JsonResponse(body, status=503, headers={"Retry-After": "1"})
     return JsonResponse(error_body("server_error", "Something went wrong on our side."), status=500)
 
 

@@ -29,7 +29,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from csn.realtime.frames import batch_frame, encode_event
-from csn.realtime.log import topic_replay
+from csn.realtime.log import current_seq, topic_replay
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +61,9 @@ class Hub:
         self.topics: dict[str, set] = {}
         self.pending: dict[str, list[tuple[int, str]]] = {}
         self.next_pass: dict[str, float] = {}  # loop time before which a topic's next pass waits
-        self.last_seq: dict[str, int] = {}  # the newest seq this process passed on, per topic
+        # Per followed topic, the newest seq this process passed on, or the topic's seq when this process
+        # began to follow it: a replay after a reconnect starts there.
+        self.last_seq: dict[str, int] = {}
         self.redis_url = settings.REDIS_URL
         self.prefix = settings.LIVE_REDIS_CHANNEL_PREFIX
         self._pubsub = None
@@ -83,6 +85,7 @@ class Hub:
         subscribers.add(subscriber)
         if first and self.redis_url:
             await self._redis_subscribe(topic)
+            await self._seq_remember(topic)
 
     async def leave(self, topic: str, subscriber) -> None:
         subscribers = self.topics.get(topic)
@@ -174,6 +177,17 @@ class Hub:
                     await client.aclose()
                 except Exception:
                     logger.debug("live hub: closing the pub/sub connection failed", exc_info=True)
+
+    async def _seq_remember(self, topic: str) -> None:
+        """Where a topic stands once this process is subscribed, so a reconnect replays what it missed
+        even when no event of it came through before the connection dropped."""
+        try:
+            seq = await database_sync_to_async(current_seq)(topic)
+        except Exception:  # the topic is still followed; a later event sets its seq
+            logger.warning("live hub: reading the seq of %s failed", topic, exc_info=True)
+            return
+        if topic in self.topics:
+            self.last_seq.setdefault(topic, seq)
 
     async def _replay_missed(self) -> None:
         """After the pub/sub connection came back: what each followed topic published meanwhile, from

@@ -71,7 +71,7 @@ def test_services_are_used_when_configured(tmp_path):
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
-        "django.db.backends.postgresql",
+        "csn.postgresql",  # Django's, with a pool that replaces dead connections
         "channels_redis.core.RedisChannelLayer",
         "False",
         "redis://127.0.0.1:6379/0",

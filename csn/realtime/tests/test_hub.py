@@ -111,50 +111,82 @@ def test_the_pace_is_bounded_whatever_one_pass_took(settings):
     asyncio.run(scenario())
 
 
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(
+needs_redis = pytest.mark.skipif(
     not django_settings.REDIS_URL,
     reason="needs Redis: the embedded default has no pub/sub connection that could drop (CI runs it on Redis)",
 )
-def test_after_its_pubsub_connection_drops_the_hub_replays_what_its_topics_missed():
-    import redis
-    from asgiref.sync import sync_to_async
+
+
+def _publish_committed(topic: str, n: int) -> None:
     from django.db import transaction
 
     from csn.realtime.publish import publish
 
+    with transaction.atomic():
+        publish(topic=topic, name="note", data={"n": n})
+
+
+async def _cut_subscriptions_and_publish(topic: str, numbers) -> None:
+    """Cut the hub's pub/sub connection, then publish while it is away: pub/sub drops those messages."""
+    import redis
+    from asgiref.sync import sync_to_async
+
+    client = redis.Redis.from_url(django_settings.REDIS_URL)
+    try:
+        assert client.client_kill_filter(_type="pubsub") >= 1
+        await asyncio.sleep(0.05)
+        for n in numbers:
+            await sync_to_async(_publish_committed)(topic, n)
+    finally:
+        client.close()
+
+
+async def _seqs_received(recorder: Recorder, count: int, timeout: float = 10.0) -> list[int]:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while sum(len(item.events) for item in recorder.items) < count:
+        assert asyncio.get_running_loop().time() < deadline, recorder.items
+        await asyncio.sleep(0.02)
+    return [seq for item in recorder.items for seq, _ in item.events]
+
+
+@pytest.mark.django_db(transaction=True)
+@needs_redis
+def test_after_its_pubsub_connection_drops_the_hub_replays_what_its_topics_missed():
+    from asgiref.sync import sync_to_async
+
     topic = "game:424242"
     recorder = Recorder()
-
-    @sync_to_async
-    def publish_committed(n):
-        with transaction.atomic():
-            publish(topic=topic, name="note", data={"n": n})
-
-    async def received(count, timeout=10.0):
-        deadline = asyncio.get_running_loop().time() + timeout
-        while sum(len(item.events) for item in recorder.items) < count:
-            assert asyncio.get_running_loop().time() < deadline, recorder.items
-            await asyncio.sleep(0.02)
-        return [seq for item in recorder.items for seq, _ in item.events]
 
     async def scenario():
         hub = Hub()
         await hub.join(topic, recorder)
-        await publish_committed(1)
-        assert await received(1) == [1]
+        await sync_to_async(_publish_committed)(topic, 1)
+        assert await _seqs_received(recorder, 1) == [1]
 
-        client = redis.Redis.from_url(django_settings.REDIS_URL)
-        try:
-            # Cut the hub's subscription, then publish while it is away: pub/sub drops that message.
-            assert client.client_kill_filter(_type="pubsub") >= 1
-            await asyncio.sleep(0.05)
-            await publish_committed(2)
-            await publish_committed(3)
-        finally:
-            client.close()
-        seqs = await received(3)
+        await _cut_subscriptions_and_publish(topic, [2, 3])
+        seqs = await _seqs_received(recorder, 3)
         assert sorted(set(seqs)) == [1, 2, 3]
+        await hub.leave(topic, recorder)
+        hub._reader.cancel()
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.django_db(transaction=True)
+@needs_redis
+def test_a_topic_without_an_event_since_the_process_followed_it_is_replayed_after_a_reconnect_too():
+    topic = "game:434343"
+    recorder = Recorder()
+    _publish_committed(topic, 1)  # before this process follows the topic: its sockets got a snapshot
+
+    async def scenario():
+        hub = Hub()
+        await hub.join(topic, recorder)
+        # No event of the topic reached this process yet when its subscription is cut.
+        await _cut_subscriptions_and_publish(topic, [2, 3])
+        await _seqs_received(recorder, 2)
+        await asyncio.sleep(0.1)  # nothing older follows
+        assert sorted({seq for item in recorder.items for seq, _ in item.events}) == [2, 3]
         await hub.leave(topic, recorder)
         hub._reader.cancel()
 
