@@ -36,18 +36,16 @@ EXCLUDED = [
 ]
 # The run sends far more requests than a user would: the default throttles would answer most with 429
 # and leave the logic behind them untested.
-UNTHROTTLED = dict.fromkeys(
-    (
-        "CSN_USER_READ_THROTTLE",
-        "CSN_USER_WRITE_THROTTLE",
-        "CSN_ANON_READ_THROTTLE",
-        "CSN_ANON_WRITE_THROTTLE",
-        "CSN_LOGIN_THROTTLE",
-        "CSN_REGISTER_THROTTLE",
-        "CSN_ANALYTICS_THROTTLE",
-    ),
-    "100000/min",
+THROTTLE_SETTINGS = (
+    "CSN_USER_READ_THROTTLE",
+    "CSN_USER_WRITE_THROTTLE",
+    "CSN_ANON_READ_THROTTLE",
+    "CSN_ANON_WRITE_THROTTLE",
+    "CSN_LOGIN_THROTTLE",
+    "CSN_REGISTER_THROTTLE",
+    "CSN_ANALYTICS_THROTTLE",
 )
+UNTHROTTLED = dict.fromkeys(THROTTLE_SETTINGS, "100000/min")
 
 
 def schemathesis_run(base: str, token: str, report: Path) -> subprocess.CompletedProcess:
