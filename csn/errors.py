@@ -8,11 +8,14 @@ class ApplicationError(Exception):
     status_code = 400
     default_code = "invalid"
 
-    def __init__(self, message: str, *, code: str | None = None, fields: dict | None = None, status=None):
+    def __init__(
+        self, message: str, *, code: str | None = None, fields: dict | None = None, status=None, retry_after=None
+    ):
         super().__init__(message)
         self.message = message
         self.code = code or self.default_code
         self.fields = fields or {}
+        self.retry_after: float | None = retry_after  # seconds until trying again may succeed
         if status is not None:
             self.status_code = status
 

@@ -82,7 +82,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",  # full-text and trigram search on PostgreSQL (content.api.filters)
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI served from our static files, not a CDN
@@ -407,6 +406,15 @@ CELERY_BEAT_SCHEDULE["analytics-deliver-outbox"] = {
     # A sweep that waited longer than its interval is superseded by the next one.
     "options": {"expires": float(ANALYTICS_SWEEP_SECONDS)},
 }
+
+# --- API tokens (accounts.models.AuthToken): one per signed-in device ------------------------
+# A token lives this long from its issue or its last refresh (POST /api/v1/auth/token/refresh/).
+ACCOUNTS_TOKEN_TTL_SECONDS = env_int("CSN_TOKEN_TTL_DAYS", 30) * 86400
+# `last_used_at` is written at most this often per token (a write per request would cost every request).
+ACCOUNTS_TOKEN_TOUCH_SECONDS = 300
+# Ended tokens (expired, revoked) are kept this long so a client presenting one gets its reason, then pruned.
+ACCOUNTS_TOKEN_KEEP_ENDED_SECONDS = 30 * 86400
+CELERY_BEAT_SCHEDULE["accounts-tokens-prune"] = {"task": "accounts.tokens_prune", "schedule": 86400.0}
 
 # --- Live (issue 6): gateway limits, chat, presence -----------------------------------------
 LIVE_MAX_MESSAGE_BYTES = env_int("CSN_LIVE_MAX_MESSAGE_BYTES", 4096)

@@ -16,10 +16,14 @@ class Client:
 
     def __init__(self, path: str = "/ws/", headers=None):
         self.communicator = WebsocketCommunicator(application, path, headers=headers or [])
+        self.hello: dict | None = None
 
     async def connect(self):
+        """Connected, past the server's `hello` (kept in `self.hello`)."""
         connected, code = await self.communicator.connect()
         assert connected, code
+        self.hello = await self.recv()
+        assert self.hello["type"] == "hello", self.hello
         return self
 
     async def send(self, message) -> None:

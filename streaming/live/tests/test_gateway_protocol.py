@@ -9,8 +9,8 @@ import pytest
 from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.db import transaction
-from rest_framework.authtoken.models import Token
 
+from accounts.services import token_issue
 from csn.realtime.models import LiveEvent
 from csn.realtime.publish import publish, publish_user_event
 from streaming.tests.live import Client, db
@@ -163,7 +163,7 @@ def test_concurrent_publishers_get_distinct_consecutive_seqs():
 
 def test_user_topic_needs_a_token_and_carries_only_that_users_events():
     alice, bob = UserFactory(), UserFactory()
-    alice_token = Token.objects.create(user=alice).key
+    alice_token = token_issue(user=alice).key
 
     async def scenario():
         client = await Client().connect()
