@@ -340,7 +340,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             await self.error("server_error", "Something went wrong on our side.", ref)
 
     async def on_ping(self, message, ref):
-        await self.reply({"type": "pong", "status": "ok", "ref": ref, "server_time": protocol.server_time()})
+        await self.reply({"type": "pong", "status": "ok", "ref": ref})
 
     async def on_auth(self, message, ref):
         key = message.get("token")

@@ -52,7 +52,7 @@ async def signed_out(client: Client, reason: str) -> None:
 
 
 async def still_open(client: Client) -> None:
-    assert await client.request({"type": "ping", "ref": "p"}) == {"type": "pong", "ref": "p"}
+    assert await client.request({"type": "ping", "ref": "p"}) == {"type": "pong", "status": "ok", "ref": "p"}
 
 
 def superuser():
@@ -113,7 +113,7 @@ def test_a_password_change_closes_every_socket_of_the_user():
 
         # The new token signs a socket in; the old one does not.
         assert (await phone_again(response.json()["token"]))["type"] == "ack"
-        assert (await phone_again(key))["code"] == "invalid_token"
+        assert (await phone_again(key))["code"] == "token_revoked"
 
     async def phone_again(token):
         client = await Client().connect()
