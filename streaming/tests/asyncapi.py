@@ -57,7 +57,9 @@ def _validators() -> dict[str, Draft7Validator]:
         name: Draft7Validator({"$ref": f"{URI}#/components/messages/{name}/payload"}, registry=registry)
         for name in strict["components"]["messages"]
     }
-    validators["syntheticEvent"] = Draft7Validator({"$ref": f"{URI}#/components/schemas/EventEnvelope"}, registry=registry)
+    validators["syntheticEvent"] = Draft7Validator(
+        {"$ref": f"{URI}#/components/schemas/EventEnvelope"}, registry=registry
+    )
     return validators
 
 
