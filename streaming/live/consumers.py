@@ -110,7 +110,6 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         self.recent = deque()
         self.gone = False
         self.in_flight: set[asyncio.Task] = set()
-        self.accepted = False
         self.expiry: asyncio.TimerHandle | None = None  # a token-signed socket closes when its token ends
         self.version = protocol.requested_version(self.scope)
         if self.version is None:
@@ -126,28 +125,13 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             if self.user is None:
                 await self._leave_user_group(scope_user.pk)
         await self.accept()
-        self.accepted = True
         await self.reply(protocol.hello(version=self.version, user=self.user))
 
     async def _refuse_version(self) -> None:
         """An unknown protocol version: said in a frame, then closed with a code that says not to retry."""
         await self.accept()
-        self.accepted = True
         await self.reply(protocol.unsupported_version())
         await self._close(protocol.Close.UNSUPPORTED_VERSION)
-
-    async def __call__(self, scope, receive, send):
-        try:
-            await super().__call__(scope, receive, send)
-        except asyncio.CancelledError:
-            # The server is stopping (daphne cancels every application): 1012 tells clients to come back.
-            if self.accepted and not self.gone:
-                self.gone = True
-                try:
-                    await send({"type": "websocket.close", "code": protocol.Close.SERVICE_RESTART})
-                except Exception:  # the connection is already gone
-                    logger.debug("live: restart close not sent", exc_info=True)
-            raise
 
     async def _join_user_group(self, user_id: int) -> None:
         group = user_group(user_id)

@@ -1,7 +1,6 @@
 """The live protocol's contract: its versions, the `hello` frame, close codes (docs/protocol.md and the
 AsyncAPI document, streaming/live/asyncapi.yaml, describe them to clients)."""
 
-from enum import IntEnum
 from urllib.parse import parse_qs
 
 from django.conf import settings
@@ -17,10 +16,10 @@ HEARTBEAT_INTERVAL_SECONDS = 20  # while watching (presence)
 MAX_REF_LENGTH = 64
 
 
-class Close(IntEnum):
-    """Close codes and what a client does on each (docs/protocol.md, "Close codes")."""
+class Close:
+    """Close codes and what a client does on each (docs/protocol.md, "Close codes"). Plain ints: daphne's
+    websocket library refuses any other type (an IntEnum member drops the connection with 1006)."""
 
-    SERVICE_RESTART = 1012  # reconnect (full jitter) and resume
     SLOW_READER = 4008  # reconnect (full jitter) and resume with `since`
     FLOOD = 4029  # do not reconnect automatically: the client sent too much
     SIGNED_OUT = 4401  # reconnect only after signing in again

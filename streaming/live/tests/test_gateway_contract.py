@@ -1,5 +1,5 @@
 """The live protocol's contract: `hello`, versions, a status on every answer, retry delays, close codes
-(a token's expiry, one device's sign-out, a server restart)."""
+(a token's expiry, one device's sign-out, an unknown version, a server stopping)."""
 
 import asyncio
 from datetime import timedelta
@@ -166,11 +166,27 @@ def test_revoking_one_device_closes_its_sockets_and_no_other():
     run(scenario)
 
 
-def test_a_server_stopping_closes_sockets_with_service_restart():
-    async def scenario():
-        client = await Client().connect()
-        client.communicator.future.cancel()  # what daphne does to every application when it stops
-        _, code = await close_code(client)
-        assert code == Close.SERVICE_RESTART == 1012
+@pytest.mark.slow
+def test_through_a_real_daphne_the_close_codes_reach_the_client():
+    """daphne's websocket library takes only plain ints as close codes: the codes must survive it. A
+    stopping server (SIGTERM) drops its sockets without a close frame (1006 to the client, which
+    reconnects with jitter): daphne closes the connections before it cancels the applications."""
+    import json
 
-    run(scenario)
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect
+
+    from streaming.tests.servers import daphne_on_test_db
+
+    with daphne_on_test_db() as (base,):
+        url = base.replace("http", "ws") + "/ws/"
+        with connect(url + "?v=2", open_timeout=10) as refused:
+            assert json.loads(refused.recv(timeout=5))["code"] == "unsupported_version"
+            with pytest.raises(ConnectionClosed) as closed:
+                refused.recv(timeout=5)
+            assert closed.value.rcvd.code == 4406
+        staying = connect(url, open_timeout=10)
+        assert json.loads(staying.recv(timeout=5))["type"] == "hello"
+    with pytest.raises(ConnectionClosed) as closed:  # the server stopped meanwhile
+        staying.recv(timeout=5)
+    assert closed.value.rcvd is None  # no close frame: an abnormal closure
