@@ -50,7 +50,13 @@ class TokenView(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "login"
 
-    @extend_schema(request=TokenInputSerializer, responses={200: TokenOutputSerializer})
+    @extend_schema(
+        summary="Sign in: a token for this device",
+        description="Each sign-in is a device of its own (`name` labels it in the device list), with its own "
+        "expiry (`expires_at`, 30 days by default). Send it as `Authorization: Bearer <token>`.",
+        request=TokenInputSerializer,
+        responses={200: TokenOutputSerializer},
+    )
     def post(self, request):
         data = TokenInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -68,7 +74,15 @@ class TokenRefreshView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses={200: TokenOutputSerializer})
+    @extend_schema(
+        summary="Refresh this device's token",
+        description="A new secret and a new expiry for the token the request presents (same device, same "
+        "id). The old secret stops working at once (`401 token_refreshed`); open sockets stay signed in. "
+        "Refresh before `expires_at`; an expired token cannot be refreshed (`401 token_expired`).",
+        request=None,
+        responses={200: TokenOutputSerializer},
+        auth=[{"bearerAuth": []}, {"tokenAuth": []}],
+    )
     def post(self, request):
         token = _presented_token(request)
         if token is None:
@@ -81,7 +95,13 @@ class LogoutView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses={204: None})
+    @extend_schema(
+        summary="Sign this device out",
+        description="Revokes the token the request presents (its sockets close with 4401); the user's other "
+        "devices stay signed in. With a browser session, the session ends.",
+        request=None,
+        responses={204: None},
+    )
     def post(self, request):
         token = _presented_token(request)
         if token is not None:
@@ -96,7 +116,7 @@ class TokenListView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={200: DeviceTokenSerializer(many=True)})
+    @extend_schema(summary="List my signed-in devices", responses={200: DeviceTokenSerializer(many=True)})
     def get(self, request):
         token = _presented_token(request)
         context = {"current_id": token.pk if token else None}
@@ -110,7 +130,13 @@ class TokenDetailView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses={204: None})
+    @extend_schema(
+        summary="Sign one of my devices out",
+        description="Revokes that device's token (`401 token_revoked` there from now on) and closes its sockets. "
+        "Another user's device, or one already signed out: `404 not_found`.",
+        request=None,
+        responses={204: None},
+    )
     def delete(self, request, token_id: int):
         services.token_revoke_by_id(user=request.user, token_id=token_id)
         return Response(status=status.HTTP_204_NO_CONTENT)

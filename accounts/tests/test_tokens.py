@@ -191,3 +191,19 @@ def test_tokens_of_drf_authtoken_are_migrated_and_keep_working():
     assert client("a" * 40, "Token").get(ME).json()["email"] == "old@example.com"
     (listed,) = client("a" * 40).get(TOKENS).json()
     assert listed["current"] is True
+
+
+def test_the_schema_declares_http_bearer_and_public_operations_need_no_token(client):
+    schema = client.get("/api/schema/?format=json").json()
+
+    schemes = schema["components"]["securitySchemes"]
+    assert (schemes["bearerAuth"]["type"], schemes["bearerAuth"]["scheme"]) == ("http", "bearer")
+    assert (schemes["tokenAuth"]["in"], schemes["tokenAuth"]["name"]) == ("header", "Authorization")
+    paths = schema["paths"]
+    assert {} in paths["/api/v1/content/"]["get"]["security"]  # public: a token is optional
+    assert paths["/api/v1/auth/token/"]["post"]["security"] == [{}]
+    assert {} not in paths["/api/v1/me/"]["get"]["security"]
+    assert {"bearerAuth": []} in paths["/api/v1/me/"]["get"]["security"]
+    assert paths["/api/v1/auth/token/refresh/"]["post"]["security"] == [{"bearerAuth": []}, {"tokenAuth": []}]
+    issued = schema["components"]["schemas"]["TokenOutput"]["properties"]
+    assert {"token", "id", "name", "created_at", "expires_at"} <= set(issued)

@@ -28,6 +28,10 @@ EXCLUDED = [
     ("--exclude-path", "/api/v1/auth/logout/"),
     # a new password revokes the token too (and schemathesis cannot know the current password)
     ("--exclude-path", "/api/v1/auth/password/"),
+    # a refresh replaces the run's token with one it does not know (`token_refreshed` after that)
+    ("--exclude-path", "/api/v1/auth/token/refresh/"),
+    # revoking a device by id may hit the run's own token (ids are small integers)
+    ("--exclude-path", "/api/v1/auth/tokens/{token_id}/"),
     # Known schema violations found by this test's first run, to fix and then take out of this list:
     # `stream_limit`'s `fields` holds `{"limit": 1}`, not the documented field errors;
     ("--exclude-path", "/api/v1/games/{game_id}/heartbeat/"),
