@@ -2,6 +2,7 @@
 every message it names is seen in real frames (each checked against it by streaming.tests.live.Client),
 and the code publishes no event or notice it does not describe."""
 
+import json
 import re
 from pathlib import Path
 
@@ -185,3 +186,18 @@ def test_the_signed_out_reasons_are_the_ends_of_a_credential():
     """A `signed_out` notice's reasons: why a token was revoked (AuthToken.Reason), or its expiry."""
     data = asyncapi.document()["components"]["messages"]["signedOutNotice"]["payload"]["properties"]["data"]
     assert set(data["properties"]["reason"]["enum"]) == {*AuthToken.Reason.values, "token_expired"}
+
+
+def test_the_sample_frames_of_docs_protocol_are_documented_messages():
+    text = (ROOT / "docs" / "protocol.md").read_text()
+    samples = text.split("## Sample frames", 1)[1].split("\n## ", 1)[0]
+    lines = [line for block in re.findall(r"```json\n(.*?)```", samples, re.S) for line in block.splitlines()]
+    seen = set()
+    for line in lines:
+        answer = line.startswith("← ")
+        frame = json.loads(line.removeprefix("← "))
+        if not answer and frame["type"] in {"ping", "auth", "subscribe", "unsubscribe", "chat.send", "heartbeat"}:
+            seen.add(asyncapi.client_frame(frame))
+        else:
+            seen.update(asyncapi.server_frame(frame))
+    assert seen >= set(asyncapi.client_messages()) | set(asyncapi.server_messages()) - {"hello"}
