@@ -1,6 +1,8 @@
 """Errors that services raise: a machine-readable code, a message, an HTTP status.
 
 Views and consumers render them; services never know about HTTP beyond the status they suggest.
+`fields` holds field errors only (`{"name": [{"code", "message"}]}`); any other data the client needs
+(e.g. the plan's stream limit) goes in `extensions`, rendered as members of its own beside `code`.
 """
 
 
@@ -8,11 +10,20 @@ class ApplicationError(Exception):
     status_code = 400
     default_code = "invalid"
 
-    def __init__(self, message: str, *, code: str | None = None, fields: dict | None = None, status=None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        fields: dict | None = None,
+        status=None,
+        extensions: dict | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.code = code or self.default_code
         self.fields = fields or {}
+        self.extensions = extensions or {}
         if status is not None:
             self.status_code = status
 

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from analytics.api.serializers import EventBatchDocSerializer, EventBatchResultSerializer, batch_events
 from analytics.services import intake
-from csn.api.errors import error_body
+from csn.api.errors import error_item
 from csn.api.throttling import ScopedRateThrottle
 
 # Request headers an app sets once per session; kept on each event for enrichment.
@@ -116,5 +116,5 @@ class EventIntakeView(APIView):
         body = {"accepted": result.accepted, "rejected": result.rejected, "error": None}
         if result.errors:
             message = f"{result.rejected} of {result.accepted + result.rejected} events were refused."
-            body["error"] = error_body("some_events_invalid", message, result.errors)["error"]
+            body["error"] = error_item("some_events_invalid", message, result.errors)
         return Response(body, status=status.HTTP_202_ACCEPTED)
