@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from analytics.api.serializers import EventBatchDocSerializer, EventBatchResultSerializer, batch_events
 from analytics.services import intake
 from csn.api.errors import error_item
+from csn.api.ratelimit import rate_limit_note
 from csn.api.throttling import ScopedRateThrottle
 
 # Request headers an app sets once per session; kept on each event for enrichment.
@@ -72,10 +73,19 @@ class AnalyticsRateThrottle(ScopedRateThrottle):
         pipe.zrange(key, 0, 0, withscores=True)
         pipe.expire(key, self.duration + 1)
         _, _, count, oldest, _ = pipe.execute()
+        reset = self.duration - (now - oldest[0][1]) if oldest else float(self.duration)
+        rate_limit_note(
+            request,
+            policy=self.scope,
+            limit=self.num_requests,
+            window=self.duration,
+            remaining=self.num_requests - count,
+            reset=reset,
+        )
         if count <= self.num_requests:
             return True
         client.zrem(key, member)
-        self._wait = max(0.0, self.duration - (now - oldest[0][1])) if oldest else float(self.duration)
+        self._wait = max(0.0, reset)
         return False
 
     def wait(self):
