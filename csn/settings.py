@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI served from our static files, not a CDN
     "channels",
     "csn.realtime",
+    "csn.api",
     "accounts",
     "content",
     "streaming",
@@ -481,6 +482,9 @@ CELERY_BEAT_SCHEDULE["live-presence-close-stale"] = {
     "schedule": 15.0,
 }
 CELERY_BEAT_SCHEDULE["live-events-prune"] = {"task": "realtime.live_events_prune", "schedule": 3600.0}
+# Idempotency keys (csn.api.idempotency): kept a day, then pruned.
+API_IDEMPOTENCY_TTL_SECONDS = env_int("CSN_IDEMPOTENCY_TTL", 24 * 3600)
+CELERY_BEAT_SCHEDULE["api-idempotency-keys-prune"] = {"task": "api.idempotency_keys_prune", "schedule": 3600.0}
 # Live tests run daphne in a subprocess on the test database: SQLite's must be a file, not memory.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("TEST", {})["NAME"] = str(VAR_DIR / "test-db.sqlite3")

@@ -33,6 +33,7 @@ from content.models import Player, Team
 from content.services.media import media_upload_confirm, media_upload_receive, media_upload_start
 from content.services.workflow import content_transition
 from csn.api.deprecation import DeprecatedParametersMixin
+from csn.api.idempotency import idempotent
 from csn.api.pagination import CursorPagination
 from csn.api.schema import error_codes
 from csn.errors import NotFoundError
@@ -129,6 +130,7 @@ class ContentTransitionView(APIView):
             {400: ["illegal_transition", "reason_required"], 403: ["not_allowed"], 409: ["state_changed"]}
         ),
     )
+    @idempotent
     def post(self, request, pk: int):
         content = selectors.access_content(user=request.user, content_id=pk)
         data = TransitionInputSerializer(data=request.data)
@@ -256,6 +258,7 @@ class MediaUploadStartView(APIView):
         responses={201: MediaUploadStartOutputSerializer},
         extensions=error_codes({400: ["unsupported_media_type", "file_too_large", "empty_file"]}),
     )
+    @idempotent
     def post(self, request):
         data = MediaUploadStartInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -123,6 +123,9 @@ def generic_error_codes(path: str, method: str, operation: dict) -> dict[str, li
         codes["401"].insert(0, "not_authenticated")
     if "{" in path:
         codes["404"] = ["not_found"]
+    if any(p.get("in") == "header" and p.get("name") == "Idempotency-Key" for p in operation.get("parameters", [])):
+        codes["400"].append("invalid_idempotency_key")
+        codes["409"] = ["idempotency_key_reused"]
     return codes
 
 

@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from content.models import Game
+from csn.api.idempotency import idempotent
 from csn.api.schema import error_codes
 from csn.api.serializers import InputSerializer
 from streaming.live import selectors
@@ -77,6 +78,7 @@ class GameEventCreateView(APIView):
         responses={201: GameEventOutput},
         extensions=error_codes({400: ["empty_event"], 409: ["invalid_transition", "game_not_live"]}),
     )
+    @idempotent
     def post(self, request, game_id: int):
         data = GameEventInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -199,6 +201,7 @@ class ChatMuteView(APIView):
         responses={201: MuteOutput},
         extensions=error_codes({400: ["invalid_minutes"]}),
     )
+    @idempotent
     def post(self, request, game_id: int):
         data = MuteInput(data=request.data)
         data.is_valid(raise_exception=True)

@@ -6,6 +6,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from csn.api.idempotency import idempotent
 from csn.api.pagination import CursorPagination, paginated_response
 from csn.api.schema import error_codes
 from csn.errors import NotFoundError
@@ -204,6 +205,7 @@ class PlaylistListView(APIView):
         request=PlaylistCreateInputSerializer,
         responses={201: PlaylistDetailSerializer},
     )
+    @idempotent
     def post(self, request):
         data = PlaylistCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
