@@ -10,6 +10,7 @@ ERROR_SCHEMA = {
             "properties": {
                 "code": {"type": "string", "description": "machine-readable, e.g. not_found, invalid"},
                 "message": {"type": "string"},
+                "limit": {"type": "integer", "description": "with `stream_limit`: the streams the plan allows at once"},
                 "fields": {
                     "type": "object",
                     "additionalProperties": {
