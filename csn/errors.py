@@ -2,7 +2,7 @@
 
 Views and consumers render them; services never know about HTTP beyond the status they suggest.
 `fields` holds field errors only (`{"name": [{"code", "message"}]}`); any other data the client needs
-(e.g. the plan's stream limit) goes in `extensions`, rendered as members of its own beside `code`.
+(e.g. the plan's stream limit) goes in `extra`, rendered as members of its own beside `code`.
 """
 
 
@@ -16,14 +16,14 @@ class ApplicationError(Exception):
         *,
         code: str | None = None,
         fields: dict | None = None,
+        extra: dict | None = None,
         status=None,
-        extensions: dict | None = None,
     ):
         super().__init__(message)
         self.message = message
         self.code = code or self.default_code
-        self.fields = fields or {}
-        self.extensions = extensions or {}
+        self.fields = fields or {}  # field name -> [{"code", "message"}]: what is wrong with each input
+        self.extra = extra or {}  # what the client can act on beside the code, e.g. stream_limit's limit
         if status is not None:
             self.status_code = status
 

@@ -43,7 +43,7 @@ def error_item(code: str, message: str, fields: dict | None = None) -> dict:
 
 
 def problem_body(
-    code: str, message: str, *, status: int, fields: dict | None = None, extensions: dict | None = None
+    code: str, message: str, *, status: int, fields: dict | None = None, extra: dict | None = None
 ) -> dict:
     fields = fields or {}
     return {
@@ -53,8 +53,8 @@ def problem_body(
         "detail": message,
         "code": code,
         "fields": fields,
-        **(extensions or {}),
-        "error": error_item(code, message, fields),
+        **(extra or {}),
+        "error": {**(extra or {}), **error_item(code, message, fields)},
     }
 
 
@@ -96,9 +96,9 @@ def _flatten(detail, prefix: str = "") -> dict:
     return out
 
 
-def _drf_problem(request, code, message, *, status, headers=None, fields=None, extensions=None) -> Response:
+def _drf_problem(request, code, message, *, status, headers=None, fields=None, extra=None) -> Response:
     return Response(
-        problem_body(code, message, status=status, fields=fields, extensions=extensions),
+        problem_body(code, message, status=status, fields=fields, extra=extra),
         status=status,
         headers=headers,
         content_type=problem_content_type(request.headers.get("Accept") if request is not None else None),
@@ -117,7 +117,7 @@ def exception_handler(exc, context):
     if isinstance(exc, ApplicationError):
         set_rollback()
         return _drf_problem(
-            request, exc.code, exc.message, status=exc.status_code, fields=exc.fields, extensions=exc.extensions
+            request, exc.code, exc.message, status=exc.status_code, fields=exc.fields, extra=exc.extra
         )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()

@@ -138,8 +138,8 @@ def _example(code: str, status: str) -> dict:
     fields = {}
     if code == "invalid":
         fields = {"title": [{"code": "required", "message": "This field is required."}]}
-    extensions = {"limit": 1} if code == "stream_limit" else None
-    value = problem_body(code, message, status=int(status), fields=fields, extensions=extensions)
+    extra = {"limit": 1} if code == "stream_limit" else None
+    value = problem_body(code, message, status=int(status), fields=fields, extra=extra)
     return {"summary": f"{code} ({status})", "value": value}
 
 

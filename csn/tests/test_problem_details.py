@@ -40,7 +40,7 @@ def test_non_field_data_is_a_member_of_its_own_never_in_fields(rf):
     from csn.api.errors import exception_handler
 
     request = Request(rf.get("/api/v1/x/"))
-    error = ConflictError("Your plan allows 1 stream(s) at a time.", code="stream_limit", extensions={"limit": 1})
+    error = ConflictError("Your plan allows 1 stream(s) at a time.", code="stream_limit", extra={"limit": 1})
     response = exception_handler(error, {"request": request})
 
     assert response.status_code == 409
