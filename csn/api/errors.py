@@ -116,9 +116,7 @@ def exception_handler(exc, context):
         )
     if isinstance(exc, ApplicationError):
         set_rollback()
-        return _drf_problem(
-            request, exc.code, exc.message, status=exc.status_code, fields=exc.fields, extra=exc.extra
-        )
+        return _drf_problem(request, exc.code, exc.message, status=exc.status_code, fields=exc.fields, extra=exc.extra)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

@@ -142,6 +142,7 @@ class MyListView(APIView):
         description="Idempotent: 201 when added, 200 when it was already in the list.",
         request=ContentIdInputSerializer,
         responses={201: MyListItemSerializer, 200: MyListItemSerializer},
+        extensions=error_codes({404: ["not_found"]}),  # the content
     )
     def post(self, request):
         data = ContentIdInputSerializer(data=request.data)
@@ -262,7 +263,7 @@ class PlaylistItemsView(APIView):
         "most 500 items.",
         request=ContentIdInputSerializer,
         responses={201: PlaylistItemSerializer, 200: PlaylistItemSerializer},
-        extensions=error_codes({400: ["playlist_full"], 404: ["playlist_not_found"]}),
+        extensions=error_codes({400: ["playlist_full"], 404: ["playlist_not_found", "not_found"]}),
     )
     def post(self, request, playlist_id: int):
         data = ContentIdInputSerializer(data=request.data)
