@@ -12,10 +12,12 @@ from accounts.api.serializers import (
     MeUpdateInputSerializer,
     PasswordChangeInputSerializer,
     RegisterInputSerializer,
+    RegisterOutputSerializer,
     TokenInputSerializer,
     TokenOutputSerializer,
 )
 from accounts.models import AuthToken
+from csn.api.schema import error_codes
 from csn.api.throttling import ScopedRateThrottle
 from csn.errors import ApplicationError
 
@@ -26,7 +28,14 @@ class RegisterView(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "register"
 
-    @extend_schema(request=RegisterInputSerializer, responses={201: MeOutputSerializer})
+    @extend_schema(
+        operation_id="register",
+        summary="Create an account",
+        description="A new viewer account on the free plan, and its API token. Throttled per client address.",
+        request=RegisterInputSerializer,
+        responses={201: RegisterOutputSerializer},
+        extensions=error_codes({400: ["email_taken", "weak_password"]}),
+    )
     def post(self, request):
         data = RegisterInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -51,11 +60,14 @@ class TokenView(APIView):
     throttle_scope = "login"
 
     @extend_schema(
+        operation_id="signIn",
         summary="Sign in: a token for this device",
-        description="Each sign-in is a device of its own (`name` labels it in the device list), with its own "
-        "expiry (`expires_at`, 30 days by default). Send it as `Authorization: Bearer <token>`.",
+        description="Email and password for a token of this device, sent as `Authorization: Bearer <token>` (or "
+        "`Token <token>`). Each sign-in is a device of its own (`name` labels it in the device list), with its "
+        "own expiry (`expires_at`, 30 days by default). Throttled per client address.",
         request=TokenInputSerializer,
         responses={200: TokenOutputSerializer},
+        extensions=error_codes({400: ["invalid_credentials"]}),
     )
     def post(self, request):
         data = TokenInputSerializer(data=request.data)
@@ -75,6 +87,7 @@ class TokenRefreshView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
+        operation_id="refreshToken",
         summary="Refresh this device's token",
         description="A new secret and a new expiry for the token the request presents (same device, same "
         "id). The old secret stops working at once (`401 token_refreshed`); open sockets stay signed in. "
@@ -82,6 +95,7 @@ class TokenRefreshView(APIView):
         request=None,
         responses={200: TokenOutputSerializer},
         auth=[{"bearerAuth": []}, {"tokenAuth": []}],
+        extensions=error_codes({400: ["token_required"]}),
     )
     def post(self, request):
         token = _presented_token(request)
@@ -96,9 +110,10 @@ class LogoutView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
+        operation_id="signOut",
         summary="Sign this device out",
-        description="Revokes the token the request presents (its sockets close with 4401); the user's other "
-        "devices stay signed in. With a browser session, the session ends.",
+        description="Revokes the token the request presents; the websockets signed in with it close within a "
+        "second (`4401`). The user's other devices stay signed in. With a browser session, the session ends.",
         request=None,
         responses={204: None},
     )
@@ -116,7 +131,13 @@ class TokenListView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(summary="List my signed-in devices", responses={200: DeviceTokenSerializer(many=True)})
+    @extend_schema(
+        operation_id="listDevices",
+        summary="List my signed-in devices",
+        description="The user's tokens neither revoked nor expired, most recently used first; `current` marks "
+        "the token of this request. Never a secret.",
+        responses={200: DeviceTokenSerializer(many=True)},
+    )
     def get(self, request):
         token = _presented_token(request)
         context = {"current_id": token.pk if token else None}
@@ -131,6 +152,7 @@ class TokenDetailView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
+        operation_id="revokeDevice",
         summary="Sign one of my devices out",
         description="Revokes that device's token (`401 token_revoked` there from now on) and closes its sockets. "
         "Another user's device, or one already signed out: `404 not_found`.",
@@ -155,11 +177,22 @@ def _account(user):
 class MeView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={200: MeOutputSerializer})
+    @extend_schema(
+        operation_id="getMe",
+        summary="Get your account",
+        description="Profile, preferences and subscription of the signed-in user.",
+        responses={200: MeOutputSerializer},
+    )
     def get(self, request):
         return Response(MeOutputSerializer(_account(request.user)).data)
 
-    @extend_schema(request=MeUpdateInputSerializer, responses={200: MeOutputSerializer})
+    @extend_schema(
+        operation_id="updateMe",
+        summary="Update your profile and preferences",
+        description="`display_name`, `avatar_url` and `preferences`; anything else in the body is ignored.",
+        request=MeUpdateInputSerializer,
+        responses={200: MeOutputSerializer},
+    )
     def patch(self, request):
         data = MeUpdateInputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
@@ -174,7 +207,15 @@ class MeView(APIView):
 class PasswordChangeView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=PasswordChangeInputSerializer, responses={200: TokenOutputSerializer})
+    @extend_schema(
+        operation_id="changePassword",
+        summary="Change your password",
+        description="Needs the current password. Revokes the old token and closes every open websocket of "
+        "the user (`4401`); the answer holds this device's new token.",
+        request=PasswordChangeInputSerializer,
+        responses={200: TokenOutputSerializer},
+        extensions=error_codes({400: ["wrong_password", "weak_password"]}),
+    )
     def post(self, request):
         data = PasswordChangeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -85,7 +85,7 @@ def _chat_post_check(user, state: dict, now) -> None:
                 "You are sending messages too fast.",
                 code="rate_limited",
                 status=429,
-                retry_after=_seconds(frees_at, now),
+                extra={"retry_after": _seconds(frees_at, now)},
             )
         slow = state["chat__slow_mode_seconds"] or 0
         if slow and state["last_here"] and state["last_here"] >= now - timedelta(seconds=slow):
@@ -94,12 +94,12 @@ def _chat_post_check(user, state: dict, now) -> None:
                 f"Slow mode: one message every {slow} seconds.",
                 code="slow_mode",
                 status=429,
-                retry_after=_seconds(frees_at, now),
+                extra={"retry_after": _seconds(frees_at, now)},
             )
 
 
 def _seconds(later, now) -> float:
-    return max(0.0, (later - now).total_seconds())
+    return round(max(0.0, (later - now).total_seconds()), 3)
 
 
 @functools.cache
