@@ -187,9 +187,11 @@ def _generate(url: str, users: int, rows: int, contents: int) -> None:
         )
         conn.execute(
             # Only the secret's SHA-256 is stored (accounts.selectors.token_digest).
-            "INSERT INTO accounts_authtoken (user_id, digest, name, created_at, expires_at, revoked_reason)"
+            # Used just now: no `last_used_at` write on each user's first request of the run.
+            "INSERT INTO accounts_authtoken"
+            " (user_id, digest, name, created_at, last_used_at, expires_at, revoked_reason)"
             " SELECT n, encode(sha256(convert_to('bench' || lpad(n::text, 35, '0'), 'UTF8')), 'hex'), 'bench',"
-            " now(), now() + interval '30 days', '' FROM generate_series(1, %s) AS n",
+            " now(), now(), now() + interval '30 days', '' FROM generate_series(1, %s) AS n",
             [users],
         )
         conn.execute("SELECT setval(pg_get_serial_sequence('accounts_user', 'id'), %s)", [users])
