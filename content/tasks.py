@@ -6,3 +6,10 @@ from content.services import media
 @shared_task(ignore_result=True)
 def media_expire_pending() -> int:
     return media.media_expire_pending()
+
+
+@shared_task(ignore_result=True, name="content.tasks.schedule_run")
+def schedule_run() -> dict:
+    from content.services.scheduling import schedule_run as run
+
+    return run()
