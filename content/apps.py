@@ -11,5 +11,8 @@ class ContentConfig(AppConfig):
         from content.services.revisions import revisions_register
 
         revisions_register()
+        from content.studio import panels_register
+
+        panels_register()
 
         enricher_register(content_facts, subject=Subject.ITEM)

@@ -10,6 +10,8 @@ def media_expire_pending() -> int:
 
 @shared_task(ignore_result=True, name="content.tasks.schedule_run")
 def schedule_run() -> dict:
+    from content.services.presence import editors_prune
     from content.services.scheduling import schedule_run as run
 
+    editors_prune()
     return run()
