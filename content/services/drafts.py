@@ -194,3 +194,40 @@ def draft_publish(*, content: Content, actor, note: str = "") -> Content:
         row.save(update_fields=["from_state", "to_state"])
         draft.delete()
     return saved
+
+
+# The draft revision's moves as the item page's buttons: name -> (label, permission, the state it needs).
+DRAFT_MOVES = {
+    "draft_submit": ("Submit draft revision for review", "content.submit_content", DraftState.DRAFT),
+    "draft_publish": ("Publish draft revision", "content.publish_content", DraftState.IN_REVIEW),
+    "draft_reject": ("Send draft revision back (with a reason)", "content.publish_content", DraftState.IN_REVIEW),
+    "draft_discard": ("Discard draft revision", "content.change_content", DraftState.DRAFT),
+}
+
+
+def draft_moves_for(*, user, draft: ContentDraft | None) -> list[tuple[str, str]]:
+    """The (name, label) of the moves this user may make on the draft revision now."""
+    if draft is None:
+        return []
+    return [
+        (name, label)
+        for name, (label, permission, state) in DRAFT_MOVES.items()
+        if draft.state == state and user.has_perm(permission)
+    ]
+
+
+def draft_move(*, content: Content, actor, name: str, note: str = "") -> str:
+    """One entry point for the item page's buttons; returns what happened, in words."""
+    if name == "draft_submit":
+        draft_submit(content=content, actor=actor, note=note)
+        return "The draft revision is in review."
+    if name == "draft_publish":
+        draft_publish(content=content, actor=actor, note=note)
+        return "The draft revision is published: the live item now shows it."
+    if name == "draft_reject":
+        draft_reject(content=content, actor=actor, reason=note)
+        return "The draft revision went back to its editors."
+    if name == "draft_discard":
+        draft_discard(content=content, actor=actor)
+        return "The draft revision was discarded."
+    raise ApplicationError(f"Unknown move {name!r}.", code="unknown_transition")

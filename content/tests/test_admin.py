@@ -146,15 +146,17 @@ def test_the_audit_log_list_reads_as_words(editor, superuser):
 
 
 @pytest.mark.django_db
-def test_editors_cannot_change_published_items_in_admin(editor):
+def test_editors_change_published_items_only_through_a_draft_revision(editor):
     item = ContentFactory(title="On air", slug="on-air")
     client = browser(editor)
-    page = client.get(f"/admin/content/content/{item.pk}/change/")
-    assert page.status_code == 200 and 'name="title"' not in page.content.decode()  # read-only view
-    response = client.post(f"/admin/content/content/{item.pk}/change/", form_data(title="Hacked", slug="on-air"))
-    assert response.status_code == 403
+    page = client.get(f"/admin/content/content/{item.pk}/change/").content.decode()
+    assert 'name="title"' in page and 'name="_save_draft"' in page
+    response = client.post(f"/admin/content/content/{item.pk}/change/", form_data(title="Retitled", slug="on-air"))
+    assert response.status_code == 302
     item.refresh_from_db()
-    assert item.title == "On air" and not ContentAuditLog.objects.exists()
+    assert item.title == "On air" and item.state == "published"  # the live item is untouched
+    assert item.pending_draft.changes["title"] == "Retitled"
+    assert list(ContentAuditLog.objects.values_list("action", "to_state")) == [("draft", "draft")]
 
 
 @pytest.mark.django_db
