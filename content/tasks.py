@@ -15,3 +15,17 @@ def schedule_run() -> dict:
 
     editors_prune()
     return run()
+
+
+@shared_task(ignore_result=True, name="content.tasks.import_check")
+def import_check_task(job_id: int) -> None:
+    from content.services.imports import import_check
+
+    import_check(job_id=job_id)
+
+
+@shared_task(ignore_result=True, name="content.tasks.import_commit")
+def import_commit_task(job_id: int) -> None:
+    from content.services.imports import import_commit
+
+    import_commit(job_id=job_id)
