@@ -1,7 +1,6 @@
 """CSV imports of games and players: the dry run, row errors, all or nothing, idempotent by external id,
 streamed; exports escape formulas."""
 
-import io
 import tracemalloc
 
 import pytest
