@@ -29,3 +29,10 @@ def import_commit_task(job_id: int) -> None:
     from content.services.imports import import_commit
 
     import_commit(job_id=job_id)
+
+
+@shared_task(ignore_result=True, name="content.tasks.media_renditions")
+def media_renditions(asset_id: int) -> None:
+    from content.services.renditions import renditions_make
+
+    renditions_make(asset_id=asset_id)

@@ -7,6 +7,7 @@ from django.test import Client
 from analytics.models import OutboxEvent
 from content.models import Content, ContentAuditLog, Game, MediaAsset
 from testing.factories import ContentFactory, GameFactory, MediaAssetFactory, PlayerFactory, TeamFactory
+from testing.images import image_bytes
 
 State = Content.State
 INLINES = {
@@ -220,7 +221,7 @@ def test_media_upload_in_admin_with_status_visible(editor, settings, tmp_path):
     settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}}
     item = ContentFactory(state=State.DRAFT)
     client = browser(editor)
-    file = SimpleUploadedFile("poster.png", b"\x89PNG\r\n\x1a\n" + b"p" * 50, content_type="image/png")
+    file = SimpleUploadedFile("poster.png", image_bytes(), content_type="image/png")
     response = client.post(
         "/admin/content/mediaasset/add/", {"file": file, "folder_path": "posters/", "tags": "a, b", "content": item.pk}
     )
