@@ -17,7 +17,15 @@ from django.utils.text import Truncator
 from content.admin.audit import AuditLogInline
 from content.admin.media import MediaInline
 from content.admin.revisions import RevisionsAdminMixin
-from content.admin.shared import ServiceRefusalsAsMessages, adopt_saved, badge, file_response, media_preview
+from content.admin.shared import (
+    HLS_SCRIPTS,
+    ServiceRefusalsAsMessages,
+    adopt_saved,
+    badge,
+    file_response,
+    hls_preview,
+    media_preview,
+)
 from content.models import Content, ContentAuditLog, ContentDraft
 from content.services import drafts
 from content.services.editing import (
@@ -157,6 +165,10 @@ class ContentAdmin(RevisionsAdminMixin, ServiceRefusalsAsMessages, admin.ModelAd
         ("Record", {"classes": ["collapse"], "fields": ["created_by", "created_at", "updated_by", "updated_at"]}),
     ]
     inlines = [MediaInline, AuditLogInline]
+
+    class Media:
+        js = HLS_SCRIPTS
+
     actions = ["submit_selected", "publish_selected", "reject_selected", "unpublish_selected", "archive_selected"]
 
     def get_queryset(self, request):
@@ -214,8 +226,8 @@ class ContentAdmin(RevisionsAdminMixin, ServiceRefusalsAsMessages, admin.ModelAd
         if not content.video_url:
             return "—"
         return format_html(
-            '<video src="{0}" controls preload="none" style="max-height:200px"></video><br>'
-            '<a href="{0}" target="_blank" rel="noopener">{1}</a>',
+            '{}<br><a href="{}" target="_blank" rel="noopener">{}</a>',
+            hls_preview(content.video_url),
             content.video_url,
             Truncator(content.video_url).chars(80),
         )

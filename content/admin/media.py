@@ -7,7 +7,15 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html_join
 
-from content.admin.shared import ServiceRefusalsAsMessages, adopt_saved, badge, file_response, human_size, media_preview
+from content.admin.shared import (
+    HLS_SCRIPTS,
+    ServiceRefusalsAsMessages,
+    adopt_saved,
+    badge,
+    file_response,
+    human_size,
+    media_preview,
+)
 from content.models import MediaAsset, MediaRendition
 from content.services.editing import clean_tags
 from content.services.media import media_asset_update, media_upload, media_validate
@@ -108,6 +116,10 @@ class MediaAssetAdmin(ServiceRefusalsAsMessages, admin.ModelAdmin):
     date_hierarchy = "created_at"
     autocomplete_fields = ["content"]
     list_select_related = ["content", "uploaded_by"]
+
+    class Media:
+        js = HLS_SCRIPTS
+
     readonly_fields = [
         "large_preview",
         "status_badge",

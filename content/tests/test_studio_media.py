@@ -98,3 +98,19 @@ def test_the_admin_form_says_why_and_serves_renditions(editor, local_storage, dj
     assert f"/admin/content/mediaasset/{asset.pk}/renditions/{rendition.pk}/" in page and "320 x 240 WEBP" in page
     served = client.get(f"/admin/content/mediaasset/{asset.pk}/renditions/{rendition.pk}/")
     assert served.status_code == 200 and b"WEBP" in b"".join(served.streaming_content)[:16]
+
+
+def test_the_item_page_previews_hls_with_the_vendored_player(editor):
+    from django.contrib.staticfiles import finders
+
+    from content.admin.shared import HLS_SCRIPTS
+    from testing.factories import ContentFactory
+
+    item = ContentFactory(state="draft", video_url="https://cdn.example.com/v/1/master.m3u8")
+    client = Client()
+    client.force_login(editor)
+    page = client.get(f"/admin/content/content/{item.pk}/change/").content.decode()
+    assert 'data-hls-src="https://cdn.example.com/v/1/master.m3u8"' in page
+    for script in HLS_SCRIPTS:
+        assert script in page and finders.find(script)  # served from our static files, no CDN
+    assert "cdn.jsdelivr" not in page and "unpkg" not in page
