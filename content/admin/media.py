@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html_join
 
@@ -214,6 +215,9 @@ class MediaAssetAdmin(ServiceRefusalsAsMessages, admin.ModelAdmin):
         own = [
             path("<id:pk>/file/", self.admin_site.admin_view(self.file_view), name="content_mediaasset_file"),
             path(
+                "direct-upload/", self.admin_site.admin_view(self.direct_upload_view), name="content_mediaasset_direct"
+            ),
+            path(
                 "<id:pk>/renditions/<id:rendition>/",
                 self.admin_site.admin_view(self.rendition_view),
                 name="content_mediaasset_rendition",
@@ -232,3 +236,16 @@ class MediaAssetAdmin(ServiceRefusalsAsMessages, admin.ModelAdmin):
         if not self.has_view_permission(request, rendition.asset):
             raise PermissionDenied
         return file_response(rendition.file)
+
+    def direct_upload_view(self, request):
+        """Large files straight to storage with a progress bar (direct-upload.js drives the media API)."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Upload a large file straight to storage",
+            "start_url": reverse("media-upload-start"),
+            "asset_url": reverse("admin:content_mediaasset_change", args=[0]),
+        }
+        return TemplateResponse(request, "admin/content/mediaasset/direct_upload.html", context)
