@@ -43,6 +43,11 @@ def editors_of(*, content_id: int) -> list[dict]:
     return list(editors.values())
 
 
+def _lock(content_id: int) -> None:
+    """Opens and closes of one item one at a time (PostgreSQL), so each event lists what its writer saw last."""
+    list(Content.objects.select_for_update().filter(pk=content_id).values_list("pk", flat=True))
+
+
 def _publish_editors(content_id: int) -> None:
     publish(topic=studio_topic(content_id), name=EDITORS_EVENT, data={"editors": editors_of(content_id=content_id)})
 
@@ -52,6 +57,7 @@ def editor_open(*, user, content_id: int, socket: str) -> list[dict]:
     studio_access(user=user, content_id=content_id)
     now = timezone.now()
     with transaction.atomic():
+        _lock(content_id)
         before = editors_of(content_id=content_id)
         ContentEditor.objects.update_or_create(
             content_id=content_id, socket=socket, defaults={"user": user, "seen_at": now}
@@ -65,6 +71,7 @@ def editor_open(*, user, content_id: int, socket: str) -> list[dict]:
 def editor_close(*, content_id: int, socket: str) -> None:
     """The socket closed the item (or went away)."""
     with transaction.atomic():
+        _lock(content_id)
         deleted, _ = ContentEditor.objects.filter(content_id=content_id, socket=socket).delete()
         if deleted:
             _publish_editors(content_id)

@@ -20,11 +20,13 @@ from content.services.imports import import_check, import_commit
 from content.services.scheduling import schedule_run
 from streaming.live.tests.test_watch_page import _chromium
 from streaming.tests.servers import daphne_on_test_db
-from testing.factories import TeamFactory, UserFactory
+from streaming.live.models import GameEvent, LiveSession
+from testing.factories import LiveGameFactory, TeamFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 SHOTS = Path(os.environ.get("CSN_SCREENSHOT_DIR") or settings.BASE_DIR / "var" / "screenshots")
 TIMEOUT = 15_000  # ms, for each wait in the browser
+PRESENCE = 25_000  # ms: past the editing page's 20 s resync
 
 
 @pytest.fixture(autouse=True)
@@ -77,6 +79,12 @@ def test_an_editor_drafts_and_submits_a_publisher_schedules_beat_publishes_and_t
 
     editor = role("Editors", display_name="Erin Editor")
     publisher = role("Publishers", display_name="Pat Publisher")
+    game = LiveGameFactory(home_team=TeamFactory(name="Lakers"), away_team=TeamFactory(name="Celtics"))
+    now = timezone.now()
+    for minutes in (50, 35, 20, 10, 0):  # viewers arriving over the hour
+        session = LiveSession.objects.create(game=game, user=UserFactory(), last_heartbeat_at=now)
+        LiveSession.objects.filter(pk=session.pk).update(started_at=now - timedelta(minutes=minutes))
+    GameEvent.objects.create(game=game, description="Three from the corner", status="live", home_score=3, away_score=0)
     with daphne_on_test_db() as (base,), sync_playwright() as playwright:
         browser = _chromium(playwright)
         try:
@@ -103,6 +111,8 @@ def test_an_editor_drafts_and_submits_a_publisher_schedules_beat_publishes_and_t
             expect(page.locator(".messagelist")).to_contain_text("Schedule saved")
             page.goto(f"{base}/admin/")
             expect(page.locator("#panel-scheduled")).to_contain_text("Game 7 recap")
+            expect(page.locator(f"#panel-live tr[data-game='{game.pk}'] .viewers")).to_have_text("5")
+            expect(page.locator("#panel-live")).to_contain_text("Three from the corner")
             _shot(page, "dashboard")
 
             assert schedule_run(now=at - timedelta(minutes=1)) == {"published": 0, "unpublished": 0}
@@ -132,8 +142,9 @@ def test_two_editors_on_one_item_the_second_is_warned_and_nothing_is_lost():
             first.goto(f"{base}/admin/content/content/{item.pk}/change/")
             second = _page(browser, base, bob)
             second.goto(f"{base}/admin/content/content/{item.pk}/change/")
-            expect(second.locator("#studio-editors")).to_contain_text("Also open by Alice")
-            expect(first.locator("#studio-editors")).to_contain_text("Also open by Bob")  # live, both ways
+            # Live, both ways (the page also resyncs every 20 s, hence the long wait at most).
+            expect(second.locator("#studio-editors")).to_contain_text("Also open by Alice", timeout=PRESENCE)
+            expect(first.locator("#studio-editors")).to_contain_text("Also open by Bob", timeout=PRESENCE)
 
             first.fill("#id_title", "Alice's title")
             first.click("input[name=_continue]")
@@ -154,7 +165,7 @@ def test_two_editors_on_one_item_the_second_is_warned_and_nothing_is_lost():
             edits = ContentAuditLog.objects.filter(content=item, action="edit").count()
             assert edits == 2  # both saves are in the history
             second.close()
-            expect(first.locator("#studio-editors")).to_be_hidden()  # Bob left
+            expect(first.locator("#studio-editors")).to_be_hidden(timeout=PRESENCE)  # Bob left
         finally:
             browser.close()
 

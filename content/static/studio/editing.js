@@ -1,6 +1,7 @@
 // Editing together: tell the live gateway this item is open, and show who else has it open.
 // The page's socket signs in with the Studio session; the `studio:<id>` topic's snapshot and its
-// `editors` events list everyone with the item open (docs/protocol.md).
+// `editors` events list everyone with the item open (docs/protocol.md). Only the topic is read: its
+// frames come in seq order, while a reply to studio.open may overtake a newer event.
 (function () {
   "use strict";
   const box = document.getElementById("studio-editors");
@@ -31,7 +32,10 @@
       retry = 1000;
       send({ type: "subscribe", topic: topic });
       send({ type: "studio.open", content: content });
-      timer = setInterval(function () { send({ type: "studio.open", content: content }); }, 20000);
+      timer = setInterval(function () {
+        send({ type: "studio.open", content: content });
+        send({ type: "subscribe", topic: topic }); // a resync: the snapshot again, whatever was missed
+      }, 20000);
     };
     ws.onmessage = function (e) {
       const m = JSON.parse(e.data);
@@ -40,7 +44,6 @@
       else if (m.type === "batch" && m.events) m.events.forEach(function (ev) {
         if (ev.topic === topic && ev.name === "editors") show(ev.data.editors);
       });
-      else if (m.type === "ack" && m.editors) show(m.editors);
     };
     ws.onclose = function () {
       clearInterval(timer);
