@@ -18,9 +18,9 @@ from content.models import Content, ContentAuditLog, Game, ImportJob
 from content.services.editing import content_create, content_update
 from content.services.imports import import_check, import_commit
 from content.services.scheduling import schedule_run
+from streaming.live.models import GameEvent, LiveSession
 from streaming.live.tests.test_watch_page import _chromium
 from streaming.tests.servers import daphne_on_test_db
-from streaming.live.models import GameEvent, LiveSession
 from testing.factories import LiveGameFactory, TeamFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
