@@ -449,7 +449,7 @@ CELERY_BEAT_SCHEDULE["content-schedule-run"] = {
 STUDIO_EDITOR_TIMEOUT_SECONDS = 60
 # CSV imports: the most rows one file may hold, rows written per statement, errors kept to show.
 CSN_IMPORT_MAX_ROWS = env_int("CSN_IMPORT_MAX_ROWS", 50_000)
-CSN_IMPORT_MAX_BYTES = env_int("CSN_IMPORT_MAX_BYTES", 32 * 1024**2)
+CSN_IMPORT_MAX_BYTES = env_int("CSN_IMPORT_MAX_BYTES", 16 * 1024**2)  # under CSN_MAX_FORM_UPLOAD_BYTES
 CSN_IMPORT_BATCH_ROWS = 500
 CSN_IMPORT_ERRORS_KEPT = 200
 # Image renditions: widths the apps ask for, each in WebP and JPEG; larger images are refused (bombs).
