@@ -1,5 +1,7 @@
 """Creating and editing items: fields, tags, slugs, validation. State moves only in workflow."""
 
+from datetime import timedelta
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -166,8 +168,10 @@ def content_edit_conflict(*, content_id, loaded_version: str | None) -> Conflict
     current = Content.objects.filter(pk=content_id).values_list("updated_at", flat=True).first()
     if current is None or current.isoformat() == loaded_version:
         return None
+    # The save that made the loaded version wrote its audit row a moment after its timestamp: skip that.
+    since = _parse_version(loaded_version) + timedelta(seconds=1)
     newer = list(
-        ContentAuditLog.objects.filter(content_id=content_id, created_at__gt=_parse_version(loaded_version))
+        ContentAuditLog.objects.filter(content_id=content_id, created_at__gt=since)
         .select_related("actor")
         .order_by("created_at", "id")[:5]
     )

@@ -145,12 +145,17 @@ def test_the_draft_revision_buttons_on_the_page(editor, publisher):
 
 def test_a_save_over_a_newer_save_is_refused_with_who_changed_what(editor):
     item = content_create(actor=editor, title="Shared", type="clip")
+    earlier = timezone.now() - timedelta(minutes=5)  # opened a while ago
+    Content.objects.filter(pk=item.pk).update(updated_at=earlier)
+    ContentAuditLog.objects.filter(content=item).update(created_at=earlier + timedelta(milliseconds=3))
+    item.refresh_from_db()
     loaded = content_version(item)
     content_update(content=item, actor=editor, title="Theirs", loaded_version=loaded)
     with pytest.raises(ConflictError) as exc:
         content_update(content=item, actor=editor, description="Mine", loaded_version=loaded)
     assert exc.value.code == "edited_meanwhile"
     assert editor.display_name in exc.value.message and "changed title" in exc.value.message
+    assert "created" not in exc.value.message  # the save the editor had loaded is not named
     assert Content.objects.get(pk=item.pk).description == ""
 
 
