@@ -14,31 +14,25 @@ from reversion.models import Version
 
 from content.models import Content, Game, Player, Team
 
-# What a revision keeps and what a restore may put back (the editable fields and the links).
-RESTORABLE_FIELDS = (
-    "title",
-    "slug",
-    "type",
-    "description",
-    "year",
-    "runtime_seconds",
-    "tags",
-    "thumbnail",
-    "video_url",
-    "is_premium",
-    "available_from",
-    "available_until",
-    "game",
-    "teams",
-    "players",
-)
-REVISION_FIELDS = (*RESTORABLE_FIELDS, "state", "published_at")
+WORKFLOW_FIELDS = ("state", "published_at")
+
+
+def restorable_fields() -> tuple[str, ...]:
+    """What a restore may put back: the fields an editor sets and the links (content.services.editing)."""
+    from content.services.editing import EDITABLE_FIELDS, M2M_FIELDS  # editing records revisions: no cycle
+
+    return (*EDITABLE_FIELDS, *M2M_FIELDS)
+
+
+def revision_fields() -> tuple[str, ...]:
+    """What a revision keeps: the restorable fields and the workflow's."""
+    return (*restorable_fields(), *WORKFLOW_FIELDS)
 
 
 def revisions_register() -> None:
     """Called once from ContentConfig.ready()."""
     if not reversion.is_registered(Content):
-        reversion.register(Content, fields=list(REVISION_FIELDS))
+        reversion.register(Content, fields=list(revision_fields()))
 
 
 def revision_record(*, content: Content, actor, comment: str) -> None:
@@ -95,7 +89,7 @@ def _display(name: str, value) -> str:
 def _values(version: Version) -> dict:
     data = version.field_dict
     values = {}
-    for name in REVISION_FIELDS:
+    for name in revision_fields():
         field = Content._meta.get_field(name)
         value = data.get(field.attname)
         if name in ("teams", "players"):
@@ -128,7 +122,7 @@ def revision_compare(*, older: Version, newer: Version) -> list[FieldChange]:
             old=_display(name, before[name]),
             new=_display(name, after[name]),
         )
-        for name in REVISION_FIELDS
+        for name in revision_fields()
     ]
 
 
@@ -140,7 +134,7 @@ def revision_restore(*, content: Content, version_id, actor, loaded_version: str
 
     version = access_revision(content=content, version_id=version_id)
     values = _values(version)
-    changes = {name: values[name] for name in RESTORABLE_FIELDS}
+    changes = {name: values[name] for name in restorable_fields()}
     changes["game"] = Game.objects.filter(pk=values["game"]).first() if values["game"] else None
     changes["teams"] = list(Team.objects.filter(pk__in=values["teams"]))
     changes["players"] = list(Player.objects.filter(pk__in=values["players"]))
