@@ -12,8 +12,8 @@ from rest_framework.views import set_rollback
 from csn.errors import ApplicationError
 
 
-def error_body(code: str, message: str, fields: dict | None = None) -> dict:
-    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+def error_body(code: str, message: str, fields: dict | None = None, extra: dict | None = None) -> dict:
+    return {"error": {**(extra or {}), "code": code, "message": message, "fields": fields or {}}}
 
 
 def _flatten(detail, prefix: str = "") -> dict:
@@ -42,7 +42,7 @@ def exception_handler(exc, context):
         )
     if isinstance(exc, ApplicationError):
         set_rollback()
-        return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status_code)
+        return Response(error_body(exc.code, exc.message, exc.fields, exc.extra), status=exc.status_code)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
