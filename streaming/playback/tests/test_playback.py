@@ -2,7 +2,7 @@
 products, the region, the stream limit), the refusals a player can act on, and the signed address."""
 
 from datetime import timedelta
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 from django.test import override_settings

@@ -54,7 +54,7 @@ def cloudfront_valid(url: str, now: float | None = None) -> bool:
     )
     raw = base64.b64decode(signature.replace("-", "+").replace("_", "=").replace("~", "/"))
     try:
-        KEY.public_key().verify(raw, policy.encode(), padding.PKCS1v15(), hashes.SHA1())  # noqa: S303
+        KEY.public_key().verify(raw, policy.encode(), padding.PKCS1v15(), hashes.SHA1())
     except InvalidSignature:
         return False
     return (now or time.time()) < expires
