@@ -90,14 +90,12 @@ class Subscription(models.Model):
         return f"{self.plan} ({self.status})"
 
     def access_ends_at(self):
-        """When the plan stops granting: its period's end; past due (a payment failed), that plus the
-        grace (CSN_BILLING_GRACE_DAYS) from the period's end or from when it became past due, whichever
-        is later."""
+        """When the plan stops granting: its period's end; past due (a renewal payment failed: the
+        provider has already moved the period on), the grace (CSN_BILLING_GRACE_DAYS) from when it
+        became past due."""
         if self.status != self.Status.PAST_DUE:
             return self.current_period_end
-        since = self.updated_at or timezone.now()
-        grace = timedelta(days=settings.CSN_BILLING_GRACE_DAYS)
-        return max(self.current_period_end or since, since) + grace
+        return (self.updated_at or timezone.now()) + timedelta(days=settings.CSN_BILLING_GRACE_DAYS)
 
     @property
     def is_premium_active(self) -> bool:

@@ -1,12 +1,15 @@
 from django.contrib.auth import authenticate, update_session_auth_hash
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import selectors, services
+from accounts import billing, entitlements, selectors, services
 from accounts.api.serializers import (
+    BillingEventOutputSerializer,
+    EntitlementOutputSerializer,
     MeOutputSerializer,
     MeUpdateInputSerializer,
     PasswordChangeInputSerializer,
@@ -106,3 +109,33 @@ class PasswordChangeView(APIView):
         # The old token is revoked; this device gets a fresh one.
         token = services.token_issue(user=request.user)
         return Response({"token": token.key})
+
+
+class StripeWebhookView(APIView):
+    """Stripe's webhook (its event shapes; `Stripe-Signature` checked with STRIPE_WEBHOOK_SECRET, no
+    network). Answers 200 for every authentic event, applied, waiting for its customer, ignored or a
+    replay (`status`); 400 `bad_signature` for anything else, which changes nothing."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = []  # the signature is the gate; Stripe retries in bursts
+
+    @extend_schema(
+        request={"application/json": OpenApiTypes.OBJECT},
+        responses={200: BillingEventOutputSerializer},
+        summary="Billing provider webhook (Stripe)",
+    )
+    def post(self, request):
+        event = billing.webhook_event_verify(payload=request.body, signature=request.headers.get("Stripe-Signature"))
+        row = billing.billing_event_receive(event=event)
+        return Response({"id": row.event_id, "type": row.type, "status": row.status, "note": row.note})
+
+
+class EntitlementListView(APIView):
+    """The products the user holds now (the union decides what plays) and until when."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: EntitlementOutputSerializer(many=True)}, summary="Your products")
+    def get(self, request):
+        return Response(EntitlementOutputSerializer(entitlements.user_entitlements(user=request.user), many=True).data)
