@@ -2,6 +2,40 @@
 (csn.api.errors), so each documents `4XX` and `5XX` with the `Error` component unless it already names
 a code of its own."""
 
+_WHEN = {"type": "string", "format": "date-time", "nullable": True}
+REFUSAL_MEMBERS = {
+    "products": {
+        "type": "array",
+        "description": "not_entitled: the products on sale that would unlock it",
+        "items": {
+            "type": "object",
+            "properties": {"code": {"type": "string"}, "name": {"type": "string"}, "kind": {"type": "string"}},
+        },
+    },
+    "available_from": {**_WHEN, "description": "not_available_yet: when the item opens"},
+    "starts_at": {**_WHEN, "description": "not_available_yet: when the game starts"},
+    "available_until": {**_WHEN, "description": "expired: when the item closed"},
+    "ended_at": {**_WHEN, "description": "expired: when the game ended"},
+    "region": {
+        "type": "object",
+        "description": "blackout: the viewer's region",
+        "properties": {
+            "country": {"type": "string"},
+            "subdivision": {"type": "string"},
+            "postal_code": {"type": "string"},
+            "source": {"type": "string", "enum": ["cdn", "account"]},
+        },
+    },
+    "replay_opens_at": {**_WHEN, "description": "blackout: when the replays open in the region"},
+    "replay_after_minutes": {"type": "integer", "description": "blackout: minutes after the game's end"},
+    "limit": {"type": "integer", "description": "stream_limit: streams allowed at once"},
+    "sessions": {
+        "type": "array",
+        "description": "stream_limit: the open sessions, each endable (DELETE /api/v1/playback/sessions/{id}/)",
+        "items": {"type": "object"},
+    },
+}
+
 ERROR_SCHEMA = {
     "type": "object",
     "properties": {
@@ -10,6 +44,7 @@ ERROR_SCHEMA = {
             "properties": {
                 "code": {"type": "string", "description": "machine-readable, e.g. not_found, invalid"},
                 "message": {"type": "string"},
+                **REFUSAL_MEMBERS,
                 "fields": {
                     "type": "object",
                     "additionalProperties": {
@@ -23,6 +58,8 @@ ERROR_SCHEMA = {
                 },
             },
             "required": ["code", "message", "fields"],
+            # Refusals a client acts on carry data beside the code (docs/playback.md).
+            "additionalProperties": True,
         }
     },
     "required": ["error"],
