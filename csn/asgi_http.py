@@ -155,6 +155,12 @@ def _body_limited(web_request):
         body_size = 0
         body_limit = None
 
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            # twisted parses a POSTed form body itself (read whole into memory; an empty 400 of its own
+            # when malformed) for `request.args`, which daphne never reads: Django parses it, once.
+            self._parsePOSTFormSubmission = False
+
         def gotLength(self, length):
             # The request line is still the channel's (the request gets it once the body is in).
             path = (getattr(self.channel, "_path", None) or b"/").split(b"?", 1)[0].decode("latin-1")

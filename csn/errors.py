@@ -8,14 +8,20 @@ class ApplicationError(Exception):
     status_code = 400
     default_code = "invalid"
 
-    def __init__(self, message: str, *, code: str | None = None, fields: dict | None = None, status=None, extra=None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        fields: dict | None = None,
+        extra: dict | None = None,
+        status=None,
+    ):
         super().__init__(message)
         self.message = message
         self.code = code or self.default_code
-        self.fields = fields or {}
-        # Data a client acts on beside the code (say, the products that would unlock an item): members
-        # of the error object next to `code`, `message` and `fields`.
-        self.extra = extra or {}
+        self.fields = fields or {}  # field name -> [{"code", "message"}]: what is wrong with each input
+        self.extra = extra or {}  # what the client can act on beside the code, e.g. stream_limit's limit
         if status is not None:
             self.status_code = status
 

@@ -13,9 +13,7 @@ from csn.errors import ApplicationError
 
 
 def error_body(code: str, message: str, fields: dict | None = None, extra: dict | None = None) -> dict:
-    body = {"code": code, "message": message, "fields": fields or {}}
-    body.update({key: value for key, value in (extra or {}).items() if key not in body})
-    return {"error": body}
+    return {"error": {**(extra or {}), "code": code, "message": message, "fields": fields or {}}}
 
 
 def _flatten(detail, prefix: str = "") -> dict:
