@@ -78,7 +78,11 @@ def unlocked(grants: Grants, facts: Facts) -> bool:
 
 def content_locked(*, content: Content, grants: Grants) -> bool:
     """`locked` in the catalogue: a premium item none of the user's products unlocks."""
-    return content.is_premium and not unlocked(grants, content_facts(content))
+    if not content.is_premium:
+        return False
+    if not grants.rules:  # anonymous, or no product: every premium item (no facts to gather)
+        return True
+    return not unlocked(grants, content_facts(content))
 
 
 def products_unlocking(facts: Facts) -> list[Product]:
