@@ -78,10 +78,17 @@ def grants_now(*, user_id: int) -> Grants:
     return Grants(rules=frozenset(rules), max_streams=streams)
 
 
-def products_on_sale() -> list[tuple[Product, list[Rule]]]:
-    """Active products with their rules (for "what would unlock this"): a handful of rows."""
-    products = Product.objects.filter(is_active=True).prefetch_related("rules").order_by("name")
-    return [(product, [rule.key() for rule in product.rules.all()]) for product in products]
+def products_matching(*, sports, team_ids, game_id: int | None, content_type: str, limit: int = 20) -> list[Product]:
+    """Active products with a rule matching these facts (what would unlock an item or a live stream),
+    in one query whatever the number of products on sale."""
+    rules = (
+        (Q(rules__sport="") | Q(rules__sport__in=list(sports)))
+        & (Q(rules__team_id=None) | Q(rules__team_id__in=list(team_ids)))
+        & (Q(rules__game_id=None) | Q(rules__game_id=game_id))
+        & (Q(rules__content_type="") | Q(rules__content_type=content_type))
+    )
+    matching = Product.objects.filter(rules, is_active=True).values("pk")
+    return list(Product.objects.filter(pk__in=matching).order_by("name")[:limit])
 
 
 def user_entitlements(*, user) -> list[Entitlement]:

@@ -4,7 +4,7 @@ and live streams a viewer's products unlock."""
 import hashlib
 from dataclasses import dataclass
 
-from accounts.entitlements import Grants, Rule, products_on_sale
+from accounts.entitlements import Grants, Rule, products_matching
 from accounts.models import LIVE_STREAM, Product
 from content.models import Content, Game
 from content.services.workflow import TRANSITIONS, Transition
@@ -86,8 +86,11 @@ def content_locked(*, content: Content, grants: Grants) -> bool:
 
 
 def products_unlocking(facts: Facts) -> list[Product]:
-    """The products on sale that would unlock these facts (for a `not_entitled` refusal)."""
-    return [product for product, rules in products_on_sale() if any(rule_matches(rule, facts) for rule in rules)]
+    """The products on sale that would unlock these facts (for a `not_entitled` refusal): the same
+    matching as `rule_matches`, in SQL."""
+    return products_matching(
+        sports=facts.sports, team_ids=facts.team_ids, game_id=facts.game_id, content_type=facts.type
+    )
 
 
 def entitlement_variant(grants: Grants) -> str:

@@ -17,11 +17,11 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import OuterRef, Prefetch, Subquery
 from django.utils import timezone
 
 from accounts.entitlements import grants_now
-from content.models import Content, Game, MediaAsset
-from content.selectors import content_with_relations
+from content.models import Content, Game, MediaAsset, Team
 from content.services.rights import Facts, content_facts, game_facts, products_unlocking, unlocked
 from csn.errors import ApplicationError, ConflictError, NotFoundError, PermissionDeniedError
 from csn.representation import datetime_text
@@ -58,7 +58,13 @@ def playback_start(
         # Staff may play drafts (reviewing them); viewers published items, in their window or not (a
         # player is told when an item opens or that it closed).
         queryset = Content.objects.all() if user.is_staff else Content.objects.filter(state=Content.State.PUBLISHED)
-        content = content_with_relations(queryset).filter(pk=content_id).first()
+        content = (
+            queryset.select_related("game")
+            .prefetch_related(Prefetch("teams", queryset=Team.objects.only("id", "sport")))
+            .annotate(manifest_file=Subquery(_ready_manifests(OuterRef("pk")).values("file")[:1]))
+            .filter(pk=content_id)
+            .first()
+        )
         if content is None:
             raise NotFoundError("No such content.")
         _check_window(content, now)
@@ -166,15 +172,21 @@ def _check_blackout(game: Game, region: Region | None, now, *, live: bool) -> No
             )
 
 
+def _ready_manifests(content):
+    return MediaAsset.objects.filter(
+        content=content, status=MediaAsset.Status.READY, content_type__in=MANIFEST_TYPES
+    ).order_by("-created_at")
+
+
 def content_source(content: Content) -> str:
-    """What an item plays: its newest ready HLS asset (a storage key), else its video URL."""
-    asset = (
-        MediaAsset.objects.filter(content=content, status=MediaAsset.Status.READY, content_type__in=MANIFEST_TYPES)
-        .order_by("-created_at")
-        .first()
-    )
-    if asset is not None and asset.file:
-        return asset.file.name
+    """What an item plays: its newest ready HLS asset (a storage key), else its video URL. An item
+    loaded by `playback_start` brings the asset's key along (`manifest_file`)."""
+    if hasattr(content, "manifest_file"):
+        manifest = content.manifest_file
+    else:
+        manifest = _ready_manifests(content).values_list("file", flat=True).first()
+    if manifest:
+        return manifest
     if content.video_url:
         return content.video_url
     raise ConflictError("This item has no video yet.", code="not_available_yet", extra={"available_from": None})

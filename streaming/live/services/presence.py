@@ -81,7 +81,7 @@ def session_start(
     starting at once cannot both pass: the user's row is locked. Runs in the caller's transaction."""
     now = timezone.now()
     device = str(device or "")[:40]
-    type(user).objects.select_for_update().filter(pk=user.pk).first()
+    type(user).objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).first()
     active = LiveSession.objects.filter(user=user, ended_at=None, last_heartbeat_at__gte=_alive_since(now))
     if replace:
         replaced = active.filter(pk=_session_uuid(replace)).first()
