@@ -150,3 +150,26 @@ def test_ending_a_playback_from_another_device_reaches_its_socket_and_refuses_it
         await player_socket.close()
 
     async_to_sync(scenario)()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_watch_page_socket_keeps_its_players_live_session_alive_instead_of_opening_another():
+    game = LiveGameFactory()
+    user = holding(UserFactory(), product_with({}))
+    key = token_issue(user=user).key
+
+    async def scenario():
+        started = await db(play)(api(key=key), game_id=game.pk)
+        session = started.json()["session_id"]
+        socket = await Client().connect()
+        assert (await socket.request({"type": "auth", "token": key}))["type"] == "ack"
+        beat = await socket.request({"type": "heartbeat", "game": game.pk, "session": session})
+        assert beat == {"type": "ack", "ref": None, "session": session}
+        again = await socket.request({"type": "heartbeat", "game": game.pk})
+        assert again["session"] == session
+        bad = await socket.request({"type": "heartbeat", "game": game.pk, "session": 7})
+        assert bad["code"] == "invalid_message"
+        await socket.close()
+
+    async_to_sync(scenario)()
+    assert LiveSession.objects.filter(user=user).count() == 1
