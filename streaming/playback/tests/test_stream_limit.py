@@ -2,13 +2,11 @@
 two devices starting at once past the limit (exactly one wins); ending a session from another device
 reaches its socket at once and refuses its next heartbeat."""
 
-import threading
-import time
+import functools
 from datetime import timedelta
 
 import pytest
 from asgiref.sync import async_to_sync
-from django.db import OperationalError, connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -17,6 +15,7 @@ from csn.errors import ConflictError
 from streaming.live.models import LiveSession
 from streaming.playback.services import playback_start
 from streaming.tests.live import Client, db
+from testing.concurrency import at_once
 from testing.factories import ContentFactory, LiveGameFactory, UserFactory, holding, product_with
 
 
@@ -90,34 +89,15 @@ def test_heartbeats_keep_a_session_alive_until_it_goes_silent():
 def test_two_devices_starting_at_once_with_a_limit_of_one_exactly_one_wins():
     items = [ContentFactory(), ContentFactory()]
     user = UserFactory()
-    barrier = threading.Barrier(2)
-    results: list = [None, None]
 
-    def start(index):
+    def start(item):
         try:
-            barrier.wait(timeout=10)
-            for _ in range(500):
-                try:
-                    playback_start(user=type(user).objects.get(pk=user.pk), region=None, content_id=items[index].pk)
-                    results[index] = "started"
-                    return
-                except ConflictError as exc:
-                    results[index] = exc.code
-                    return
-                except OperationalError as exc:  # SQLite's shared in-memory database: retry a table lock
-                    if connection.vendor != "sqlite" or "locked" not in str(exc):
-                        raise
-                    time.sleep(0.01)
-        except Exception as exc:
-            results[index] = exc
-        finally:
-            connection.close()
+            playback_start(user=type(user).objects.get(pk=user.pk), region=None, content_id=item.pk)
+        except ConflictError as exc:
+            return exc.code
+        return "started"
 
-    threads = [threading.Thread(target=start, args=(i,)) for i in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    results = at_once(*(functools.partial(start, item) for item in items))
     assert sorted(results) == ["started", "stream_limit"], results
     assert LiveSession.objects.filter(user=user, ended_at=None).count() == 1
 
