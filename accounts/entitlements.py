@@ -24,10 +24,6 @@ class Grants:
     rules: frozenset[Rule]
     max_streams: int
 
-    @property
-    def empty(self) -> bool:
-        return not self.rules
-
 
 def no_grants() -> Grants:
     return Grants(rules=frozenset(), max_streams=settings.CSN_STREAM_LIMIT_WITHOUT_PRODUCT)

@@ -212,10 +212,6 @@ class Entitlement(models.Model):
     def __str__(self):
         return f"{self.product} for {self.user_id}"
 
-    def in_force(self, now=None) -> bool:
-        now = now or timezone.now()
-        return self.revoked_at is None and self.starts_at <= now and (self.ends_at is None or self.ends_at > now)
-
 
 class EntitlementLog(models.Model):
     """Every grant, change and revocation of an entitlement: who (staff, billing, the plan), when, why."""

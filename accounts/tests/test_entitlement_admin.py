@@ -56,3 +56,22 @@ def test_revoke_needs_a_reason_is_logged_and_takes_effect_at_once(staff, superus
         ("revoke", "refunded"),
     ]
     assert staff.post(f"/admin/accounts/entitlement/{entitlement.pk}/delete/", {"post": "yes"}).status_code == 403
+
+
+def test_me_entitlements_lists_the_products_in_force():
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from rest_framework.test import APIClient
+
+    from testing.factories import holding
+
+    user = UserFactory()
+    held = product_with({"sport": "soccer"}, code="soccer", name="Soccer pass")
+    holding(user, held)
+    holding(user, product_with({}, code="lapsed"), ends_at=timezone.now() - timedelta(days=1))
+    client = APIClient()
+    client.force_authenticate(user)
+    body = client.get("/api/v1/me/entitlements/").json()
+    assert [(e["product"]["code"], e["source"], e["ends_at"]) for e in body] == [("soccer", "admin", None)]
+    assert APIClient().get("/api/v1/me/entitlements/").status_code == 401

@@ -233,6 +233,13 @@ def test_blackout_by_region_from_the_trusted_cdn_header(blacked_out, premium_vie
     assert body["replay_opens_at"] is None and body["replay_after_minutes"] == 90  # the game is still on
 
 
+@override_settings(**HEADERS)
+def test_a_malformed_region_header_counts_as_no_region(blacked_out, premium_viewer):
+    for country in ("USA", "u", "<b>", ""):
+        response = play(premium_viewer, headers=region_headers(country), game_id=blacked_out.pk)
+        assert error(response) == (403, "region_unavailable"), country
+
+
 def test_an_unconfigured_region_header_is_ignored(blacked_out, premium_viewer):
     # No header is trusted: a client claiming to be in Mexico is not believed, and CSN cannot tell.
     response = play(premium_viewer, headers=region_headers("MX"), game_id=blacked_out.pk)
