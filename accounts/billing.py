@@ -26,7 +26,7 @@ from django.db import IntegrityError, transaction
 from accounts.entitlements import entitlement_set_external
 from accounts.models import BillingCustomer, BillingEvent, Entitlement, Product, Subscription, User
 from accounts.services import subscription_update
-from csn.errors import ApplicationError
+from csn.errors import ApplicationError, ConflictError
 
 logger = logging.getLogger(__name__)
 
@@ -51,20 +51,25 @@ def billing_event_receive(*, event: dict) -> BillingEvent:
     if existing is not None:
         return existing
     obj = event.get("data", {}).get("object", {}) or {}
-    try:
-        with transaction.atomic():
-            row = BillingEvent.objects.create(
-                event_id=event["id"],
-                type=str(event.get("type", ""))[:80],
-                created=_time(event.get("created")),
-                customer_id=_customer_id(obj),
-                status=BillingEvent.Status.PENDING,
-                payload=event,
-            )
-            _apply(row)
-    except IntegrityError:  # the same event delivered twice at once: the other delivery applied it
-        return BillingEvent.objects.get(event_id=event["id"])
-    return row
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                row = BillingEvent.objects.create(
+                    event_id=event["id"],
+                    type=str(event.get("type", ""))[:80],
+                    created=_time(event.get("created")),
+                    customer_id=_customer_id(obj),
+                    status=BillingEvent.Status.PENDING,
+                    payload=event,
+                )
+                _apply(row)
+            return row
+        except IntegrityError:
+            existing = BillingEvent.objects.filter(event_id=event["id"]).first()
+            if existing is not None:  # delivered twice at once: the other delivery applied it
+                return existing
+            # another event of the same subscription created its entitlement first: apply again
+    raise ConflictError("Busy with this subscription; deliver again.", code="billing_busy")
 
 
 def _time(epoch) -> datetime:

@@ -195,3 +195,18 @@ def test_a_one_off_pass_purchase():
     assert deliver(event("checkout.session.completed", session, T0)).json()["note"] == "game-7 purchased"
     assert ends_at(user, game_pass) == at(T0) + timedelta(days=2)
     assert deliver(event("charge.refunded", {"id": "ch_1", "customer": "cus_9"}, T0)).json()["status"] == "ignored"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_event_delivered_twice_at_once_is_applied_once():
+    from accounts.billing import billing_event_receive
+    from testing.concurrency import at_once
+
+    user = UserFactory()
+    league = product_with({}, stripe_price_id="price_league")
+    body = event("customer.subscription.created", subscription("active", "price_league", T0 + 86400, user), T0)
+    results = at_once(lambda: billing_event_receive(event=body), lambda: billing_event_receive(event=body))
+    assert [getattr(r, "event_id", r) for r in results] == [body["id"], body["id"]]
+    assert BillingEvent.objects.count() == 1
+    assert Entitlement.objects.filter(user=user, product=league).count() == 1
+    assert EntitlementLog.objects.count() == 1
