@@ -12,6 +12,7 @@ short-lived signed address for it; if not, a refusal the player can act on:
 | `stream_limit` | as many streams open as the user's products allow | `limit`, `sessions` |
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -47,10 +48,17 @@ def _refused(code: str, message: str, status: int = 403, **extra) -> Application
 
 
 def playback_start(
-    *, user, region: Region | None, content_id: int | None = None, game_id: int | None = None, device="", replace=None
+    *,
+    user,
+    region: Callable[[], Region | None],
+    content_id: int | None = None,
+    game_id: int | None = None,
+    device="",
+    replace=None,
 ) -> Playback:
     """Authorize one playback of an item (`content_id`) or of a game's live stream (`game_id`) and open
-    its session. Refusals are listed in the module's docstring; nothing is opened when refused."""
+    its session. `region` finds the viewer's region, asked only for a game with blackouts. Refusals are
+    listed in the module's docstring; nothing is opened when refused."""
     if not user or not user.is_authenticated:
         raise PermissionDeniedError("Sign in to watch.", code="auth_required")
     now = timezone.now()
@@ -140,7 +148,7 @@ def blackout_matches(blackout: Blackout, region: Region) -> bool:
     )
 
 
-def _check_blackout(game: Game, region: Region | None, now, *, live: bool) -> None:
+def _check_blackout(game: Game, region_of: Callable[[], Region | None], now, *, live: bool) -> None:
     """A blacked-out game's live stream may not be shown in its regions; its items (replays) open there
     `replay_after_minutes` after the game ends. An unknown region cannot be cleared."""
     blackouts = list(Blackout.objects.filter(game=game))
@@ -154,6 +162,7 @@ def _check_blackout(game: Game, region: Region | None, now, *, live: bool) -> No
         if not still_closed:
             return
         blackouts = still_closed
+    region = region_of()
     if region is None:
         raise _refused(
             "region_unavailable",

@@ -1,6 +1,8 @@
 """Playback endpoints: authorize a playback, keep its session alive, end it; the manifest URL CSN serves
 itself in the embedded default. Thin: streaming.playback.services decides."""
 
+import functools
+
 from django.conf import settings
 from django.core import signing
 from django.core.files.storage import default_storage
@@ -64,7 +66,7 @@ class PlaybackView(APIView):
         body = data.validated_data
         playback = services.playback_start(
             user=request.user,
-            region=viewer_region(meta=request.META, user=request.user),
+            region=functools.partial(viewer_region, meta=request.META, user=request.user),
             content_id=body.get("content_id"),
             game_id=body.get("game_id"),
             device=body["device"],

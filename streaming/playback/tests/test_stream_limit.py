@@ -92,7 +92,7 @@ def test_two_devices_starting_at_once_with_a_limit_of_one_exactly_one_wins():
 
     def start(item):
         try:
-            playback_start(user=type(user).objects.get(pk=user.pk), region=None, content_id=item.pk)
+            playback_start(user=type(user).objects.get(pk=user.pk), region=lambda: None, content_id=item.pk)
         except ConflictError as exc:
             return exc.code
         return "started"
