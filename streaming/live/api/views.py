@@ -95,6 +95,8 @@ class LiveSessionView(APIView):
 
     @extend_schema(request=None, responses={204: None}, summary="End one of your viewing sessions")
     def delete(self, request, session_id):
+        """Its device's sockets are told at once (`session.ended`); its next heartbeat is refused
+        (`session_ended`) and a playback's CSN-served address stops working."""
         presence.presence_session_end(user=request.user, session_id=session_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

@@ -18,8 +18,7 @@ from csn.api.serializers import InputSerializer
 from csn.errors import ApplicationError
 from streaming.live.api.views import LiveSessionOutput
 from streaming.live.representation import session_data
-from streaming.live.selectors import open_sessions
-from streaming.live.services.presence import presence_session_end, session_keep_alive
+from streaming.live.services.presence import session_keep_alive
 from streaming.playback import services
 from streaming.playback.region import viewer_region
 from streaming.playback.signing import is_absolute, manifest_token_session
@@ -82,25 +81,6 @@ class PlaybackView(APIView):
             },
             status=status.HTTP_201_CREATED,
         )
-
-
-class PlaybackSessionListView(APIView):
-    permission_classes = [IsAuthenticated]
-
-    @extend_schema(responses={200: LiveSessionOutput(many=True)}, summary="Your open viewing sessions")
-    def get(self, request):
-        return Response([session_data(session) for session in open_sessions(user=request.user)])
-
-
-class PlaybackSessionView(APIView):
-    permission_classes = [IsAuthenticated]
-
-    @extend_schema(request=None, responses={204: None}, summary="End one of your viewing sessions")
-    def delete(self, request, session_id):
-        """Its player's socket is told at once (`session.ended`); its next heartbeat is refused
-        (`session_ended`) and its manifest URL stops working."""
-        presence_session_end(user=request.user, session_id=session_id)
-        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class PlaybackHeartbeatView(APIView):
