@@ -1,6 +1,8 @@
 """Errors that services raise: a machine-readable code, a message, an HTTP status.
 
 Views and consumers render them; services never know about HTTP beyond the status they suggest.
+`fields` holds field errors only (`{"name": [{"code", "message"}]}`); any other data the client needs
+(e.g. the plan's stream limit) goes in `extra`, rendered as members of its own beside `code`.
 """
 
 
