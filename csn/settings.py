@@ -346,6 +346,11 @@ SPECTACULAR_SETTINGS = {
             "description": "REST companions of the live websocket: score events, heartbeats, "
             "viewing sessions, chat moderation (docs/protocol.md).",
         },
+        {
+            "name": "playback",
+            "description": "Authorized playback: signed manifest addresses, viewing sessions (docs/playback.md).",
+        },
+        {"name": "billing", "description": "The billing provider's webhook (docs/playback.md)."},
         {"name": "analytics", "description": "App analytics events (docs/analytics.md)."},
     ],
     "SERVE_INCLUDE_SCHEMA": False,

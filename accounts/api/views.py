@@ -163,9 +163,15 @@ class StripeWebhookView(APIView):
     throttle_classes = []  # the signature is the gate; Stripe retries in bursts
 
     @extend_schema(
+        operation_id="receiveStripeWebhook",
+        summary="Receive a billing event (Stripe's webhook)",
+        description="For Stripe only: the `Stripe-Signature` header is verified with the endpoint's secret. "
+        "Authentic events answer 200 with what became of them (`applied`, `pending` until the customer is "
+        "known, `ignored`; a replay answers the stored result). docs/playback.md#billing-stripe-webhook.",
+        tags=["billing"],
         request={"application/json": OpenApiTypes.OBJECT},
         responses={200: BillingEventOutputSerializer},
-        summary="Billing provider webhook (Stripe)",
+        extensions=error_codes({400: ["bad_signature"], 409: ["billing_busy"], 503: ["billing_not_configured"]}),
     )
     def post(self, request):
         event = billing.webhook_event_verify(payload=request.body, signature=request.headers.get("Stripe-Signature"))
@@ -178,6 +184,13 @@ class EntitlementListView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={200: EntitlementOutputSerializer(many=True)}, summary="Your products")
+    @extend_schema(
+        operation_id="listMyEntitlements",
+        summary="List the products you hold",
+        description="Your entitlements in force (the union decides what plays): each product, where it came "
+        "from (`admin`, `plan`, `billing`) and until when.",
+        tags=["me"],
+        responses={200: EntitlementOutputSerializer(many=True)},
+    )
     def get(self, request):
         return Response(EntitlementOutputSerializer(entitlements.user_entitlements(user=request.user), many=True).data)

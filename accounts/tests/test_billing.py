@@ -82,7 +82,7 @@ def test_forged_stale_and_unsigned_deliveries_are_refused_and_change_nothing():
         "t=1,v1=00",
     ):
         response = deliver(body, signature)
-        assert (response.status_code, response.json()["error"]["code"]) == (400, "bad_signature")
+        assert (response.status_code, response.json()["code"]) == (400, "bad_signature")
     tampered = APIClient().post(
         URL,
         payload.replace("active", "trialing"),
@@ -92,7 +92,7 @@ def test_forged_stale_and_unsigned_deliveries_are_refused_and_change_nothing():
     assert tampered.status_code == 400
     assert not BillingEvent.objects.exists() and not Entitlement.objects.exists()
     with override_settings(STRIPE_WEBHOOK_SECRET=""):
-        assert deliver(body).json()["error"]["code"] == "billing_not_configured"
+        assert deliver(body).json()["code"] == "billing_not_configured"
 
 
 def test_a_subscription_grants_its_product_until_the_period_end_and_a_replay_changes_nothing():

@@ -165,8 +165,6 @@ class LiveSessionView(APIView):
         responses={204: None},
     )
     def delete(self, request, session_id):
-        """Its device's sockets are told at once (`session.ended`); its next heartbeat is refused
-        (`session_ended`) and a playback's CSN-served address stops working."""
         presence.presence_session_end(user=request.user, session_id=session_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

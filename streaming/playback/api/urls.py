@@ -1,13 +1,11 @@
 from django.urls import path, re_path
 
-from streaming.live.api.views import LiveSessionListView, LiveSessionView
 from streaming.playback.api import views
 
 urlpatterns = [
     path("playback/", views.PlaybackView.as_view(), name="playback"),
-    # The user's viewing sessions, presence and playback alike: the live part's views.
-    path("playback/sessions/", LiveSessionListView.as_view(), name="playback-sessions"),
-    path("playback/sessions/<uuid:session_id>/", LiveSessionView.as_view(), name="playback-session"),
+    path("playback/sessions/", views.PlaybackSessionListView.as_view(), name="playback-sessions"),
+    path("playback/sessions/<uuid:session_id>/", views.PlaybackSessionView.as_view(), name="playback-session"),
     path(
         "playback/sessions/<uuid:session_id>/heartbeat/",
         views.PlaybackHeartbeatView.as_view(),

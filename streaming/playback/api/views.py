@@ -14,9 +14,10 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from csn.api.schema import error_codes
 from csn.api.serializers import InputSerializer
 from csn.errors import ApplicationError
-from streaming.live.api.views import LiveSessionOutput
+from streaming.live.api.views import LiveSessionListView, LiveSessionOutput, LiveSessionView
 from streaming.live.representation import session_data
 from streaming.live.services.presence import session_keep_alive
 from streaming.playback import services
@@ -58,7 +59,27 @@ class PlaybackView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=PlaybackInput, responses={201: PlaybackOutput}, summary="Start a playback")
+    @extend_schema(
+        operation_id="startPlayback",
+        summary="Start a playback",
+        description="Checks the item (`content_id`) or the game's live stream (`game_id`): its window, your "
+        "products, your region, your stream limit; then opens a viewing session and answers a signed manifest "
+        "address valid a few minutes. Each refusal carries what a player can act on: `not_entitled` the "
+        "`products` that would unlock it, `not_available_yet` `available_from`/`starts_at`, `expired` "
+        "`available_until`/`ended_at`, `blackout` the `region` and `replay_opens_at`, `stream_limit` the "
+        "`limit` and your open `sessions` (end one, or name it in `replace`). docs/playback.md.",
+        tags=["playback"],
+        request=PlaybackInput,
+        responses={201: PlaybackOutput},
+        extensions=error_codes(
+            {
+                403: ["not_available_yet", "not_entitled", "region_unavailable", "blackout"],
+                404: ["not_found"],
+                409: ["stream_limit", "not_available_yet"],
+                410: ["expired"],
+            }
+        ),
+    )
     def post(self, request):
         data = PlaybackInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -83,13 +104,46 @@ class PlaybackView(APIView):
         )
 
 
+class PlaybackSessionListView(LiveSessionListView):
+    @extend_schema(
+        operation_id="listPlaybackSessions",
+        summary="List your open viewing sessions",
+        description="Playback and live presence sessions alike: what counts against your stream limit.",
+        tags=["playback"],
+        responses={200: LiveSessionOutput(many=True)},
+    )
+    def get(self, request):
+        return super().get(request)
+
+
+class PlaybackSessionView(LiveSessionView):
+    @extend_schema(
+        operation_id="endPlaybackSession",
+        summary="End one of your viewing sessions",
+        description="Frees a stream at once: the device's sockets hear `session.ended`, its next heartbeat is "
+        "refused (`session_ended`) and its CSN-signed address stops working.",
+        tags=["playback"],
+        request=None,
+        responses={204: None},
+    )
+    def delete(self, request, session_id):
+        return super().delete(request, session_id)
+
+
 class PlaybackHeartbeatView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses={200: LiveSessionOutput}, summary="Playback heartbeat")
+    @extend_schema(
+        operation_id="sendPlaybackHeartbeat",
+        summary="Keep a playback session alive",
+        description="Send every `heartbeat_seconds`. `session_ended` (409) when it was ended from another "
+        "device, `session_expired` (410) when it went silent too long: start playback again.",
+        tags=["playback"],
+        request=None,
+        responses={200: LiveSessionOutput},
+        extensions=error_codes({409: ["session_ended"], 410: ["session_expired"]}),
+    )
     def post(self, request, session_id):
-        """Keeps the session alive. `session_ended` (409) when it was ended from elsewhere,
-        `session_expired` (410) when it went silent too long: start playback again."""
         session = session_keep_alive(user=request.user, session_id=session_id)
         return Response(session_data(session))
 
@@ -104,11 +158,16 @@ class PlaybackManifestView(APIView):
     authentication_classes = []
 
     @extend_schema(
+        operation_id="getPlaybackManifest",
+        summary="Fetch a playback manifest (an address CSN signed)",
+        description="What a player fetches in the embedded default, without credentials: while the session "
+        "the token names is open, the file or a redirect to its source.",
+        tags=["playback"],
         responses={
             (200, "application/vnd.apple.mpegurl"): OpenApiTypes.BINARY,
             302: OpenApiResponse(description="To the source"),
         },
-        summary="A playback manifest (CSN-signed URL)",
+        extensions=error_codes({403: ["bad_signature"], 410: ["expired_url", "session_ended"]}),
     )
     def get(self, request, token: str):
         try:
