@@ -27,7 +27,7 @@ def premium_plan_product(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0003_fans_move_to_streaming"),
+        ("accounts", "0005_auth_tokens_from_drf"),
     ]
 
     operations = [
