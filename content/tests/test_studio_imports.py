@@ -12,7 +12,7 @@ from content.services.imports import csv_export, csv_safe, import_commit_request
 from csn.errors import PermissionDeniedError
 from testing.factories import GameFactory, PlayerFactory, TeamFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_tasks")]
 GAMES_HEADER = "external_id,home_team,away_team,starts_at,venue\n"
 
 
