@@ -66,17 +66,6 @@ def content_filter_tag(queryset: QuerySet[Content], tag: str) -> QuerySet[Conten
     )
 
 
-def user_has_premium(*, user) -> bool:
-    """An active premium subscription: the only way to a premium item's video URL."""
-    if user is None or not user.is_authenticated:
-        return False
-    subscription = getattr(user, "subscription", None)
-    try:
-        return bool(subscription and subscription.is_premium_active)
-    except AttributeError:
-        return False
-
-
 def games_with_teams(queryset: QuerySet[Game] | None = None) -> QuerySet[Game]:
     queryset = Game.objects.all() if queryset is None else queryset
     return queryset.select_related("home_team", "away_team")
