@@ -35,7 +35,7 @@ class Migration(migrations.Migration):
             name="ContentEditor",
             fields=[
                 ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("socket", models.CharField(max_length=200)),
+                ("socket", models.CharField(max_length=64)),
                 ("seen_at", models.DateTimeField()),
             ],
         ),
