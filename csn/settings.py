@@ -148,6 +148,9 @@ else:
         }
     }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's, with PostgreSQL's integer ranges: the API validates and documents the same (csn/sqlite3).
+    DATABASES["default"]["ENGINE"] = "csn.sqlite3"
 # A process-wide psycopg pool hands connections to the HTTP worker threads and to Channels' database
 # thread: a persistent per-thread connection (CONN_MAX_AGE) would sit idle in every thread.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("CSN_DB_POOL", True):
@@ -502,7 +505,7 @@ CELERY_BEAT_SCHEDULE["live-events-prune"] = {"task": "realtime.live_events_prune
 API_IDEMPOTENCY_TTL_SECONDS = env_int("CSN_IDEMPOTENCY_TTL", 24 * 3600)
 CELERY_BEAT_SCHEDULE["api-idempotency-keys-prune"] = {"task": "api.idempotency_keys_prune", "schedule": 3600.0}
 # Live tests run daphne in a subprocess on the test database: SQLite's must be a file, not memory.
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASES["default"]["ENGINE"] == "csn.sqlite3":
     DATABASES["default"].setdefault("TEST", {})["NAME"] = str(VAR_DIR / "test-db.sqlite3")
 
 # --- CSN Studio (issue 15): scheduling, editing together, CSV imports, image renditions ----------
