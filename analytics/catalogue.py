@@ -157,6 +157,12 @@ _EVENTS = [
         {"game_id": Prop(INTEGER), "length": Prop(INTEGER, required=False)},
     ),
     EventSpec(
+        "chat_reported",
+        SERVER,
+        "A viewer reported a live chat message to the moderators.",
+        {"game_id": Prop(INTEGER), "message_id": Prop(INTEGER), "reason": Prop(STRING)},
+    ),
+    EventSpec(
         "my_list_added",
         SERVER,
         "A content item was added to My List.",

@@ -90,6 +90,14 @@ def chat_message_sent(*, user_id: int, game_id: int, length: int) -> None:
     )
 
 
+def chat_reported(*, user_id: int, game_id: int, message_id: int, reason: str) -> None:
+    server_event_record(
+        name="chat_reported",
+        distinct_id=user_id,
+        properties={"game_id": game_id, "message_id": message_id, "reason": reason},
+    )
+
+
 def my_list_added(*, user_id: int, video_id: int, video_type: str | None = None) -> None:
     server_event_record(
         name="my_list_added", distinct_id=user_id, properties=_optional(video_id=video_id, video_type=video_type)

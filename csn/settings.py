@@ -424,6 +424,13 @@ LIVE_EVENT_RETENTION_HOURS = 48
 LIVE_CHAT_MAX_LENGTH = 500
 LIVE_CHAT_RATE_COUNT = env_int("CSN_LIVE_CHAT_RATE_COUNT", 5)
 LIVE_CHAT_RATE_WINDOW_SECONDS = env_int("CSN_LIVE_CHAT_RATE_WINDOW", 10)
+# Banned terms (RE2): one term's compiled program at most this many instructions / bytes; a game's set
+LIVE_CHAT_TERM_MAX_PROGRAM = 5000
+LIVE_CHAT_TERM_MAX_MEM = 1 << 20
+LIVE_CHAT_TERM_SET_MAX_MEM = 64 << 20
+# Chat reports: messages of context shown with a reported message; reports one user may file per hour
+LIVE_CHAT_REPORT_CONTEXT = 5
+LIVE_CHAT_REPORTS_PER_HOUR = 30
 LIVE_PRESENCE_TIMEOUT_SECONDS = 45
 LIVE_STREAM_LIMITS = {"free": 1, "premium": 3}
 # Redis pub/sub channels are shared by every database number; the prefix keeps them apart.

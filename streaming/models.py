@@ -1,18 +1,32 @@
 """Django loads an app's models from `<app>.models`: streaming's live in its three parts."""
 
 from streaming.fans.models import Announcement, FavoritePlayer, FavoriteTeam, Notification
-from streaming.live.models import ChatMessage, ChatMute, GameChat, GameEvent, LiveSession
+from streaming.live.models import (
+    BannedTerm,
+    ChatBan,
+    ChatMessage,
+    ChatMute,
+    ChatReport,
+    GameChat,
+    GameEvent,
+    LiveSession,
+    ModerationAction,
+)
 from streaming.viewing.models import MyListItem, Playlist, PlaylistItem, WatchProgress
 
 __all__ = [
     "Announcement",
+    "BannedTerm",
+    "ChatBan",
     "ChatMessage",
     "ChatMute",
+    "ChatReport",
     "FavoritePlayer",
     "FavoriteTeam",
     "GameChat",
     "GameEvent",
     "LiveSession",
+    "ModerationAction",
     "MyListItem",
     "Notification",
     "Playlist",

@@ -22,7 +22,7 @@ from csn.realtime.topics import USER_TOPIC, public_topic, user_group, user_topic
 from csn.text import text_storable
 from streaming.live import selectors
 from streaming.live.representation import chat_message_data
-from streaming.live.services import chat, presence
+from streaming.live.services import chat, moderation, presence
 from streaming.live.topics import parse_topic
 
 logger = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ def _subscribe_read(*, topic: str, kind: str, ident, since, user):
     """Replay after `since` when possible, otherwise a snapshot. Returns ("replay"|"snapshot", ...)."""
     if since is not None:
         if kind != USER_TOPIC:
-            selectors.access_game(ident)
+            selectors.topic_access(kind=kind, ident=ident, user=user)
         rows = topic_replay(topic=topic, since=since)
         if rows is not None:
             return "replay", (rows[-1][0] if rows else since), rows
@@ -394,9 +394,24 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         if self.user is None:
             raise ApplicationError("Sign in to chat.", code="auth_required")
         posted = await database_sync_to_async(chat.chat_message_post)(
-            user=self.user, game_id=game_id, text=message.get("text"), client_ref="" if ref is None else str(ref)
+            user=self.user,
+            game_id=game_id,
+            text=message.get("text"),
+            client_ref="" if ref is None else str(ref),
+            reply_to=message.get("reply_to"),
         )
         await self.reply({"type": "ack", "ref": ref, "message": chat_message_data(posted)})
+
+    async def on_chat_report(self, message, ref):
+        if self.user is None:
+            raise ApplicationError("Sign in to report.", code="auth_required")
+        report = await database_sync_to_async(moderation.chat_message_report)(
+            user=self.user,
+            message_id=message.get("message"),
+            reason=message.get("reason"),
+            note=message.get("note", ""),
+        )
+        await self.reply({"type": "ack", "ref": ref, "report": report.pk})
 
     async def on_heartbeat(self, message, ref):
         game_id = self._game_id(message)
@@ -426,5 +441,6 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         "subscribe": on_subscribe,
         "unsubscribe": on_unsubscribe,
         "chat.send": on_chat_send,
+        "chat.report": on_chat_report,
         "heartbeat": on_heartbeat,
     }

@@ -4,15 +4,24 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from content.models import Game
-from csn.errors import NotFoundError
+from csn.errors import NotFoundError, PermissionDeniedError
 from csn.realtime.log import current_seq
 from csn.realtime.topics import USER_TOPIC
-from streaming.live.models import ChatMessage, GameChat, GameEvent, LiveSession
-from streaming.live.representation import chat_message_data, game_state, play_data
-from streaming.live.topics import GAME
+from streaming.live.models import ChatMessage, ChatReport, GameChat, GameEvent, LiveSession
+from streaming.live.permissions import can_moderate
+from streaming.live.representation import (
+    chat_message_data,
+    chat_settings_data,
+    game_state,
+    held_message_data,
+    play_data,
+    report_data,
+)
+from streaming.live.topics import GAME, MOD
 
 
 def chat_is_open(game: Game, chat: GameChat | None) -> bool:
@@ -67,7 +76,7 @@ def topic_snapshot(*, topic: str, kind: str, ident: int | None, user) -> tuple[i
         if kind == USER_TOPIC:
             seq = current_seq(topic, lock=True)
             return seq, {"user": {"id": user.pk, "name": user.display_name}}
-        game = access_game(ident)
+        game = topic_access(kind=kind, ident=ident, user=user)
         seq = current_seq(topic, lock=True)
         if kind == GAME:
             plays = GameEvent.objects.filter(game=game).order_by("-created_at", "-id")[: settings.LIVE_SNAPSHOT_PLAYS]
@@ -76,12 +85,66 @@ def topic_snapshot(*, topic: str, kind: str, ident: int | None, user) -> tuple[i
                 "plays": [play_data(p) for p in plays],
                 "viewers": viewer_count(game_id=game.pk),
             }
-        chat = GameChat.objects.filter(game=game).first()
-        messages = ChatMessage.objects.filter(game=game, deleted_at=None).order_by("-created_at", "-id")[
-            : settings.LIVE_SNAPSHOT_CHAT_MESSAGES
-        ]
+        if kind == MOD:
+            return seq, moderation_queue(game_id=game.pk)
+        chat = GameChat.objects.filter(game=game).select_related("pinned_message__reply_to").first()
+        visible = Q(status=ChatMessage.Status.PUBLISHED)
+        if user is not None and user.is_authenticated:
+            visible |= Q(status=ChatMessage.Status.HELD, user_id=user.pk)  # the author sees theirs, pending
+        messages = (
+            ChatMessage.objects.filter(visible, game=game, deleted_at=None)
+            .select_related("reply_to")
+            .order_by("-created_at", "-id")[: settings.LIVE_SNAPSHOT_CHAT_MESSAGES]
+        )
+        pinned = chat.pinned_message if chat else None
         return seq, {
-            "open": chat_is_open(game, chat),
-            "slow_mode_seconds": chat.slow_mode_seconds if chat else 0,
+            **chat_settings_data(chat, open_now=chat_is_open(game, chat)),
+            "pinned": chat_message_data(pinned) if pinned and pinned.deleted_at is None else None,
             "messages": [chat_message_data(m) for m in reversed(messages)],
         }
+
+
+def topic_access(*, kind: str, ident: int, user) -> Game:
+    """Whether the user may follow the topic: every game's `game` and `chat`; `mod` is moderators' only
+    (`forbidden_topic`). An unknown game is not found."""
+    if kind == MOD and not can_moderate(user):
+        raise PermissionDeniedError("Only moderators follow this topic.", code="forbidden_topic")
+    return access_game(ident)
+
+
+MOD_QUEUE_LIMIT = 100
+
+
+def moderation_queue(*, game_id: int) -> dict:
+    """The moderators' queue of one chat, oldest first: held messages and open reports (each with the
+    message, what was said before it and the reporter's history)."""
+    held = (
+        ChatMessage.objects.filter(game_id=game_id, status=ChatMessage.Status.HELD, deleted_at=None)
+        .select_related("reply_to")
+        .order_by("created_at", "id")[:MOD_QUEUE_LIMIT]
+    )
+    reports = (
+        ChatReport.objects.filter(game_id=game_id, status=ChatReport.Status.OPEN)
+        .select_related("message__reply_to", "reporter")
+        .order_by("created_at", "id")[:MOD_QUEUE_LIMIT]
+    )
+    return {"held": [held_message_data(m) for m in held], "reports": [report_queue_item(r) for r in reports]}
+
+
+def report_queue_item(report: ChatReport) -> dict:
+    """One report as moderators work it: the message, its context, the reporter's record."""
+    message = report.message
+    context = (
+        ChatMessage.objects.filter(
+            game_id=message.game_id, status=ChatMessage.Status.PUBLISHED, created_at__lte=message.created_at
+        )
+        .exclude(pk=message.pk)
+        .select_related("reply_to")
+        .order_by("-created_at", "-id")[: settings.LIVE_CHAT_REPORT_CONTEXT]
+    )
+    history = ChatReport.objects.filter(reporter_id=report.reporter_id).aggregate(
+        total=Count("id"),
+        actioned=Count("id", filter=Q(status=ChatReport.Status.ACTIONED)),
+        dismissed=Count("id", filter=Q(status=ChatReport.Status.DISMISSED)),
+    )
+    return report_data(report, context=list(reversed(context)), reporter_history=history)

@@ -1,10 +1,16 @@
-"""The live topics: `game:<id>` (score, play-by-play, viewers), `chat:<id>` and the signed-in `user`."""
+"""The live topics: `game:<id>` (score, play-by-play, viewers), `chat:<id>`, `mod:<id>` (moderators only)
+and the signed-in `user`."""
 
 from csn.errors import ApplicationError
 from csn.realtime.topics import USER_TOPIC, topic_name
 
 GAME = "game"
 CHAT = "chat"
+MOD = "mod"  # moderators' queue of one game's chat: held messages, reports
+
+
+def mod_topic(game_id: int) -> str:
+    return topic_name(MOD, game_id)
 
 
 def game_topic(game_id: int) -> str:
@@ -21,6 +27,6 @@ def parse_topic(topic) -> tuple[str, int | None]:
         return USER_TOPIC, None
     if isinstance(topic, str) and ":" in topic:
         kind, _, ident = topic.partition(":")
-        if kind in (GAME, CHAT) and ident.isascii() and ident.isdigit() and len(ident) < 19:
+        if kind in (GAME, CHAT, MOD) and ident.isascii() and ident.isdigit() and len(ident) < 19:
             return kind, int(ident)
     raise ApplicationError("Unknown topic.", code="unknown_topic")

@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 from content.models import Game
 from csn.api.serializers import InputSerializer
 from streaming.live import selectors
+from streaming.live.models import GameChat
 from streaming.live.representation import game_state, play_data, session_data
 from streaming.live.services import chat as chat_services
 from streaming.live.services import presence
@@ -124,14 +125,26 @@ class ChatMuteView(APIView):
 class ChatSettingsInput(InputSerializer):
     opened_early = serializers.BooleanField(required=False)
     slow_mode_seconds = serializers.IntegerField(min_value=0, max_value=3600, required=False)
+    mode = serializers.ChoiceField(choices=GameChat.Mode.values, required=False, help_text="Who may post")
+    min_account_age_minutes = serializers.IntegerField(min_value=0, max_value=525600, required=False)
+    first_message_review = serializers.BooleanField(
+        required=False, help_text="Hold the message of anyone who never had one published"
+    )
+    reason = serializers.CharField(max_length=280, required=False, allow_blank=True, help_text="Kept in the audit")
+
+
+class ChatSettingsOutput(serializers.Serializer):
+    opened_early = serializers.BooleanField()
+    slow_mode_seconds = serializers.IntegerField()
+    mode = serializers.ChoiceField(choices=GameChat.Mode.values)
+    min_account_age_minutes = serializers.IntegerField()
+    first_message_review = serializers.BooleanField()
 
 
 class ChatSettingsView(APIView):
-    @extend_schema(request=ChatSettingsInput, responses={200: ChatSettingsInput}, summary="Moderator: chat settings")
+    @extend_schema(request=ChatSettingsInput, responses={200: ChatSettingsOutput}, summary="Moderator: chat settings")
     def patch(self, request, game_id: int):
         data = ChatSettingsInput(data=request.data)
         data.is_valid(raise_exception=True)
         chat_settings = chat_services.chat_settings_update(actor=request.user, game_id=game_id, **data.validated_data)
-        return Response(
-            {"opened_early": chat_settings.opened_early, "slow_mode_seconds": chat_settings.slow_mode_seconds}
-        )
+        return Response({name: getattr(chat_settings, name) for name in ChatSettingsOutput().fields})
