@@ -143,9 +143,15 @@ class BannedTerm(models.Model):
         return f"{'/' + self.term + '/' if self.is_regex else self.term} ({self.action})"
 
     def clean(self):
-        from streaming.live.services.moderation import term_pattern_check
+        from django.core.exceptions import ValidationError
 
-        term_pattern_check(term=self.term, is_regex=self.is_regex)
+        from csn.errors import ApplicationError
+        from streaming.live.services.filters import term_pattern_check
+
+        try:
+            term_pattern_check(term=self.term, is_regex=self.is_regex)
+        except ApplicationError as exc:
+            raise ValidationError({"term": exc.message}) from exc
 
 
 class ChatReport(models.Model):

@@ -6,198 +6,312 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('content', '0004_search_indexes'),
-        ('streaming', '0005_livesession_ended_reason'),
+        ("content", "0004_search_indexes"),
+        ("streaming", "0005_livesession_ended_reason"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='BannedTerm',
+            name="BannedTerm",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('term', models.CharField(max_length=200)),
-                ('is_regex', models.BooleanField(default=False, help_text='A regular expression (RE2 syntax) instead of a word')),
-                ('action', models.CharField(choices=[('block', 'Block (refused)'), ('hold', 'Hold for review')], default='block', max_length=8)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("term", models.CharField(max_length=200)),
+                (
+                    "is_regex",
+                    models.BooleanField(default=False, help_text="A regular expression (RE2 syntax) instead of a word"),
+                ),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[("block", "Block (refused)"), ("hold", "Hold for review")],
+                        default="block",
+                        max_length=8,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['term', 'id'],
+                "ordering": ["term", "id"],
             },
         ),
         migrations.CreateModel(
-            name='ChatBan',
+            name="ChatBan",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.CharField(blank=True, max_length=280)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("reason", models.CharField(blank=True, max_length=280)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
         ),
         migrations.CreateModel(
-            name='ChatReport',
+            name="ChatReport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.CharField(choices=[('spam', 'Spam'), ('abuse', 'Abuse or harassment'), ('hate', 'Hate speech'), ('spoiler', 'Spoiler'), ('other', 'Other')], max_length=16)),
-                ('note', models.CharField(blank=True, max_length=280)),
-                ('status', models.CharField(choices=[('open', 'Open'), ('actioned', 'Actioned'), ('dismissed', 'Dismissed')], default='open', max_length=16)),
-                ('resolution', models.CharField(blank=True, max_length=32)),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("spam", "Spam"),
+                            ("abuse", "Abuse or harassment"),
+                            ("hate", "Hate speech"),
+                            ("spoiler", "Spoiler"),
+                            ("other", "Other"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("note", models.CharField(blank=True, max_length=280)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "Open"), ("actioned", "Actioned"), ("dismissed", "Dismissed")],
+                        default="open",
+                        max_length=16,
+                    ),
+                ),
+                ("resolution", models.CharField(blank=True, max_length=32)),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='ModerationAction',
+            name="ModerationAction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('action', models.CharField(max_length=32)),
-                ('reason', models.CharField(blank=True, max_length=280)),
-                ('details', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("action", models.CharField(max_length=32)),
+                ("reason", models.CharField(blank=True, max_length=280)),
+                ("details", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.AddField(
-            model_name='chatmessage',
-            name='held_reason',
-            field=models.CharField(blank=True, help_text='Why it was held (a term, a gate)', max_length=120),
+            model_name="chatmessage",
+            name="held_reason",
+            field=models.CharField(blank=True, help_text="Why it was held (a term, a gate)", max_length=120),
         ),
         migrations.AddField(
-            model_name='chatmessage',
-            name='reply_to',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='streaming.chatmessage'),
+            model_name="chatmessage",
+            name="reply_to",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="streaming.chatmessage",
+            ),
         ),
         migrations.AddField(
-            model_name='chatmessage',
-            name='status',
-            field=models.CharField(choices=[('published', 'Published'), ('held', 'Held'), ('rejected', 'Rejected')], default='published', max_length=16),
+            model_name="chatmessage",
+            name="status",
+            field=models.CharField(
+                choices=[("published", "Published"), ("held", "Held"), ("rejected", "Rejected")],
+                default="published",
+                max_length=16,
+            ),
         ),
         migrations.AddField(
-            model_name='gamechat',
-            name='first_message_review',
-            field=models.BooleanField(default=False, help_text='Hold for review the message of anyone who never had one published'),
+            model_name="gamechat",
+            name="first_message_review",
+            field=models.BooleanField(
+                default=False, help_text="Hold for review the message of anyone who never had one published"
+            ),
         ),
         migrations.AddField(
-            model_name='gamechat',
-            name='min_account_age_minutes',
-            field=models.PositiveIntegerField(default=0, help_text='Accounts younger than this may not post (0: no minimum)'),
+            model_name="gamechat",
+            name="min_account_age_minutes",
+            field=models.PositiveIntegerField(
+                default=0, help_text="Accounts younger than this may not post (0: no minimum)"
+            ),
         ),
         migrations.AddField(
-            model_name='gamechat',
-            name='mode',
-            field=models.CharField(choices=[('everyone', 'Everyone signed in'), ('premium', 'Premium subscribers only'), ('fans', 'Fans of either team only'), ('emotes', 'Emotes only')], default='everyone', max_length=16),
+            model_name="gamechat",
+            name="mode",
+            field=models.CharField(
+                choices=[
+                    ("everyone", "Everyone signed in"),
+                    ("premium", "Premium subscribers only"),
+                    ("fans", "Fans of either team only"),
+                    ("emotes", "Emotes only"),
+                ],
+                default="everyone",
+                max_length=16,
+            ),
         ),
         migrations.AddField(
-            model_name='gamechat',
-            name='pinned_message',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='streaming.chatmessage'),
+            model_name="gamechat",
+            name="pinned_message",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="streaming.chatmessage",
+            ),
         ),
         migrations.AddIndex(
-            model_name='chatmessage',
-            index=models.Index(condition=models.Q(('status', 'held')), fields=['game', '-created_at'], name='chat_held_idx'),
+            model_name="chatmessage",
+            index=models.Index(
+                condition=models.Q(("status", "held")), fields=["game", "-created_at"], name="chat_held_idx"
+            ),
         ),
         migrations.AddField(
-            model_name='bannedterm',
-            name='created_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="bannedterm",
+            name="created_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='bannedterm',
-            name='game',
-            field=models.ForeignKey(blank=True, help_text='Empty: every game', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='content.game'),
+            model_name="bannedterm",
+            name="game",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="Empty: every game",
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="content.game",
+            ),
         ),
         migrations.AddField(
-            model_name='chatban',
-            name='created_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="chatban",
+            name="created_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='chatban',
-            name='game',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='content.game'),
+            model_name="chatban",
+            name="game",
+            field=models.ForeignKey(
+                blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name="+", to="content.game"
+            ),
         ),
         migrations.AddField(
-            model_name='chatban',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='chat_bans', to=settings.AUTH_USER_MODEL),
+            model_name="chatban",
+            name="user",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="chat_bans", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddField(
-            model_name='chatreport',
-            name='game',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='content.game'),
+            model_name="chatreport",
+            name="game",
+            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="+", to="content.game"),
         ),
         migrations.AddField(
-            model_name='chatreport',
-            name='message',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reports', to='streaming.chatmessage'),
+            model_name="chatreport",
+            name="message",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="reports", to="streaming.chatmessage"
+            ),
         ),
         migrations.AddField(
-            model_name='chatreport',
-            name='reporter',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='chat_reports', to=settings.AUTH_USER_MODEL),
+            model_name="chatreport",
+            name="reporter",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="chat_reports", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddField(
-            model_name='chatreport',
-            name='resolved_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="chatreport",
+            name="resolved_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='moderationaction',
-            name='actor',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="moderationaction",
+            name="actor",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='moderationaction',
-            name='game',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='content.game'),
+            model_name="moderationaction",
+            name="game",
+            field=models.ForeignKey(
+                blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name="+", to="content.game"
+            ),
         ),
         migrations.AddField(
-            model_name='moderationaction',
-            name='message',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='streaming.chatmessage'),
+            model_name="moderationaction",
+            name="message",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="streaming.chatmessage",
+            ),
         ),
         migrations.AddField(
-            model_name='moderationaction',
-            name='target_user',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="moderationaction",
+            name="target_user",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddIndex(
-            model_name='bannedterm',
-            index=models.Index(fields=['game', 'updated_at'], name='banned_term_game_idx'),
+            model_name="bannedterm",
+            index=models.Index(fields=["game", "updated_at"], name="banned_term_game_idx"),
         ),
         migrations.AddIndex(
-            model_name='chatban',
-            index=models.Index(fields=['user', 'game'], name='chat_ban_lookup_idx'),
+            model_name="chatban",
+            index=models.Index(fields=["user", "game"], name="chat_ban_lookup_idx"),
         ),
         migrations.AddIndex(
-            model_name='chatreport',
-            index=models.Index(condition=models.Q(('status', 'open')), fields=['game', 'created_at'], name='chat_report_open_idx'),
+            model_name="chatreport",
+            index=models.Index(
+                condition=models.Q(("status", "open")), fields=["game", "created_at"], name="chat_report_open_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='chatreport',
-            index=models.Index(fields=['reporter', '-created_at'], name='chat_report_reporter_idx'),
+            model_name="chatreport",
+            index=models.Index(fields=["reporter", "-created_at"], name="chat_report_reporter_idx"),
         ),
         migrations.AddConstraint(
-            model_name='chatreport',
-            constraint=models.UniqueConstraint(fields=('message', 'reporter'), name='chat_report_once_uniq'),
+            model_name="chatreport",
+            constraint=models.UniqueConstraint(fields=("message", "reporter"), name="chat_report_once_uniq"),
         ),
         migrations.AddIndex(
-            model_name='moderationaction',
-            index=models.Index(fields=['-created_at'], name='chat_audit_created_idx'),
+            model_name="moderationaction",
+            index=models.Index(fields=["-created_at"], name="chat_audit_created_idx"),
         ),
         migrations.AddIndex(
-            model_name='moderationaction',
-            index=models.Index(fields=['game', '-created_at'], name='chat_audit_game_idx'),
+            model_name="moderationaction",
+            index=models.Index(fields=["game", "-created_at"], name="chat_audit_game_idx"),
         ),
         migrations.AddIndex(
-            model_name='moderationaction',
-            index=models.Index(fields=['actor', '-created_at'], name='chat_audit_actor_idx'),
+            model_name="moderationaction",
+            index=models.Index(fields=["actor", "-created_at"], name="chat_audit_actor_idx"),
         ),
     ]
