@@ -431,6 +431,9 @@ LIVE_CHAT_TERM_SET_MAX_MEM = 64 << 20
 # Chat reports: messages of context shown with a reported message; reports one user may file per hour
 LIVE_CHAT_REPORT_CONTEXT = 5
 LIVE_CHAT_REPORTS_PER_HOUR = 30
+# Reactions to a game: the fixed set, and how many one socket may send per second
+LIVE_REACTIONS = env_str("CSN_LIVE_REACTIONS", "🔥,👏,😂,😮,😡,🎉").split(",")
+LIVE_REACTIONS_PER_SECOND = env_int("CSN_LIVE_REACTIONS_PER_SECOND", 5)
 LIVE_PRESENCE_TIMEOUT_SECONDS = 45
 LIVE_STREAM_LIMITS = {"free": 1, "premium": 3}
 # Redis pub/sub channels are shared by every database number; the prefix keeps them apart.

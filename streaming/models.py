@@ -11,6 +11,11 @@ from streaming.live.models import (
     GameEvent,
     LiveSession,
     ModerationAction,
+    Poll,
+    PollVote,
+    Prediction,
+    PredictionPick,
+    ReactionSecond,
 )
 from streaming.viewing.models import MyListItem, Playlist, PlaylistItem, WatchProgress
 
@@ -31,5 +36,10 @@ __all__ = [
     "Notification",
     "Playlist",
     "PlaylistItem",
+    "Poll",
+    "PollVote",
+    "Prediction",
+    "PredictionPick",
+    "ReactionSecond",
     "WatchProgress",
 ]

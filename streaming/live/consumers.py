@@ -20,10 +20,10 @@ from csn.realtime.log import topic_replay
 from csn.realtime.sessions import credential_id
 from csn.realtime.topics import USER_TOPIC, public_topic, user_group, user_topic
 from csn.text import text_storable
-from streaming.live import selectors
+from streaming.live import reactions, selectors
 from streaming.live.representation import chat_message_data
-from streaming.live.services import chat, moderation, presence
-from streaming.live.topics import parse_topic
+from streaming.live.services import chat, engagement, moderation, presence
+from streaming.live.topics import game_topic, parse_topic
 
 logger = logging.getLogger(__name__)
 
@@ -107,6 +107,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         self.recent = deque()
         self.gone = False
         self.in_flight: set[asyncio.Task] = set()
+        self.reacted: reactions.SocketReactions | None = None
         scope_user = self.scope.get("user")
         if scope_user is not None and scope_user.is_authenticated:
             session = self.scope.get("session")
@@ -413,6 +414,30 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         )
         await self.reply({"type": "ack", "ref": ref, "report": report.pk})
 
+    async def on_reaction(self, message, ref):
+        """No ack: the game's counts frame (once a second) is the answer; refusals are errors."""
+        game_id = self._game_id(message)
+        if self.user is None:
+            raise ApplicationError("Sign in to react.", code="auth_required")
+        if game_topic(game_id) not in self.subscriptions:
+            raise ApplicationError("Follow the game's topic to react to it.", code="not_subscribed")
+        if self.reacted is None:
+            self.reacted = reactions.SocketReactions()
+        reactions.counter.add(socket=self.reacted, user_id=self.user.pk, game_id=game_id, emoji=message.get("emoji"))
+
+    async def on_poll_vote(self, message, ref):
+        vote = await database_sync_to_async(engagement.poll_vote)(
+            user=self.user, poll_id=message.get("poll"), option=message.get("option")
+        )
+        reactions.counter.poll_voted(vote.poll_id)
+        await self.reply({"type": "ack", "ref": ref, "poll": vote.poll_id, "option": vote.option})
+
+    async def on_prediction_pick(self, message, ref):
+        pick = await database_sync_to_async(engagement.prediction_pick)(
+            user=self.user, prediction_id=message.get("prediction"), choice=message.get("choice")
+        )
+        await self.reply({"type": "ack", "ref": ref, "prediction": pick.prediction_id, "choice": pick.choice})
+
     async def on_heartbeat(self, message, ref):
         game_id = self._game_id(message)
         if self.user is None:
@@ -442,5 +467,8 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         "unsubscribe": on_unsubscribe,
         "chat.send": on_chat_send,
         "chat.report": on_chat_report,
+        "reaction": on_reaction,
+        "poll.vote": on_poll_vote,
+        "prediction.pick": on_prediction_pick,
         "heartbeat": on_heartbeat,
     }

@@ -274,3 +274,121 @@ class GameEvent(models.Model):
 
     def __str__(self):
         return f"game {self.game_id} {self.home_score}-{self.away_score} {self.description[:30]}"
+
+
+class ReactionSecond(models.Model):
+    """The reactions to a game in one second (every process's, summed): what the counts frame carried,
+    kept so editors see the spikes as suggested key moments."""
+
+    game = models.ForeignKey("content.Game", on_delete=models.CASCADE, related_name="+")
+    second = models.DateTimeField()
+    counts = models.JSONField(default=dict)
+    total = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["game", "second"]
+        constraints = [models.UniqueConstraint(fields=["game", "second"], name="reaction_second_uniq")]
+        indexes = [models.Index(fields=["game", "-total"], name="reaction_spike_idx")]
+
+    def __str__(self):
+        return f"{self.total} reactions to game {self.game_id} at {self.second:%H:%M:%S}"
+
+
+class Poll(models.Model):
+    """A question to a game's chat with 2 to 5 options, open between two times; results are kept."""
+
+    game = models.ForeignKey("content.Game", on_delete=models.CASCADE, related_name="+")
+    question = models.CharField(max_length=200)
+    options = models.JSONField(help_text="2 to 5 option texts, in order")
+    opens_at = models.DateTimeField()
+    closes_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-opens_at", "-id"]
+        indexes = [models.Index(fields=["game", "-opens_at"], name="poll_game_idx")]
+
+    def __str__(self):
+        return self.question
+
+
+class PollVote(models.Model):
+    """One vote per account; changing it is allowed until the poll closes."""
+
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="votes")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    option = models.PositiveSmallIntegerField()
+    voted_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["poll", "user"], name="poll_vote_once_uniq")]
+
+    def __str__(self):
+        return f"{self.user_id} voted {self.option} on poll {self.poll_id}"
+
+
+class Prediction(models.Model):
+    """A prediction about a game, resolved from the scorekeeper's play-by-play: who scores next (at the
+    next score change), the winner and over/under a total (at the final whistle)."""
+
+    class Kind(models.TextChoices):
+        NEXT_SCORE = "next_score", "Who scores next"
+        WINNER = "winner"
+        OVER_UNDER = "over_under", "Over/under total score"
+
+    class Status(models.TextChoices):
+        OPEN = "open"
+        LOCKED = "locked"
+        RESOLVED = "resolved"
+        VOID = "void"  # no outcome (both teams scored in one update, the game ended first)
+
+    CHOICES = {
+        Kind.NEXT_SCORE: ["home", "away"],
+        Kind.WINNER: ["home", "away", "draw"],
+        Kind.OVER_UNDER: ["over", "under"],
+    }
+
+    game = models.ForeignKey("content.Game", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    line = models.DecimalField(
+        max_digits=7, decimal_places=1, null=True, blank=True, help_text="Over/under: the total score line"
+    )
+    lock_at_kickoff = models.BooleanField(default=True, help_text="No more picks once the game is live")
+    locks_at = models.DateTimeField(null=True, blank=True, help_text="No more picks after this time")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    outcome = models.CharField(max_length=16, blank=True)
+    resolved_by = models.ForeignKey(GameEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["game", "status"], name="prediction_game_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} for game {self.game_id} ({self.status})"
+
+
+class PredictionPick(models.Model):
+    """A user's pick; `correct` is set when the prediction resolves (their record)."""
+
+    prediction = models.ForeignKey(Prediction, on_delete=models.CASCADE, related_name="picks")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    choice = models.CharField(max_length=16)
+    correct = models.BooleanField(null=True)
+    picked_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["prediction", "user"], name="prediction_pick_once_uniq")]
+        indexes = [models.Index(fields=["user", "correct"], name="prediction_pick_user_idx")]
+
+    def __str__(self):
+        return f"{self.user_id} picked {self.choice} on {self.prediction_id}"

@@ -2,7 +2,7 @@
 
 from content.models import Game
 from csn.representation import datetime_text
-from streaming.live.models import ChatMessage, ChatReport, GameChat, GameEvent, LiveSession
+from streaming.live.models import ChatMessage, ChatReport, GameChat, GameEvent, LiveSession, Poll, Prediction
 
 
 def game_state(game: Game) -> dict:
@@ -94,4 +94,32 @@ def report_data(report: ChatReport, *, context: list[ChatMessage], reporter_hist
         "message": {**chat_message_data(report.message), "deleted": report.message.deleted_at is not None},
         "context": [chat_message_data(m) for m in context],
         "reporter": {"id": report.reporter_id, "name": report.reporter.display_name, **reporter_history},
+    }
+
+
+def poll_data(poll: Poll, *, counts: dict[int, int], now, your_vote: int | None = None) -> dict:
+    """A poll with its counts per option (in option order); `your_vote` for the signed-in reader."""
+    return {
+        "id": poll.pk,
+        "game": poll.game_id,
+        "question": poll.question,
+        "options": poll.options,
+        "counts": [counts.get(index, 0) for index in range(len(poll.options))],
+        "opens_at": datetime_text(poll.opens_at),
+        "closes_at": datetime_text(poll.closes_at),
+        "open": poll.opens_at <= now < poll.closes_at,
+        "your_vote": your_vote,
+    }
+
+
+def prediction_data(prediction: Prediction) -> dict:
+    return {
+        "id": prediction.pk,
+        "game": prediction.game_id,
+        "kind": prediction.kind,
+        "choices": Prediction.CHOICES[prediction.kind],
+        "line": float(prediction.line) if prediction.line is not None else None,
+        "locks_at": datetime_text(prediction.locks_at) if prediction.locks_at else None,
+        "status": prediction.status,
+        "outcome": prediction.outcome or None,
     }

@@ -11,7 +11,17 @@ from content.models import Game
 from csn.errors import NotFoundError, PermissionDeniedError
 from csn.realtime.log import current_seq
 from csn.realtime.topics import USER_TOPIC
-from streaming.live.models import ChatMessage, ChatReport, GameChat, GameEvent, LiveSession
+from streaming.live.models import (
+    ChatMessage,
+    ChatReport,
+    GameChat,
+    GameEvent,
+    LiveSession,
+    Poll,
+    PollVote,
+    Prediction,
+    PredictionPick,
+)
 from streaming.live.permissions import can_moderate
 from streaming.live.representation import (
     chat_message_data,
@@ -19,6 +29,8 @@ from streaming.live.representation import (
     game_state,
     held_message_data,
     play_data,
+    poll_data,
+    prediction_data,
     report_data,
 )
 from streaming.live.topics import GAME, MOD
@@ -101,7 +113,43 @@ def topic_snapshot(*, topic: str, kind: str, ident: int | None, user) -> tuple[i
             **chat_settings_data(chat, open_now=chat_is_open(game, chat)),
             "pinned": chat_message_data(pinned) if pinned and pinned.deleted_at is None else None,
             "messages": [chat_message_data(m) for m in reversed(messages)],
+            "polls": game_polls(game_id=game.pk, user=user),
+            "predictions": [prediction_data(p) for p in Prediction.objects.filter(game=game)[:SNAPSHOT_PREDICTIONS]],
         }
+
+
+SNAPSHOT_POLLS = 5
+SNAPSHOT_PREDICTIONS = 10
+
+
+def game_polls(*, game_id: int, user, limit: int = SNAPSHOT_POLLS) -> list[dict]:
+    """The game's latest polls with their counts (and the reader's vote), newest first."""
+    polls = list(Poll.objects.filter(game_id=game_id)[:limit])
+    return polls_data(polls, user=user)
+
+
+def polls_data(polls: list[Poll], *, user) -> list[dict]:
+    ids = [poll.pk for poll in polls]
+    counts: dict[int, dict[int, int]] = {}
+    for poll_id, option, n in (
+        PollVote.objects.filter(poll_id__in=ids).values_list("poll_id", "option").annotate(n=Count("id"))
+    ):
+        counts.setdefault(poll_id, {})[option] = n
+    mine = {}
+    if user is not None and user.is_authenticated:
+        mine = dict(PollVote.objects.filter(poll_id__in=ids, user_id=user.pk).values_list("poll_id", "option"))
+    now = timezone.now()
+    return [poll_data(p, counts=counts.get(p.pk, {}), now=now, your_vote=mine.get(p.pk)) for p in polls]
+
+
+def prediction_record(*, user) -> dict:
+    """A user's record over resolved predictions: picks made, right, wrong."""
+    picks = PredictionPick.objects.filter(user_id=user.pk, prediction__status=Prediction.Status.RESOLVED)
+    return picks.aggregate(
+        resolved=Count("id"),
+        correct=Count("id", filter=Q(correct=True)),
+        wrong=Count("id", filter=Q(correct=False)),
+    )
 
 
 def topic_access(*, kind: str, ident: int, user) -> Game:

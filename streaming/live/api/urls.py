@@ -1,6 +1,6 @@
 from django.urls import path
 
-from streaming.live.api import moderation, views
+from streaming.live.api import engagement, moderation, views
 
 urlpatterns = [
     path("games/<id:game_id>/events/", views.GameEventCreateView.as_view(), name="game-events"),
@@ -16,4 +16,8 @@ urlpatterns = [
     path("games/<id:game_id>/chat/queue/", moderation.ModerationQueueView.as_view(), name="game-chat-queue"),
     path("games/<id:game_id>/chat/bans/", moderation.ChatBanView.as_view(), name="game-chat-bans"),
     path("games/<id:game_id>/chat/pin/", moderation.ChatPinView.as_view(), name="game-chat-pin"),
+    path("games/<id:game_id>/polls/", engagement.GamePollsView.as_view(), name="game-polls"),
+    path("games/<id:game_id>/predictions/", engagement.GamePredictionsView.as_view(), name="game-predictions"),
+    path("polls/<id:poll_id>/", engagement.PollView.as_view(), name="poll"),
+    path("predictions/record/", engagement.PredictionRecordView.as_view(), name="prediction-record"),
 ]

@@ -11,7 +11,6 @@ from rest_framework.test import APIClient
 from accounts.models import Subscription
 from analytics.models import OutboxEvent
 from csn.errors import ApplicationError
-from streaming.fans.models import FavoriteTeam
 from streaming.live.models import BannedTerm, ChatBan, ChatMessage, ChatReport, GameChat, ModerationAction
 from streaming.live.services import chat as chat_services
 from streaming.live.services import moderation
@@ -155,7 +154,7 @@ def test_gates_refuse_with_their_codes():
 
     settings_for(mode=GameChat.Mode.FANS)
     assert _code(_post, user=user, game=game) == "fans_only"
-    FavoriteTeam.objects.create(user=user, team=game.away_team)
+    assert _api(user).post("/api/v1/favorites/teams/", {"team_id": game.away_team_id}).status_code == 201
     assert _post(user, game, "fan").status == "published"
 
     settings_for(mode=GameChat.Mode.EMOTES)
