@@ -8,14 +8,14 @@ from django.contrib import admin, messages
 
 from content.models import Game
 from csn.errors import ApplicationError
-from streaming.live import moderation_admin
+from streaming.live import chat_admin
 from streaming.live.models import ChatMessage, ChatMute, GameChat, GameEvent, LiveSession
 from streaming.live.permissions import can_keep_score, can_moderate
 from streaming.live.services import chat as chat_services
 from streaming.live.services import moderation
 from streaming.live.services.scores import game_event_record
 
-__all__ = ["moderation_admin"]  # its pages register with this module
+__all__ = ["chat_admin"]  # its pages register with this module
 
 
 class GameEventForm(forms.ModelForm):

@@ -145,11 +145,10 @@ def polls_data(polls: list[Poll], *, user) -> list[dict]:
 def prediction_record(*, user) -> dict:
     """A user's record over resolved predictions: picks made, right, wrong."""
     picks = PredictionPick.objects.filter(user_id=user.pk, prediction__status=Prediction.Status.RESOLVED)
-    return picks.aggregate(
-        resolved=Count("id"),
-        correct=Count("id", filter=Q(correct=True)),
-        wrong=Count("id", filter=Q(correct=False)),
+    record = picks.aggregate(
+        made=Count("id"), right=Count("id", filter=Q(correct=True)), missed=Count("id", filter=Q(correct=False))
     )
+    return {"resolved": record["made"], "correct": record["right"], "wrong": record["missed"]}
 
 
 def topic_access(*, kind: str, ident: int, user) -> Game:

@@ -1,4 +1,5 @@
-"""Admin for chat moderators: banned terms (CSV import and export), the report queue, bans, the audit.
+"""Admin for chat moderators: banned terms (CSV import and export), the report queue, bans, the audit;
+and for editors, the reaction spikes of each game (suggested key moments).
 
 Every change goes through the moderation services, so rules, broadcasts and the audit are the same as
 from the API.
@@ -14,7 +15,7 @@ from django.utils.html import format_html, format_html_join
 
 from csn.errors import ApplicationError
 from streaming.live import selectors
-from streaming.live.models import BannedTerm, ChatBan, ChatReport, ModerationAction
+from streaming.live.models import BannedTerm, ChatBan, ChatReport, ModerationAction, ReactionSecond
 from streaming.live.permissions import can_moderate
 from streaming.live.services import moderation
 
@@ -256,6 +257,32 @@ class ModerationActionAdmin(ModeratorsOnly, admin.ModelAdmin):
 
     def get_list_filter(self, request):
         return [*self.list_filter, ("game", admin.RelatedOnlyFieldListFilter)]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ReactionSecond)
+class ReactionSpikeAdmin(admin.ModelAdmin):
+    """Seconds of a game with the most reactions first: suggested key moments for editors (staff)."""
+
+    list_display = ["game", "second", "total", "counts"]
+    list_filter = [("game", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["game__home_team", "game__away_team"]
+    ordering = ["-total", "second"]
+    date_hierarchy = "second"
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_staff
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_staff
 
     def has_add_permission(self, request):
         return False
