@@ -2,6 +2,8 @@
 
 import asyncio
 import json
+import math
+import time
 
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
@@ -52,3 +54,9 @@ class Client:
 
 async def settle(seconds: float = 0.05):
     await asyncio.sleep(seconds)
+
+
+async def second_start() -> None:
+    """Sleep until just past a whole second (what live reactions are counted over)."""
+    now = time.time()
+    await asyncio.sleep(math.floor(now) + 1.05 - now)

@@ -16,7 +16,7 @@ from streaming.live.models import Poll, PollVote, Prediction, PredictionPick, Re
 from streaming.live.services import engagement
 from streaming.live.services.scores import game_event_record
 from streaming.live.tests.factories import moderator, scorekeeper
-from streaming.tests.live import Client, db
+from streaming.tests.live import Client, db, second_start
 from testing.concurrency import run_together
 from testing.factories import GameFactory, LiveGameFactory, UserFactory
 
@@ -53,6 +53,7 @@ def test_reactions_from_many_sockets_arrive_as_one_counts_frame_a_second(outbox_
 
     async def scenario():
         sockets = [await _signed_in(token, game.pk) for token in tokens]
+        await second_start()  # all in one second: one frame
         for socket in sockets:
             await socket.send({"type": "reaction", "game": game.pk, "emoji": "🔥"})
         await sockets[0].send({"type": "reaction", "game": game.pk, "emoji": "👏"})

@@ -13,6 +13,7 @@ from websockets.asyncio.client import connect
 from streaming.live.models import BannedTerm
 from streaming.live.services import moderation
 from streaming.live.tests.factories import moderator
+from streaming.tests.live import second_start
 from streaming.tests.servers import daphne_on_test_db
 from testing.factories import LiveGameFactory, UserFactory
 
@@ -79,5 +80,37 @@ def test_a_held_message_crosses_processes_to_moderators_only_until_approved():
                     "that ref!",
                     "published",
                 )
+
+        asyncio.run(scenario())
+
+
+def test_reactions_on_two_processes_make_one_counts_frame_with_both_counted():
+    game = LiveGameFactory()
+    tokens = [Token.objects.create(user=UserFactory()).key for _ in range(4)]
+    processes = 2 if settings.REDIS_URL else 1
+
+    with daphne_on_test_db(processes) as bases:
+        urls = [base.replace("http", "ws") + "/ws/" for base in bases]
+
+        async def scenario():
+            sockets = []
+            for index, token in enumerate(tokens):
+                ws = await connect(urls[index % len(urls)]).__aenter__()
+                assert (await _request(ws, {"type": "auth", "token": token}))["type"] == "ack"
+                await _request(ws, {"type": "subscribe", "topic": f"game:{game.pk}"})
+                sockets.append(ws)
+            await second_start()  # all in one second: one frame
+            for ws in sockets:
+                await ws.send(json.dumps({"type": "reaction", "game": game.pk, "emoji": "🔥"}))
+            frames = []
+            for ws in sockets:
+                (frame,) = await _recv(ws)
+                frames.append(frame)
+            assert {(f["name"], f["seq"], f["data"]["total"]) for f in frames} == {
+                ("game.reactions", frames[0]["seq"], 4)
+            }
+            for ws in sockets:
+                assert await _nothing(ws, 1.3)
+                await ws.close()
 
         asyncio.run(scenario())
