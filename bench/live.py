@@ -5,6 +5,7 @@ against (a) CSN on the in-memory layer (in-process hub), (b) CSN on Redis (pub/s
 REDIS_URL is set) and (c) a minimal `websockets` broadcast server, the floor, in the same run.
 
     python -m bench live [--quick] [--servers=2]
+    python -m bench live --reactions [--quick] [--servers=2]   (bench/live_reactions.py)
 
 CSN runs under daphne (bin/serve). On the in-memory layer it is the embedded default: a throw-away
 SQLite database. On Redis it is the production shape: a throw-away PostgreSQL database
@@ -69,9 +70,9 @@ def throwaway_postgres():
 
 
 @contextmanager
-def csn_server(env: dict, database_url: str = "", processes: int = 1):
-    """Migrate a fresh database, create a live game and a sender, run `processes` daphne processes;
-    yields (urls, setup, pids)."""
+def csn_server(env: dict, database_url: str = "", processes: int = 1, setup_script: str = SETUP):
+    """Migrate a fresh database, run `setup_script` (by default: create a live game and a sender; it
+    prints a JSON line), run `processes` daphne processes; yields (urls, setup, pids)."""
     with tempfile.TemporaryDirectory() as var:
         full_env = {
             **os.environ,
@@ -86,7 +87,7 @@ def csn_server(env: dict, database_url: str = "", processes: int = 1):
         }
         run = {"cwd": ROOT, "env": full_env, "check": True, "capture_output": True, "text": True}
         subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], **run)
-        setup = json.loads(subprocess.run([sys.executable, "-c", SETUP], **run).stdout.strip().splitlines()[-1])
+        setup = json.loads(subprocess.run([sys.executable, "-c", setup_script], **run).stdout.strip().splitlines()[-1])
         procs, urls = [], []
         try:
             for _ in range(processes):
@@ -311,6 +312,11 @@ def measure(urls, setup, pids, n, rate, duration) -> dict:
 
 
 def main(argv: list[str]) -> None:
+    if "--reactions" in argv:  # reactions and chat filters: bench/live_reactions.py
+        from bench import live_reactions
+
+        live_reactions.main(argv)
+        return
     quick = "--quick" in argv
     # CSN on Redis runs one daphne process per core by default, the production shape behind a load
     # balancer (the in-memory layer is one process by nature): --servers=1 shows one process alone.

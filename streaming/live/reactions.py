@@ -39,17 +39,22 @@ class SocketReactions:
 
 
 class ReactionCounter:
+    """Counts per wall-clock second (the second a reaction arrived in labels it, however late the tick
+    runs), per game, per emoji. One tick task per process while reactions or votes come in."""
+
     def __init__(self):
         self.loop: asyncio.AbstractEventLoop | None = None
-        self.counts: dict[int, dict[str, int]] = {}
+        self.counts: dict[int, dict[int, dict[str, int]]] = {}  # second -> game -> emoji -> count
         self.sampled: list[tuple[int, int, str]] = []
         self.polls: set[int] = set()
         self.task: asyncio.Task | None = None
+        self.flushing: asyncio.Task | None = None
 
     def _bind(self) -> asyncio.AbstractEventLoop:
         loop = asyncio.get_running_loop()
         if self.loop is not loop:  # a new loop (tests run one per test): start clean on it
             self.loop, self.counts, self.sampled, self.polls, self.task = loop, {}, [], set(), None
+            self.flushing = None
         return loop
 
     def _start(self, loop) -> None:
@@ -74,7 +79,7 @@ class ReactionCounter:
             raise ApplicationError("You are reacting too fast.", code="rate_limited")
         recent.append(now)
         loop = self._bind()
-        game = self.counts.setdefault(game_id, {})
+        game = self.counts.setdefault(math.floor(time.time()), {}).setdefault(game_id, {})
         game[emoji] = game.get(emoji, 0) + 1
         if now - socket.sampled.get(game_id, -math.inf) >= SAMPLE_SECONDS:
             socket.sampled[game_id] = now
@@ -87,31 +92,39 @@ class ReactionCounter:
             while idle < IDLE_TICKS:
                 now = time.time()
                 await asyncio.sleep(math.floor(now) + 1 - now + 0.001)  # just past the next whole second
-                second = math.floor(time.time()) - 1
-                counts, self.counts = self.counts, {}
+                current = math.floor(time.time())
+                done = sorted(second for second in self.counts if second < current)
+                seconds = [(second, self.counts.pop(second)) for second in done]
                 sampled, self.sampled = self.sampled, []
                 polls, self.polls = self.polls, set()
-                if not counts and not sampled and not polls:
+                if not seconds and not sampled and not polls:
                     idle += 1
                     continue
                 idle = 0
-                await self._flush(second, counts, sampled, polls)
+                # Flushes run in their own task, one after the other: a slow one never delays the tick.
+                previous = self.flushing
+                self.flushing = asyncio.get_running_loop().create_task(
+                    self._flush(previous, current - 1, seconds, sampled, polls)
+                )
         finally:
             self.task = None
 
-    async def _flush(self, second: int, counts: dict, sampled: list, polls: set) -> None:
+    async def _flush(self, previous, second: int, seconds: list, sampled: list, polls: set) -> None:
+        if previous is not None:
+            await asyncio.wait([previous])
         try:
+            for counted_second, counts in seconds:
+                leading = await database_sync_to_async(engagement.reactions_flush)(second=counted_second, counts=counts)
+                if leading and settings.REDIS_URL:
+                    await asyncio.sleep(LEAD_WAIT)  # the other processes add theirs meanwhile
+                for game_id in leading:
+                    await database_sync_to_async(engagement.reactions_second_publish)(
+                        game_id=game_id, second=counted_second, local=counts.get(game_id, {})
+                    )
             if polls:
                 await database_sync_to_async(engagement.polls_counts_publish)(second=second, poll_ids=polls)
-            leading = await database_sync_to_async(engagement.reactions_flush)(
-                second=second, counts=counts, sampled=sampled
-            )
-            if leading:
-                await asyncio.sleep(LEAD_WAIT)
-            for game_id in leading:
-                await database_sync_to_async(engagement.reactions_second_publish)(
-                    game_id=game_id, second=second, local=counts.get(game_id, {})
-                )
+            if sampled:  # last: the frames do not wait for the analytics rows
+                await database_sync_to_async(engagement.reactions_sampled_record)(sampled=sampled)
         except Exception:  # a second's counts are lost, never the socket or the ticker
             logger.warning("live: reactions of second %s not published", second, exc_info=True)
 

@@ -88,16 +88,16 @@ def _reaction_key(kind: str, game_id: int, second: int) -> str:
     return f"{settings.LIVE_REDIS_CHANNEL_PREFIX}reactions.{kind}:{game_id}:{second}"
 
 
-def reactions_flush(
-    *, second: int, counts: dict[int, dict[str, int]], sampled: list[tuple[int, int, str]]
-) -> list[int]:
-    """One process's reactions of one second: added to the sum of every process, and the sampled
-    analytics events (a user's first reaction to a game in a minute) queued. Returns the games whose
-    counts frame for this second this process publishes (it claimed them first)."""
-    if sampled:
-        with transaction.atomic():
-            for user_id, game_id, emoji in sampled:
-                events.reaction_sent(user_id=user_id, game_id=game_id, emoji=emoji)
+def reactions_sampled_record(*, sampled: list[tuple[int, int, str]]) -> None:
+    """The sampled analytics of reactions: a user's first reaction to a game in each minute."""
+    with transaction.atomic():
+        for user_id, game_id, emoji in sampled:
+            events.reaction_sent(user_id=user_id, game_id=game_id, emoji=emoji)
+
+
+def reactions_flush(*, second: int, counts: dict[int, dict[str, int]]) -> list[int]:
+    """One process's reactions of one second, added to the sum of every process. Returns the games
+    whose counts frame for this second this process publishes (it claimed them first)."""
     if not counts or not settings.REDIS_URL:
         return list(counts)
     pipe = _redis_client().pipeline(transaction=False)
