@@ -105,7 +105,10 @@ async def _reactors(urls, game, tokens, ready, start, stop_at, results):
                         continue
                     second = math.floor(datetime.fromisoformat(event["data"]["second"]).timestamp())
                     frames[second] = frames.get(second, 0) + 1
-                    latencies.extend((now - t) * 1000 for t in sends.pop(second, []))
+                    # A reaction counts in the second the server received it: the first frame of that
+                    # second or later carries it (client and server share the clock, not the instant).
+                    for sent_second in [k for k in sends if k <= second]:
+                        latencies.extend((now - t) * 1000 for t in sends.pop(sent_second))
 
         reader = asyncio.ensure_future(read_loop())
         await send_loop()
