@@ -382,6 +382,10 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
     {
         "GameStatusEnum": "content.models.Game.Status",
         "MediaAssetStatusEnum": "content.models.MediaAsset.Status",
+        "ChatMessageStatusEnum": [("published", "published"), ("pending", "pending"), ("rejected", "rejected")],
+        "ChatReportStatusEnum": "streaming.live.models.ChatReport.Status",
+        "PredictionStatusEnum": "streaming.live.models.Prediction.Status",
+        "PredictionKindEnum": "streaming.live.models.Prediction.Kind",
     }
 )
 

@@ -53,7 +53,7 @@ class PollView(APIView):
 
 
 class PredictionInput(InputSerializer):
-    kind = serializers.ChoiceField(choices=Prediction.Kind.values)
+    kind = serializers.ChoiceField(choices=Prediction.Kind.choices)
     line = serializers.DecimalField(
         max_digits=7, decimal_places=1, required=False, allow_null=True, coerce_to_string=False
     )
@@ -64,11 +64,11 @@ class PredictionInput(InputSerializer):
 class PredictionOutput(serializers.Serializer):
     id = serializers.IntegerField()
     game = serializers.IntegerField()
-    kind = serializers.ChoiceField(choices=Prediction.Kind.values)
+    kind = serializers.ChoiceField(choices=Prediction.Kind.choices)
     choices = serializers.ListField(child=serializers.CharField())
     line = serializers.FloatField(allow_null=True)
     locks_at = serializers.DateTimeField(allow_null=True)
-    status = serializers.ChoiceField(choices=Prediction.Status.values)
+    status = serializers.ChoiceField(choices=Prediction.Status.choices)
     outcome = serializers.CharField(allow_null=True)
 
 

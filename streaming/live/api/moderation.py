@@ -56,9 +56,9 @@ class ReporterOutput(serializers.Serializer):
 class ReportOutput(serializers.Serializer):
     id = serializers.IntegerField()
     game = serializers.IntegerField()
-    reason = serializers.ChoiceField(choices=ChatReport.Reason.values)
+    reason = serializers.ChoiceField(choices=ChatReport.Reason.choices)
     note = serializers.CharField()
-    status = serializers.ChoiceField(choices=ChatReport.Status.values)
+    status = serializers.ChoiceField(choices=ChatReport.Status.choices)
     created_at = serializers.DateTimeField()
     message = ReportedMessageOutput()
     context = ChatMessageOutput(many=True, help_text="The messages before it, oldest first")
@@ -71,13 +71,13 @@ class QueueOutput(serializers.Serializer):
 
 
 class ReportInput(InputSerializer):
-    reason = serializers.ChoiceField(choices=ChatReport.Reason.values)
+    reason = serializers.ChoiceField(choices=ChatReport.Reason.choices)
     note = serializers.CharField(max_length=280, required=False, allow_blank=True, default="")
 
 
 class ReportCreatedOutput(serializers.Serializer):
     id = serializers.IntegerField()
-    status = serializers.ChoiceField(choices=ChatReport.Status.values)
+    status = serializers.ChoiceField(choices=ChatReport.Status.choices)
 
 
 class ChatMessageReportView(APIView):
