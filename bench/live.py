@@ -311,6 +311,27 @@ def measure(urls, setup, pids, n, rate, duration) -> dict:
     }
 
 
+def csn_backends(env: dict, servers: int, setup_script: str = SETUP) -> list:
+    """(name, server context) for CSN on the in-memory layer and, when REDIS_URL is set, on Redis with a
+    throw-away PostgreSQL database and `servers` processes."""
+    backends = [("csn-inmemory", lambda: csn_server({**env, "REDIS_URL": ""}, setup_script=setup_script))]
+    redis_url = os.environ.get("REDIS_URL", "")
+    if redis_url:
+
+        @contextmanager
+        def redis_backend():
+            with (
+                throwaway_postgres() as database_url,
+                csn_server({**env, "REDIS_URL": redis_url}, database_url, servers, setup_script) as server,
+            ):
+                yield server
+
+        backends.append((f"csn-redis x{servers}", redis_backend))
+    else:
+        print("REDIS_URL is not set: CSN on Redis is not measured in this run.")
+    return backends
+
+
 def main(argv: list[str]) -> None:
     if "--reactions" in argv:  # reactions and chat filters: bench/live_reactions.py
         from bench import live_reactions
@@ -323,21 +344,7 @@ def main(argv: list[str]) -> None:
     servers = next((int(arg.split("=", 1)[1]) for arg in argv if arg.startswith("--servers=")), 2)
     duration = 3.0 if quick else 8.0
     points = [(200, 10), (200, 50), (1000, 10), (1000, 50)]
-    backends = [("csn-inmemory", lambda: csn_server({"REDIS_URL": ""}))]
-    redis_url = os.environ.get("REDIS_URL", "")
-    if redis_url:
-
-        @contextmanager
-        def redis_backend():
-            with (
-                throwaway_postgres() as database_url,
-                csn_server({"REDIS_URL": redis_url}, database_url, processes=servers) as server,
-            ):
-                yield server
-
-        backends.append((f"csn-redis x{servers}", redis_backend))
-    else:
-        print("REDIS_URL is not set: CSN on Redis is not measured in this run.")
+    backends = csn_backends({}, servers)
     backends.append(("floor-websockets", floor_server))
     rows = []
     for name, server in backends:

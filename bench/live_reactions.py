@@ -16,14 +16,12 @@ import asyncio
 import json
 import math
 import multiprocessing
-import os
 import sys
 import time
-from contextlib import contextmanager
 from datetime import datetime
 
 from bench.common import print_table, summary
-from bench.live import _cpu_seconds, csn_server, throwaway_postgres
+from bench.live import _cpu_seconds, csn_backends
 
 CLIENT_PROCESSES = 2
 SETUP = """
@@ -199,22 +197,7 @@ def main(argv: list[str]) -> None:
     n = 200 if quick else 1000
     duration = 5.0 if quick else 10.0
     env = {"CSN_LIVE_CHAT_RATE_COUNT": "1000000", "CSN_LIVE_FLOOD_PER_SECOND": "1000"}
-    setup_script = SETUP % {"n": n}
-    backends = [("csn-inmemory", lambda: csn_server({**env, "REDIS_URL": ""}, setup_script=setup_script))]
-    redis_url = os.environ.get("REDIS_URL", "")
-    if redis_url:
-
-        @contextmanager
-        def redis_backend():
-            with (
-                throwaway_postgres() as database_url,
-                csn_server({**env, "REDIS_URL": redis_url}, database_url, servers, setup_script) as server,
-            ):
-                yield server
-
-        backends.append((f"csn-redis x{servers}", redis_backend))
-    else:
-        print("REDIS_URL is not set: CSN on Redis is not measured in this run.")
+    backends = csn_backends(env, servers, SETUP % {"n": n})
     reaction_rows, post_rows = [], []
     for name, server in backends:
         with server() as (urls, setup, pids):

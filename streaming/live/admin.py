@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from content.models import Game
 from csn.errors import ApplicationError
 from streaming.live import chat_admin
+from streaming.live.chat_admin import ModeratorsOnly
 from streaming.live.models import ChatMessage, ChatMute, GameChat, GameEvent, LiveSession
 from streaming.live.permissions import can_keep_score, can_moderate
 from streaming.live.services import chat as chat_services
@@ -143,25 +144,10 @@ class ChatMessageAdmin(admin.ModelAdmin):
 
 
 @admin.register(ChatMute)
-class ChatMuteAdmin(admin.ModelAdmin):
+class ChatMuteAdmin(ModeratorsOnly, admin.ModelAdmin):
     list_display = ["game", "user", "until", "created_by"]
     raw_id_fields = ["game", "user"]
     fields = ["game", "user", "until"]
-
-    def has_module_permission(self, request):
-        return can_moderate(request.user)
-
-    def has_view_permission(self, request, obj=None):
-        return can_moderate(request.user)
-
-    def has_add_permission(self, request):
-        return can_moderate(request.user)
-
-    def has_change_permission(self, request, obj=None):
-        return can_moderate(request.user)
-
-    def has_delete_permission(self, request, obj=None):
-        return can_moderate(request.user)
 
     # Through the services, so the chat's followers hear of every change (`chat.muted`).
     def save_model(self, request, obj, form, change):
@@ -175,7 +161,7 @@ class ChatMuteAdmin(admin.ModelAdmin):
 
 
 @admin.register(GameChat)
-class GameChatAdmin(admin.ModelAdmin):
+class GameChatAdmin(ModeratorsOnly, admin.ModelAdmin):
     list_display = [
         "game",
         "opened_early",
@@ -188,17 +174,8 @@ class GameChatAdmin(admin.ModelAdmin):
     raw_id_fields = ["game", "pinned_message"]
     fields = ["game", "opened_early", "slow_mode_seconds", "mode", "min_account_age_minutes", "first_message_review"]
 
-    def has_module_permission(self, request):
-        return can_moderate(request.user)
-
-    def has_view_permission(self, request, obj=None):
-        return can_moderate(request.user)
-
-    def has_add_permission(self, request):
-        return can_moderate(request.user)
-
-    def has_change_permission(self, request, obj=None):
-        return can_moderate(request.user)
+    def has_delete_permission(self, request, obj=None):
+        return False  # settings change through the service (audited, broadcast), never vanish
 
     def save_model(self, request, obj, form, change):
         # Only what changed: a moderator who is not staff may save slow mode without touching early opening.

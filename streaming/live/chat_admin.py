@@ -20,6 +20,19 @@ from streaming.live.permissions import can_moderate
 from streaming.live.services import moderation
 
 
+class ReadOnly:
+    """Rows written only by the services: nobody adds, changes or deletes them here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class ModeratorsOnly:
     """Moderators (and superusers) see and work these pages, whatever their model permissions."""
 
@@ -128,7 +141,7 @@ class ReportResolveForm(forms.Form):
 
 
 @admin.register(ChatReport)
-class ChatReportAdmin(ModeratorsOnly, admin.ModelAdmin):
+class ChatReportAdmin(ReadOnly, ModeratorsOnly, admin.ModelAdmin):
     """The moderators' queue: open reports first, oldest first; act on the selected ones."""
 
     list_display = ["created_at", "game", "reason", "reported_text", "reported_author", "reporter", "status"]
@@ -145,15 +158,6 @@ class ChatReportAdmin(ModeratorsOnly, admin.ModelAdmin):
             request.GET = request.GET.copy()
             request.GET["status__exact"] = ChatReport.Status.OPEN  # the queue opens on what is left to do
         return super().get_changelist(request, **kwargs)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="message")
     def reported_text(self, report):
@@ -245,7 +249,7 @@ class ChatBanAdmin(ModeratorsOnly, admin.ModelAdmin):
 
 
 @admin.register(ModerationAction)
-class ModerationActionAdmin(ModeratorsOnly, admin.ModelAdmin):
+class ModerationActionAdmin(ReadOnly, ModeratorsOnly, admin.ModelAdmin):
     """The audit: read-only, filterable by action, moderator, game and date."""
 
     list_display = ["created_at", "actor", "action", "game", "target_user", "message", "reason"]
@@ -258,18 +262,9 @@ class ModerationActionAdmin(ModeratorsOnly, admin.ModelAdmin):
     def get_list_filter(self, request):
         return [*self.list_filter, ("game", admin.RelatedOnlyFieldListFilter)]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(ReactionSecond)
-class ReactionSpikeAdmin(admin.ModelAdmin):
+class ReactionSpikeAdmin(ReadOnly, admin.ModelAdmin):
     """Seconds of a game with the most reactions first: suggested key moments for editors (staff)."""
 
     list_display = ["game", "second", "total", "counts"]
@@ -283,12 +278,3 @@ class ReactionSpikeAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return request.user.is_active and request.user.is_staff
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

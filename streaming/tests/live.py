@@ -60,3 +60,33 @@ async def second_start() -> None:
     """Sleep until just past a whole second (what live reactions are counted over)."""
     now = time.time()
     await asyncio.sleep(math.floor(now) + 1.05 - now)
+
+
+def token_for(user) -> str:
+    """The user's API token (made once)."""
+    from rest_framework.authtoken.models import Token
+
+    return Token.objects.get_or_create(user=user)[0].key
+
+
+def error_code(call, **kwargs) -> str:
+    """The code of the ApplicationError that `call(**kwargs)` raises (the test fails if none)."""
+    import pytest
+
+    from csn.errors import ApplicationError
+
+    with pytest.raises(ApplicationError) as info:
+        call(**kwargs)
+    return info.value.code
+
+
+# --- plain `websockets` clients, for tests against real daphne processes -------------------------
+async def ws_events(ws, timeout=10) -> list[dict]:
+    """The events of the next frame (a `batch` unpacked)."""
+    message = json.loads(await asyncio.wait_for(ws.recv(), timeout))
+    return message["events"] if message["type"] == "batch" else [message]
+
+
+async def ws_request(ws, message: dict) -> dict:
+    await ws.send(json.dumps(message))
+    return json.loads(await asyncio.wait_for(ws.recv(), 10))

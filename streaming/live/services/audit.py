@@ -16,3 +16,16 @@ def audit_record(
         reason=(reason or "")[:280],
         details=details,
     )
+
+
+def audit_message_action(*, actor, action: str, message, reason: str = "", **details) -> ModerationAction:
+    """An action on one chat message: its game and author are recorded with it."""
+    return audit_record(
+        actor=actor,
+        action=action,
+        game_id=message.game_id,
+        target_user_id=message.user_id,
+        message_id=message.pk,
+        reason=reason,
+        **details,
+    )

@@ -23,7 +23,7 @@ from streaming.live.permissions import MODERATE_CHAT, moderator_required
 from streaming.live.representation import chat_message_data, chat_settings_data, held_message_data
 from streaming.live.selectors import chat_is_open, game_locked
 from streaming.live.services import filters
-from streaming.live.services.audit import audit_record
+from streaming.live.services.audit import audit_message_action, audit_record
 from streaming.live.topics import chat_topic, mod_topic
 
 
@@ -226,15 +226,7 @@ def chat_message_delete(*, actor, message_id: int, reason: str = "") -> ChatMess
         if message.status == ChatMessage.Status.PUBLISHED:
             gone.append((chat_topic(message.game_id), "chat.deleted", {"id": message.pk}))
         publish_many(gone)
-        audit_record(
-            actor=actor,
-            action="message_deleted",
-            game_id=message.game_id,
-            target_user_id=message.user_id,
-            message_id=message.pk,
-            reason=reason,
-            text=message.text,
-        )
+        audit_message_action(actor=actor, action="message_deleted", message=message, reason=reason, text=message.text)
     return message
 
 

@@ -21,7 +21,7 @@ from streaming.live.models import BannedTerm, ChatBan, ChatMessage, ChatReport
 from streaming.live.permissions import moderator_required
 from streaming.live.representation import chat_message_data
 from streaming.live.selectors import report_queue_item
-from streaming.live.services.audit import audit_record
+from streaming.live.services.audit import audit_message_action, audit_record
 from streaming.live.services.chat import chat_message_delete, chat_user_mute
 from streaming.live.services.filters import term_pattern_check
 from streaming.live.topics import chat_topic, mod_topic
@@ -56,12 +56,10 @@ def chat_message_review(*, actor, message_id: int, approve: bool, reason: str = 
         name="chat.approved" if approve else "chat.rejected",
         data={"game": message.game_id, "id": message.pk},
     )
-    audit_record(
+    audit_message_action(
         actor=actor,
         action="message_approved" if approve else "message_rejected",
-        game_id=message.game_id,
-        target_user_id=message.user_id,
-        message_id=message.pk,
+        message=message,
         reason=reason,
         held_reason=message.held_reason,
     )
@@ -161,15 +159,8 @@ def chat_report_resolve(*, actor, report_id: int, action: str, reason: str = "",
         name="chat.report_resolved",
         data={"reports": closing, "message": message.pk, "resolution": action, "by": actor.pk},
     )
-    audit_record(
-        actor=actor,
-        action="report_resolved",
-        game_id=message.game_id,
-        target_user_id=message.user_id,
-        message_id=message.pk,
-        reason=reason,
-        resolution=action,
-        reports=closing,
+    audit_message_action(
+        actor=actor, action="report_resolved", message=message, reason=reason, resolution=action, reports=closing
     )
     return report
 

@@ -6,31 +6,19 @@ from datetime import timedelta
 import pytest
 from asgiref.sync import async_to_sync
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from analytics.models import OutboxEvent
 from content.models import Game
-from csn.errors import ApplicationError
 from streaming.live.models import Poll, PollVote, Prediction, PredictionPick, ReactionSecond
 from streaming.live.services import engagement
 from streaming.live.services.scores import game_event_record
 from streaming.live.tests.factories import moderator, scorekeeper
-from streaming.tests.live import Client, db, second_start
+from streaming.tests.live import Client, db, error_code, second_start, token_for
 from testing.concurrency import run_together
 from testing.factories import GameFactory, LiveGameFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _token(user) -> str:
-    return Token.objects.get_or_create(user=user)[0].key
-
-
-def _code(call, **kwargs) -> str:
-    with pytest.raises(ApplicationError) as info:
-        call(**kwargs)
-    return info.value.code
 
 
 async def _signed_in(token: str, game_id: int) -> Client:
@@ -49,7 +37,7 @@ async def _next_named(client: Client, name: str, timeout: float = 4) -> dict:
 
 def test_reactions_from_many_sockets_arrive_as_one_counts_frame_a_second(outbox_held):
     game = LiveGameFactory()
-    tokens = [_token(UserFactory()) for _ in range(4)]
+    tokens = [token_for(UserFactory()) for _ in range(4)]
 
     async def scenario():
         sockets = [await _signed_in(token, game.pk) for token in tokens]
@@ -74,7 +62,7 @@ def test_reactions_from_many_sockets_arrive_as_one_counts_frame_a_second(outbox_
 def test_reactions_outside_the_set_unsubscribed_or_too_fast_are_refused_and_not_counted(settings):
     settings.LIVE_REACTIONS_PER_SECOND = 2
     game = LiveGameFactory()
-    token = _token(UserFactory())
+    token = token_for(UserFactory())
 
     async def scenario():
         anonymous = await Client().connect()
@@ -126,7 +114,7 @@ def test_votes_count_once_per_account_and_counts_are_pushed_at_most_once_a_secon
     game = LiveGameFactory()
     poll = _poll(game)
     voters = [UserFactory() for _ in range(3)]
-    tokens = [_token(v) for v in voters]
+    tokens = [token_for(v) for v in voters]
 
     async def scenario():
         reader = await Client().connect()
@@ -168,8 +156,8 @@ def test_closed_polls_and_bad_polls_are_refused_and_nothing_is_stored():
     game, voter = LiveGameFactory(), UserFactory()
     poll = _poll(game)
     Poll.objects.filter(pk=poll.pk).update(closes_at=timezone.now() - timedelta(seconds=1))
-    assert _code(engagement.poll_vote, user=voter, poll_id=poll.pk, option=0) == "poll_closed"
-    assert _code(engagement.poll_vote, user=voter, poll_id=999999, option=0) == "not_found"
+    assert error_code(engagement.poll_vote, user=voter, poll_id=poll.pk, option=0) == "poll_closed"
+    assert error_code(engagement.poll_vote, user=voter, poll_id=999999, option=0) == "not_found"
     assert PollVote.objects.count() == 0
     api = APIClient()
     api.force_authenticate(moderator())
@@ -201,11 +189,15 @@ def test_predictions_lock_at_kickoff_and_resolve_from_the_play_by_play(outbox_he
     for fan, choice in zip(fans, ["home", "away", "draw"], strict=True):
         engagement.prediction_pick(user=fan, prediction_id=winner.pk, choice=choice)
     engagement.prediction_pick(user=fans[0], prediction_id=over.pk, choice="under")
-    assert _code(engagement.prediction_pick, user=fans[0], prediction_id=winner.pk, choice="maybe") == "invalid_choice"
+    assert (
+        error_code(engagement.prediction_pick, user=fans[0], prediction_id=winner.pk, choice="maybe")
+        == "invalid_choice"
+    )
 
     game_event_record(actor=keeper, game_id=game.pk, status=Game.Status.LIVE)
     assert (
-        _code(engagement.prediction_pick, user=fans[0], prediction_id=winner.pk, choice="away") == "prediction_locked"
+        error_code(engagement.prediction_pick, user=fans[0], prediction_id=winner.pk, choice="away")
+        == "prediction_locked"
     )
     next_score = engagement.prediction_create(actor=mod, game_id=game.pk, kind="next_score")
     engagement.prediction_pick(user=fans[1], prediction_id=next_score.pk, choice="away")
@@ -239,7 +231,7 @@ def test_predictions_lock_at_kickoff_and_resolve_from_the_play_by_play(outbox_he
 def test_picks_over_the_socket_and_a_final_game_takes_no_new_prediction():
     game, fan = LiveGameFactory(), UserFactory()
     prediction = engagement.prediction_create(actor=moderator(), game_id=game.pk, kind="next_score")
-    token = _token(fan)
+    token = token_for(fan)
 
     async def scenario():
         client = await Client().connect()
@@ -252,7 +244,7 @@ def test_picks_over_the_socket_and_a_final_game_takes_no_new_prediction():
 
     async_to_sync(scenario)()
     Game.objects.filter(pk=game.pk).update(status=Game.Status.FINAL)
-    assert _code(engagement.prediction_create, actor=moderator(), game_id=game.pk, kind="winner") == "game_final"
+    assert error_code(engagement.prediction_create, actor=moderator(), game_id=game.pk, kind="winner") == "game_final"
 
 
 @pytest.fixture(autouse=True)

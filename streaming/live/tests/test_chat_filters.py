@@ -11,16 +11,10 @@ from streaming.live.models import BannedTerm, ChatMessage
 from streaming.live.services import chat as chat_services
 from streaming.live.services import filters, moderation
 from streaming.live.tests.factories import moderator
-from streaming.tests.live import Client
+from streaming.tests.live import Client, error_code, token_for
 from testing.factories import LiveGameFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _code(call, **kwargs) -> str:
-    with pytest.raises(ApplicationError) as info:
-        call(**kwargs)
-    return info.value.code
 
 
 def _term(term, *, is_regex=False, action=BannedTerm.Action.BLOCK, game=None) -> BannedTerm:
@@ -48,7 +42,7 @@ def test_block_wins_over_hold_when_both_match():
 def test_a_blocked_message_is_refused_stored_nowhere_and_reaches_no_socket():
     game, author = LiveGameFactory(), UserFactory()
     _term("darn")
-    token = _token(author)
+    token = token_for(author)
 
     async def scenario():
         reader = await Client().connect()
@@ -68,7 +62,9 @@ def test_a_blocked_message_is_refused_stored_nowhere_and_reaches_no_socket():
 def test_terms_are_global_or_per_game_and_changes_apply_to_the_next_message():
     game, other, author = LiveGameFactory(), LiveGameFactory(), UserFactory()
     local = _term("offside", game=game)
-    assert _code(chat_services.chat_message_post, user=author, game_id=game.pk, text="offside!") == "message_blocked"
+    assert (
+        error_code(chat_services.chat_message_post, user=author, game_id=game.pk, text="offside!") == "message_blocked"
+    )
     assert chat_services.chat_message_post(user=author, game_id=other.pk, text="offside!").status == "published"
     local.action = BannedTerm.Action.HOLD
     moderation.banned_term_save(actor=moderator(), term=local)
@@ -76,7 +72,9 @@ def test_terms_are_global_or_per_game_and_changes_apply_to_the_next_message():
     moderation.banned_terms_delete(actor=moderator(), terms=[local])
     assert chat_services.chat_message_post(user=author, game_id=game.pk, text="offside.").status == "published"
     _term("offside")  # global
-    assert _code(chat_services.chat_message_post, user=author, game_id=other.pk, text="offside") == "message_blocked"
+    assert (
+        error_code(chat_services.chat_message_post, user=author, game_id=other.pk, text="offside") == "message_blocked"
+    )
 
 
 def test_moderators_and_staff_are_not_filtered():
@@ -132,9 +130,3 @@ def test_emote_only_text():
     assert filters.is_emote_only("👨‍👩‍👧")
     assert not filters.is_emote_only("goal 🔥")
     assert not filters.is_emote_only("   ")
-
-
-def _token(user) -> str:
-    from rest_framework.authtoken.models import Token
-
-    return Token.objects.get_or_create(user=user)[0].key

@@ -5,7 +5,6 @@ from datetime import timedelta
 import pytest
 from asgiref.sync import async_to_sync
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.models import Subscription
@@ -15,21 +14,11 @@ from streaming.live.models import BannedTerm, ChatBan, ChatMessage, ChatReport, 
 from streaming.live.services import chat as chat_services
 from streaming.live.services import moderation
 from streaming.live.tests.factories import moderator
-from streaming.tests.live import Client, db
+from streaming.tests.live import Client, db, error_code, token_for
 from testing.concurrency import run_together
 from testing.factories import LiveGameFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _token(user) -> str:
-    return Token.objects.get_or_create(user=user)[0].key
-
-
-def _code(call, **kwargs) -> str:
-    with pytest.raises(ApplicationError) as info:
-        call(**kwargs)
-    return info.value.code
 
 
 def _post(user, game, text="hello", **kwargs) -> ChatMessage:
@@ -49,7 +38,7 @@ def _api(user) -> APIClient:
 def test_a_held_message_reaches_its_author_and_moderators_only_until_approved():
     game, author, mod = LiveGameFactory(), UserFactory(), moderator()
     _hold("ref", mod)
-    author_token, mod_token = _token(author), _token(mod)
+    author_token, mod_token = token_for(author), token_for(mod)
 
     async def scenario():
         viewer = await Client().connect()
@@ -142,34 +131,34 @@ def test_gates_refuse_with_their_codes():
     settings_for = lambda **changes: chat_services.chat_settings_update(actor=mod, game_id=game.pk, **changes)  # noqa: E731
 
     settings_for(min_account_age_minutes=60)
-    assert _code(_post, user=user, game=game) == "account_too_new"
+    assert error_code(_post, user=user, game=game) == "account_too_new"
     user.date_joined = timezone.now() - timedelta(hours=2)
     user.save()
     assert _post(user, game).status == "published"
 
     settings_for(mode=GameChat.Mode.PREMIUM)
-    assert _code(_post, user=user, game=game) == "premium_only"
+    assert error_code(_post, user=user, game=game) == "premium_only"
     Subscription.objects.filter(user=user).update(plan=Subscription.Plan.PREMIUM)
     assert _post(user, game, "premium").status == "published"
 
     settings_for(mode=GameChat.Mode.FANS)
-    assert _code(_post, user=user, game=game) == "fans_only"
+    assert error_code(_post, user=user, game=game) == "fans_only"
     assert _api(user).post("/api/v1/favorites/teams/", {"team_id": game.away_team_id}).status_code == 201
     assert _post(user, game, "fan").status == "published"
 
     settings_for(mode=GameChat.Mode.EMOTES)
-    assert _code(_post, user=user, game=game, text="words") == "emotes_only"
+    assert error_code(_post, user=user, game=game, text="words") == "emotes_only"
     assert _post(user, game, "🔥🔥").status == "published"
     assert _post(mod, game, "moderators may type").status == "published"
 
     ChatBan.objects.create(user=user, game=None)
-    assert _code(_post, user=user, game=game, text="👏") == "banned"
+    assert error_code(_post, user=user, game=game, text="👏") == "banned"
 
 
 def test_a_gate_over_the_socket_is_an_error_with_its_code_and_nothing_reaches_readers():
     game, mod, user = LiveGameFactory(), moderator(), UserFactory()
     chat_services.chat_settings_update(actor=mod, game_id=game.pk, mode=GameChat.Mode.PREMIUM)
-    token = _token(user)
+    token = token_for(user)
 
     async def scenario():
         reader = await Client().connect()
@@ -200,7 +189,7 @@ def test_first_message_review_holds_only_those_never_published():
 
 def test_the_moderators_topic_refuses_viewers_even_with_since():
     game, viewer = LiveGameFactory(), UserFactory()
-    token = _token(viewer)
+    token = token_for(viewer)
 
     async def scenario():
         anonymous = await Client().connect()
@@ -221,7 +210,7 @@ def test_a_report_reaches_the_queue_with_context_and_history_and_is_resolved_onc
     game, author, reporter, mod = LiveGameFactory(), UserFactory(), UserFactory(), moderator()
     before = _post(author, game, "before")
     bad = _post(author, game, "you stink")
-    reporter_token, mod_token = _token(reporter), _token(mod)
+    reporter_token, mod_token = token_for(reporter), token_for(mod)
 
     async def scenario():
         moderating = await Client().connect()
@@ -265,7 +254,7 @@ def test_a_report_reaches_the_queue_with_context_and_history_and_is_resolved_onc
     ("action", "check"),
     [
         ("delete", lambda m: ChatMessage.objects.get(pk=m.pk).deleted_at is not None),
-        ("mute", lambda m: _code(_post, user=m.user, game=m.game) == "muted"),
+        ("mute", lambda m: error_code(_post, user=m.user, game=m.game) == "muted"),
         ("ban_game", lambda m: ChatBan.objects.filter(user=m.user, game=m.game).exists()),
         ("ban_all", lambda m: ChatBan.objects.filter(user=m.user, game=None).exists()),
         ("dismiss", lambda m: ChatMessage.objects.get(pk=m.pk).deleted_at is None),
@@ -364,8 +353,8 @@ def test_the_pinned_message_is_in_the_snapshot_and_replies_quote_their_message()
     game, author, fan, mod = LiveGameFactory(), UserFactory(display_name="Ana"), UserFactory(), moderator()
     original = _post(author, game, "what a save")
     reply = _post(fan, game, "agreed", reply_to=original.pk)
-    assert _code(_post, user=fan, game=game, text="x", reply_to=999999) == "invalid_reply"
-    assert _code(_post, user=fan, game=LiveGameFactory(), text="x", reply_to=original.pk) == "invalid_reply"
+    assert error_code(_post, user=fan, game=game, text="x", reply_to=999999) == "invalid_reply"
+    assert error_code(_post, user=fan, game=LiveGameFactory(), text="x", reply_to=original.pk) == "invalid_reply"
     response = _api(mod).put(f"/api/v1/games/{game.pk}/chat/pin/", {"message": reply.pk}, format="json")
     assert response.status_code == 200 and response.json()["message"]["id"] == reply.pk
     assert _api(fan).put(f"/api/v1/games/{game.pk}/chat/pin/", {"message": None}, format="json").status_code == 403

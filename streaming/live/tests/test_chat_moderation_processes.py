@@ -13,21 +13,11 @@ from websockets.asyncio.client import connect
 from streaming.live.models import BannedTerm
 from streaming.live.services import moderation
 from streaming.live.tests.factories import moderator
-from streaming.tests.live import second_start
+from streaming.tests.live import second_start, ws_events, ws_request
 from streaming.tests.servers import daphne_on_test_db
 from testing.factories import LiveGameFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
-
-
-async def _recv(ws, timeout=10) -> list[dict]:
-    message = json.loads(await asyncio.wait_for(ws.recv(), timeout))
-    return message["events"] if message["type"] == "batch" else [message]
-
-
-async def _request(ws, message: dict) -> dict:
-    await ws.send(json.dumps(message))
-    return json.loads(await asyncio.wait_for(ws.recv(), 10))
 
 
 async def _nothing(ws, timeout=1.0) -> bool:
@@ -62,19 +52,19 @@ def test_a_held_message_crosses_processes_to_moderators_only_until_approved():
 
         async def scenario():
             async with connect(url_a) as viewer, connect(url_a) as moderating, connect(url_b) as author:
-                await _request(viewer, {"type": "subscribe", "topic": f"chat:{game.pk}"})
-                assert (await _request(moderating, {"type": "auth", "token": mod_token}))["type"] == "ack"
-                queue = await _request(moderating, {"type": "subscribe", "topic": f"mod:{game.pk}"})
+                await ws_request(viewer, {"type": "subscribe", "topic": f"chat:{game.pk}"})
+                assert (await ws_request(moderating, {"type": "auth", "token": mod_token}))["type"] == "ack"
+                queue = await ws_request(moderating, {"type": "subscribe", "topic": f"mod:{game.pk}"})
                 assert queue["type"] == "snapshot"
-                assert (await _request(author, {"type": "auth", "token": author_token}))["type"] == "ack"
-                ack = await _request(author, {"type": "chat.send", "game": game.pk, "text": "that ref!", "ref": "1"})
+                assert (await ws_request(author, {"type": "auth", "token": author_token}))["type"] == "ack"
+                ack = await ws_request(author, {"type": "chat.send", "game": game.pk, "text": "that ref!", "ref": "1"})
                 assert ack["message"]["status"] == "pending"
-                (held,) = await _recv(moderating)
+                (held,) = await ws_events(moderating)
                 assert (held["name"], held["data"]["id"]) == ("chat.held", ack["message"]["id"])
                 assert await _nothing(viewer)
                 status = await asyncio.to_thread(_approve, bases[-1], mod_token, ack["message"]["id"])
                 assert status == 200
-                (event,) = await _recv(viewer)
+                (event,) = await ws_events(viewer)
                 assert (event["name"], event["data"]["text"], event["data"]["status"]) == (
                     "chat.message",
                     "that ref!",
@@ -96,15 +86,15 @@ def test_reactions_on_two_processes_make_one_counts_frame_with_both_counted():
             sockets = []
             for index, token in enumerate(tokens):
                 ws = await connect(urls[index % len(urls)]).__aenter__()
-                assert (await _request(ws, {"type": "auth", "token": token}))["type"] == "ack"
-                await _request(ws, {"type": "subscribe", "topic": f"game:{game.pk}"})
+                assert (await ws_request(ws, {"type": "auth", "token": token}))["type"] == "ack"
+                await ws_request(ws, {"type": "subscribe", "topic": f"game:{game.pk}"})
                 sockets.append(ws)
             await second_start()  # all in one second: one frame
             for ws in sockets:
                 await ws.send(json.dumps({"type": "reaction", "game": game.pk, "emoji": "🔥"}))
             frames = []
             for ws in sockets:
-                (frame,) = await _recv(ws)
+                (frame,) = await ws_events(ws)
                 frames.append(frame)
             assert {(f["name"], f["seq"], f["data"]["total"]) for f in frames} == {
                 ("game.reactions", frames[0]["seq"], 4)

@@ -11,20 +11,11 @@ from django.conf import settings
 from rest_framework.authtoken.models import Token
 from websockets.asyncio.client import connect
 
+from streaming.tests.live import ws_events, ws_request
 from streaming.tests.servers import daphne_on_test_db
 from testing.factories import LiveGameFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
-
-
-async def _recv(ws, timeout=10) -> list[dict]:
-    message = json.loads(await asyncio.wait_for(ws.recv(), timeout))
-    return message["events"] if message["type"] == "batch" else [message]
-
-
-async def _request(ws, message: dict) -> dict:
-    await ws.send(json.dumps(message))
-    return json.loads(await asyncio.wait_for(ws.recv(), 10))
 
 
 def test_chat_crosses_processes_and_resume_on_the_other_gets_exactly_what_was_missed():
@@ -39,16 +30,16 @@ def test_chat_crosses_processes_and_resume_on_the_other_gets_exactly_what_was_mi
 
         async def scenario():
             async with connect(url_b) as sender:
-                assert (await _request(sender, {"type": "auth", "token": token}))["type"] == "ack"
+                assert (await ws_request(sender, {"type": "auth", "token": token}))["type"] == "ack"
 
                 async def post(text, ref):
-                    ack = await _request(sender, {"type": "chat.send", "game": game.pk, "text": text, "ref": ref})
+                    ack = await ws_request(sender, {"type": "chat.send", "game": game.pk, "text": text, "ref": ref})
                     assert ack["type"] == "ack", ack
 
                 async with connect(url_a) as reader:
-                    snapshot = await _request(reader, {"type": "subscribe", "topic": topic})
+                    snapshot = await ws_request(reader, {"type": "subscribe", "topic": topic})
                     await post("hello from the other process", "1")
-                    (event,) = await _recv(reader)
+                    (event,) = await ws_events(reader)
                     assert (event["seq"], event["data"]["text"]) == (
                         snapshot["seq"] + 1,
                         "hello from the other process",
@@ -74,7 +65,7 @@ def test_chat_crosses_processes_and_resume_on_the_other_gets_exactly_what_was_mi
                         "replayed": 3,
                     }
                     await post("and live again", "2")
-                    (event,) = await _recv(back)
+                    (event,) = await ws_events(back)
                     assert (event["seq"], event["data"]["text"]) == (last_seen + 4, "and live again")
 
         asyncio.run(scenario())
