@@ -48,6 +48,15 @@ class MeOutputSerializer(serializers.ModelSerializer):
         fields = ["id", "email", "display_name", "avatar_url", "is_staff", "date_joined", "preferences", "subscription"]
 
 
+class RegisterOutputSerializer(MeOutputSerializer):
+    """The new account and its API token."""
+
+    token = serializers.CharField(read_only=True, help_text="Send it as `Authorization: Token <token>`.")
+
+    class Meta(MeOutputSerializer.Meta):
+        fields = [*MeOutputSerializer.Meta.fields, "token"]
+
+
 class MeUpdateInputSerializer(InputSerializer):
     """Only these are the user's to change; anything else in the body is ignored."""
 

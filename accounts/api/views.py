@@ -11,9 +11,11 @@ from accounts.api.serializers import (
     MeUpdateInputSerializer,
     PasswordChangeInputSerializer,
     RegisterInputSerializer,
+    RegisterOutputSerializer,
     TokenInputSerializer,
     TokenOutputSerializer,
 )
+from csn.api.schema import error_codes
 from csn.api.throttling import ScopedRateThrottle
 from csn.errors import ApplicationError
 
@@ -24,7 +26,14 @@ class RegisterView(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "register"
 
-    @extend_schema(request=RegisterInputSerializer, responses={201: MeOutputSerializer})
+    @extend_schema(
+        operation_id="register",
+        summary="Create an account",
+        description="A new viewer account on the free plan, and its API token. Throttled per client address.",
+        request=RegisterInputSerializer,
+        responses={201: RegisterOutputSerializer},
+        extensions=error_codes({400: ["email_taken", "weak_password"]}),
+    )
     def post(self, request):
         data = RegisterInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -42,7 +51,15 @@ class TokenView(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "login"
 
-    @extend_schema(request=TokenInputSerializer, responses={200: TokenOutputSerializer})
+    @extend_schema(
+        operation_id="signIn",
+        summary="Sign in",
+        description="Email and password for an API token, sent as `Authorization: Token <token>`. Throttled "
+        "per client address.",
+        request=TokenInputSerializer,
+        responses={200: TokenOutputSerializer},
+        extensions=error_codes({400: ["invalid_credentials"]}),
+    )
     def post(self, request):
         data = TokenInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -58,7 +75,13 @@ class TokenView(APIView):
 class LogoutView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses={204: None})
+    @extend_schema(
+        operation_id="signOut",
+        summary="Sign out",
+        description="Revokes the token; the websockets signed in with it close within a second (`4401`).",
+        request=None,
+        responses={204: None},
+    )
     def post(self, request):
         services.token_revoke(user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -77,11 +100,22 @@ def _account(user):
 class MeView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={200: MeOutputSerializer})
+    @extend_schema(
+        operation_id="getMe",
+        summary="Get your account",
+        description="Profile, preferences and subscription of the signed-in user.",
+        responses={200: MeOutputSerializer},
+    )
     def get(self, request):
         return Response(MeOutputSerializer(_account(request.user)).data)
 
-    @extend_schema(request=MeUpdateInputSerializer, responses={200: MeOutputSerializer})
+    @extend_schema(
+        operation_id="updateMe",
+        summary="Update your profile and preferences",
+        description="`display_name`, `avatar_url` and `preferences`; anything else in the body is ignored.",
+        request=MeUpdateInputSerializer,
+        responses={200: MeOutputSerializer},
+    )
     def patch(self, request):
         data = MeUpdateInputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
@@ -96,7 +130,15 @@ class MeView(APIView):
 class PasswordChangeView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=PasswordChangeInputSerializer, responses={200: TokenOutputSerializer})
+    @extend_schema(
+        operation_id="changePassword",
+        summary="Change your password",
+        description="Needs the current password. Revokes the old token and closes every open websocket of "
+        "the user (`4401`); the answer holds this device's new token.",
+        request=PasswordChangeInputSerializer,
+        responses={200: TokenOutputSerializer},
+        extensions=error_codes({400: ["wrong_password", "weak_password"]}),
+    )
     def post(self, request):
         data = PasswordChangeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -265,3 +265,14 @@ def test_daphne_refuses_a_large_body_before_receiving_it():
         piece = b"10000\r\n" + b"x" * 0x10000 + b"\r\n"  # 64 KiB chunks: 17 of them pass 1 MiB
         reply, _ = exchange(base, chunked, [piece] * 40)
         assert reply.startswith(b"HTTP/1.1 413"), reply[:200]
+
+        # twisted would parse a form body itself (all of it in memory) and answer a malformed one with
+        # an empty 400 of its own: the body goes to Django untouched, and its answer is in our shape.
+        form = b"--abc--\r\n"
+        malformed = (
+            b"POST /api/v1/auth/register/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: multipart/form-data; boundary=abc\r\nContent-Length: %d\r\n\r\n%s" % (len(form), form)
+        )
+        reply, _ = exchange(base, malformed)
+        assert reply.startswith(b"HTTP/1.1 415") and b"json\r\n" in reply, reply[:300]  # problem+json
+        assert b'"code":"unsupported_media_type"' in reply, reply[:300]

@@ -296,7 +296,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             await handler(self, message, ref)
         except ApplicationError as exc:
             extra = {"fields": exc.fields} if exc.fields else {}
-            await self.error(exc.code, exc.message, ref, **extra)
+            await self.error(exc.code, exc.message, ref, **exc.extra, **extra)
         except Exception:
             logger.exception("live: %s failed", message["type"])
             await self.error("server_error", "Something went wrong on our side.", ref)

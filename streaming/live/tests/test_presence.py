@@ -56,6 +56,8 @@ def test_concurrent_streams_are_limited_by_plan():
     assert api.post(f"/api/v1/games/{games[0].pk}/heartbeat/", {}).status_code == 200
     refused = api.post(f"/api/v1/games/{games[1].pk}/heartbeat/", {})
     assert (refused.status_code, refused.json()["error"]["code"]) == (409, "stream_limit")
+    assert (refused.json()["error"]["limit"], refused.json()["error"]["fields"]) == (1, {})
+    assert (refused.json()["limit"], refused.json()["fields"]) == (1, {})
 
     premium = UserFactory()
     subscription_update(user=premium, plan="premium", status="active")
