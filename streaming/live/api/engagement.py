@@ -7,6 +7,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from csn.api.schema import error_codes
 from csn.api.serializers import InputSerializer
 from csn.errors import NotFoundError
 from streaming.live import selectors
@@ -35,7 +36,16 @@ class PollOutput(serializers.Serializer):
 
 
 class GamePollsView(APIView):
-    @extend_schema(request=PollInput, responses={201: PollOutput}, summary="Moderator: open a poll in a game's chat")
+    @extend_schema(
+        operation_id="createPoll",
+        summary="Open a poll in a game's chat",
+        description="Moderators: 2 to 5 distinct options, open from `opens_at` (now when empty) to `closes_at` "
+        "(within 6 hours). Votes travel on the socket (`poll.vote`); counts are pushed at most once a second.",
+        tags=["live"],
+        request=PollInput,
+        responses={201: PollOutput},
+        extensions=error_codes({400: ["invalid_poll"]}),
+    )
     def post(self, request, game_id: int):
         data = PollInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -44,7 +54,13 @@ class GamePollsView(APIView):
 
 
 class PollView(APIView):
-    @extend_schema(responses={200: PollOutput}, summary="A poll with its counts (kept after it closes)")
+    @extend_schema(
+        operation_id="getPoll",
+        summary="A poll and its counts",
+        description="The poll with its votes per option and your vote; results are kept after it closes.",
+        tags=["live"],
+        responses={200: PollOutput},
+    )
     def get(self, request, poll_id: int):
         poll = Poll.objects.filter(pk=poll_id).first()
         if poll is None:
@@ -73,7 +89,17 @@ class PredictionOutput(serializers.Serializer):
 
 
 class GamePredictionsView(APIView):
-    @extend_schema(request=PredictionInput, responses={201: PredictionOutput}, summary="Moderator: open a prediction")
+    @extend_schema(
+        operation_id="createPrediction",
+        summary="Open a prediction on a game",
+        description="Moderators: `winner` and `over_under` (with a `line`) lock at kickoff unless "
+        "`lock_at_kickoff` is false, or at `locks_at`; all resolve from the scorekeeper's play-by-play "
+        "(`next_score` at the next score change, the others at the final whistle). Picks travel on the socket.",
+        tags=["live"],
+        request=PredictionInput,
+        responses={201: PredictionOutput},
+        extensions=error_codes({400: ["invalid_prediction"], 409: ["game_final", "game_live"]}),
+    )
     def post(self, request, game_id: int):
         data = PredictionInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -90,6 +116,12 @@ class RecordOutput(serializers.Serializer):
 class PredictionRecordView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={200: RecordOutput}, summary="Your prediction record")
+    @extend_schema(
+        operation_id="getPredictionRecord",
+        summary="Your prediction record",
+        description="Your picks on predictions that resolved: how many, right and wrong.",
+        tags=["live"],
+        responses={200: RecordOutput},
+    )
     def get(self, request):
         return Response(selectors.prediction_record(user=request.user))

@@ -7,6 +7,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from csn.api.schema import error_codes
 from csn.api.serializers import InputSerializer
 from streaming.live import selectors
 from streaming.live.models import ChatMessage, ChatReport
@@ -15,16 +16,19 @@ from streaming.live.representation import chat_message_data
 from streaming.live.services import engagement, moderation
 
 
-class ChatUserOutput(serializers.Serializer):
+class QuotedUserOutput(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
-    avatar = serializers.CharField(required=False)
+
+
+class ChatUserOutput(QuotedUserOutput):
+    avatar = serializers.CharField()
 
 
 class QuoteOutput(serializers.Serializer):
     id = serializers.IntegerField()
-    user = ChatUserOutput()
-    text = serializers.CharField()
+    user = QuotedUserOutput()
+    text = serializers.CharField(help_text="The quoted message's text, cut to 140 characters")
 
 
 class ChatMessageOutput(serializers.Serializer):
@@ -83,7 +87,16 @@ class ReportCreatedOutput(serializers.Serializer):
 class ChatMessageReportView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=ReportInput, responses={201: ReportCreatedOutput}, summary="Report a chat message")
+    @extend_schema(
+        operation_id="reportChatMessage",
+        summary="Report a chat message",
+        description="A viewer reports a published message to the game's moderators, with a reason. Reporting it "
+        "again returns the same report; at most 30 reports an hour.",
+        tags=["live"],
+        request=ReportInput,
+        responses={201: ReportCreatedOutput},
+        extensions=error_codes({400: ["invalid_reason", "invalid_report", "invalid_message"], 429: ["rate_limited"]}),
+    )
     def post(self, request, message_id: int):
         data = ReportInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -92,7 +105,14 @@ class ChatMessageReportView(APIView):
 
 
 class ModerationQueueView(APIView):
-    @extend_schema(responses={200: QueueOutput}, summary="Moderator: a chat's held messages and open reports")
+    @extend_schema(
+        operation_id="getChatModerationQueue",
+        summary="A chat's moderation queue",
+        description="Moderators: the game's held messages and open reports, oldest first (each report with the "
+        "messages before it and the reporter's record). The `mod:<game>` topic carries the same, live.",
+        tags=["live"],
+        responses={200: QueueOutput},
+    )
     def get(self, request, game_id: int):
         moderator_required(request.user)
         selectors.access_game(game_id)
@@ -106,9 +126,14 @@ class ReviewInput(InputSerializer):
 
 class ChatMessageReviewView(APIView):
     @extend_schema(
+        operation_id="reviewChatMessage",
+        summary="Approve or reject a held chat message",
+        description="Moderators: an approved message reaches everyone following the chat; a rejected one nobody. "
+        "Of two moderators reviewing at once one wins; the other gets 409 `already_reviewed`.",
+        tags=["live"],
         request=ReviewInput,
         responses={200: ChatMessageOutput},
-        summary="Moderator: approve or reject a held message (409 already_reviewed if another moderator was first)",
+        extensions=error_codes({409: ["already_reviewed"]}),
     )
     def post(self, request, message_id: int):
         data = ReviewInput(data=request.data)
@@ -130,9 +155,14 @@ class ResolveInput(InputSerializer):
 
 class ChatReportResolveView(APIView):
     @extend_schema(
+        operation_id="resolveChatReport",
+        summary="Act on a chat report",
+        description="Moderators: delete the message, mute its author, ban them from this game's chat or every chat, "
+        "or dismiss. Every open report of the message closes; a second moderator gets 409 `already_resolved`.",
+        tags=["live"],
         request=ResolveInput,
         responses={200: ReportCreatedOutput},
-        summary="Moderator: act on a report (409 already_resolved if another moderator was first)",
+        extensions=error_codes({400: ["invalid_action", "invalid_minutes"], 409: ["already_resolved"]}),
     )
     def post(self, request, report_id: int):
         data = ResolveInput(data=request.data)
@@ -153,7 +183,14 @@ class BanOutput(serializers.Serializer):
 
 
 class ChatBanView(APIView):
-    @extend_schema(request=BanInput, responses={201: BanOutput}, summary="Moderator: ban a user from chat")
+    @extend_schema(
+        operation_id="banChatUser",
+        summary="Ban a user from chat",
+        description="Moderators: from this game's chat, or every chat with `everywhere`, until lifted in admin.",
+        tags=["live"],
+        request=BanInput,
+        responses={201: BanOutput},
+    )
     def post(self, request, game_id: int):
         data = BanInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -176,7 +213,16 @@ class PinOutput(serializers.Serializer):
 
 
 class ChatPinView(APIView):
-    @extend_schema(request=PinInput, responses={200: PinOutput}, summary="Moderator: pin a chat message")
+    @extend_schema(
+        operation_id="pinChatMessage",
+        summary="Pin a chat message",
+        description="Moderators: pin a published message of the game's chat (null unpins); it is in the chat "
+        "snapshot and followers get `chat.pinned`.",
+        tags=["live"],
+        request=PinInput,
+        responses={200: PinOutput},
+        extensions=error_codes({400: ["invalid_pin"]}),
+    )
     def put(self, request, game_id: int):
         data = PinInput(data=request.data)
         data.is_valid(raise_exception=True)

@@ -169,7 +169,7 @@ def test_closed_polls_and_bad_polls_are_refused_and_nothing_is_stored():
     same = api.post(
         f"/api/v1/games/{game.pk}/polls/", {"question": "?", "options": ["a", "a"], "closes_at": closes}, format="json"
     )
-    assert same.json()["error"]["code"] == "invalid_poll"
+    assert same.json()["code"] == "invalid_poll"
     good = api.post(
         f"/api/v1/games/{game.pk}/polls/",
         {"question": "Who?", "options": ["a", "b"], "closes_at": closes},
