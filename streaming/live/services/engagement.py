@@ -162,7 +162,8 @@ def poll_create(*, actor, game_id: int, question, options, closes_at, opens_at=N
     options = [o.strip() for o in options]
     if not 2 <= len(options) <= 5 or not all(0 < len(o) <= 80 for o in options) or len(set(options)) < len(options):
         raise ApplicationError("A poll has 2 to 5 distinct options of 1 to 80 characters.", code="invalid_poll")
-    if not opens_at < closes_at <= opens_at + timedelta(seconds=POLL_MAX_SECONDS) or closes_at <= now:
+    # A difference, never a sum: a date near the calendar's end must not overflow.
+    if not timedelta(0) < closes_at - opens_at <= timedelta(seconds=POLL_MAX_SECONDS) or closes_at <= now:
         raise ApplicationError("A poll closes after it opens, in the future, within 6 hours.", code="invalid_poll")
     poll = Poll.objects.create(
         game=game, question=question, options=options, opens_at=opens_at, closes_at=closes_at, created_by=actor

@@ -170,6 +170,8 @@ def test_closed_polls_and_bad_polls_are_refused_and_nothing_is_stored():
         f"/api/v1/games/{game.pk}/polls/", {"question": "?", "options": ["a", "a"], "closes_at": closes}, format="json"
     )
     assert same.json()["code"] == "invalid_poll"
+    far = {"question": "?", "options": ["a", "b"], "opens_at": "9999-12-31T23:00:00Z", "closes_at": closes}
+    assert api.post(f"/api/v1/games/{game.pk}/polls/", far, format="json").json()["code"] == "invalid_poll"
     good = api.post(
         f"/api/v1/games/{game.pk}/polls/",
         {"question": "Who?", "options": ["a", "b"], "closes_at": closes},
