@@ -1,4 +1,4 @@
-"""Django loads an app's models from `<app>.models`: streaming's live in its three parts."""
+"""Django loads an app's models from `<app>.models`: streaming's live in its parts."""
 
 from streaming.fans.models import Announcement, FavoritePlayer, FavoriteTeam, Notification
 from streaming.live.models import (
@@ -17,11 +17,13 @@ from streaming.live.models import (
     PredictionPick,
     ReactionSecond,
 )
+from streaming.playback.models import Blackout
 from streaming.viewing.models import MyListItem, Playlist, PlaylistItem, WatchProgress
 
 __all__ = [
     "Announcement",
     "BannedTerm",
+    "Blackout",
     "ChatBan",
     "ChatMessage",
     "ChatMute",

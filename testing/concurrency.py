@@ -1,29 +1,48 @@
-"""Calls started at the same instant, each in its own thread and database connection."""
+"""Running calls at the same moment in threads, for races (two publishers, two devices)."""
 
+import functools
 import threading
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import nullcontext
+import time
 
-from django.db import connection
+from django.db import OperationalError, connection
 
 
-def run_together(count, work):
-    """Start `count` calls of work(i) at the same instant, each in its own thread and connection.
+def at_once(*calls) -> list:
+    """Each call in its own thread, released together; what each returned or raised, in order.
+    SQLite's in-memory test database (shared cache) reports a table lock at once instead of waiting
+    like a file database's busy timeout: such a call waits and retries as that would."""
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
 
-    The embedded SQLite test database is in memory with a shared cache, where a second writer fails at
-    once ("table is locked") instead of waiting as it does on a file. There the threads take turns in
-    whatever order they arrive, which still tests out-of-order readings; PostgreSQL (CI) runs them at once.
-    """
-    barrier = threading.Barrier(count)
-    turns = threading.Lock() if connection.vendor == "sqlite" else nullcontext()
-
-    def one(i):
+    def run(index, call):
         try:
             barrier.wait(timeout=10)
-            with turns:
-                return work(i)
+            for _ in range(500):
+                try:
+                    results[index] = call()
+                    return
+                except OperationalError as exc:
+                    if connection.vendor != "sqlite" or "locked" not in str(exc):
+                        raise
+                    time.sleep(0.01)
+        except Exception as exc:
+            results[index] = exc
         finally:
             connection.close()
 
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(one, range(count)))
+    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return results
+
+
+def run_together(count, work) -> list:
+    """`work(0)` ... `work(count - 1)` at the same moment (`at_once`); what each returned, in order.
+    A call that raised fails the test with its exception."""
+    results = at_once(*(functools.partial(work, index) for index in range(count)))
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return results

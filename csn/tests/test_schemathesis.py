@@ -40,6 +40,10 @@ EXCLUDED = [
     ("--exclude-path", "/api/v1/auth/logout/"),
     # a new password revokes the token too (and schemathesis cannot know the current password)
     ("--exclude-path", "/api/v1/auth/password/"),
+    # a refresh replaces the run's token with one it does not know (`token_refreshed` after that)
+    ("--exclude-path", "/api/v1/auth/token/refresh/"),
+    # revoking a device by id may hit the run's own token (ids are small integers)
+    ("--exclude-path", "/api/v1/auth/tokens/{token_id}/"),
 ]
 # The run sends far more requests than a user would: the default throttles would answer most with 429
 # and leave the logic behind them untested.
@@ -92,6 +96,9 @@ def schemathesis_run(base: str, token: str, report: Path) -> subprocess.Complete
 def test_the_api_answers_every_request_as_its_schema_says(tmp_path, settings, monkeypatch):
     for name, rate in UNTHROTTLED.items():
         monkeypatch.setenv(name, rate)  # read by the served process's settings
+    # Configured, the billing webhook answers every unsigned delivery 400 `bad_signature` (unconfigured,
+    # 503 `billing_not_configured`: a server state, not the request's fault).
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_schemathesis")
     team = TeamFactory()
     PlayerFactory(team=team)
     LiveGameFactory(home_team=team)

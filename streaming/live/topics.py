@@ -1,6 +1,8 @@
-"""The live topics: `game:<id>` (score, play-by-play, viewers), `chat:<id>`, `mod:<id>` (moderators only)
-and the signed-in `user`."""
+"""The live topics: `game:<id>` (score, play-by-play, viewers), `chat:<id>`, `mod:<id>` (moderators only),
+the signed-in `user`, and staff's `studio:<content id>` (who has an item open in the Studio;
+content.services.presence)."""
 
+from content.services.presence import STUDIO
 from csn.errors import ApplicationError
 from csn.realtime.topics import USER_TOPIC, topic_name
 
@@ -27,6 +29,6 @@ def parse_topic(topic) -> tuple[str, int | None]:
         return USER_TOPIC, None
     if isinstance(topic, str) and ":" in topic:
         kind, _, ident = topic.partition(":")
-        if kind in (GAME, CHAT, MOD) and ident.isascii() and ident.isdigit() and len(ident) < 19:
+        if kind in (GAME, CHAT, MOD, STUDIO) and ident.isascii() and ident.isdigit() and len(ident) < 19:
             return kind, int(ident)
     raise ApplicationError("Unknown topic.", code="unknown_topic")
