@@ -72,10 +72,10 @@ async def second_start() -> None:
 
 
 def token_for(user) -> str:
-    """The user's API token (made once)."""
-    from rest_framework.authtoken.models import Token
+    """A new API token of the user (one device's)."""
+    from accounts.services import token_issue
 
-    return Token.objects.get_or_create(user=user)[0].key
+    return token_issue(user=user).key
 
 
 def error_code(call, **kwargs) -> str:
@@ -90,6 +90,20 @@ def error_code(call, **kwargs) -> str:
 
 
 # --- plain `websockets` clients, for tests against real daphne processes -------------------------
+async def ws_hello(ws):
+    """Past the server's `hello` (the first frame on a new socket)."""
+    assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "hello"
+    return ws
+
+
+async def ws_named(ws, name: str, timeout=10) -> dict:
+    """The next event called `name` (frames before it are skipped)."""
+    while True:
+        for event in await ws_events(ws, timeout):
+            if event.get("name") == name:
+                return event
+
+
 async def ws_events(ws, timeout=10) -> list[dict]:
     """The events of the next frame (a `batch` unpacked)."""
     message = json.loads(await asyncio.wait_for(ws.recv(), timeout))

@@ -76,7 +76,7 @@ def test_reactions_outside_the_set_unsubscribed_or_too_fast_are_refused_and_not_
         reply = await client.request({"type": "reaction", "game": game.pk, "emoji": "💩"})
         assert reply["code"] == "invalid_reaction"
         for _ in range(2):
-            await client.send({"type": "reaction", "game": game.pk, "emoji": "🎉"})
+            assert (await client.request({"type": "reaction", "game": game.pk, "emoji": "🎉"}))["type"] == "ack"
         reply = await client.request({"type": "reaction", "game": game.pk, "emoji": "🎉"})
         assert reply["code"] == "rate_limited"
         frame = await _next_named(client, "game.reactions")
