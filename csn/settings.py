@@ -442,6 +442,10 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
     {
         "GameStatusEnum": "content.models.Game.Status",
         "MediaAssetStatusEnum": "content.models.MediaAsset.Status",
+        "ChatMessageStatusEnum": [("published", "published"), ("pending", "pending"), ("rejected", "rejected")],
+        "ChatReportStatusEnum": "streaming.live.models.ChatReport.Status",
+        "PredictionStatusEnum": "streaming.live.models.Prediction.Status",
+        "PredictionKindEnum": "streaming.live.models.Prediction.Kind",
     }
 )
 
@@ -493,6 +497,16 @@ LIVE_EVENT_RETENTION_HOURS = 48
 LIVE_CHAT_MAX_LENGTH = 500
 LIVE_CHAT_RATE_COUNT = env_int("CSN_LIVE_CHAT_RATE_COUNT", 5)
 LIVE_CHAT_RATE_WINDOW_SECONDS = env_int("CSN_LIVE_CHAT_RATE_WINDOW", 10)
+# Banned terms (RE2): one term's compiled program at most this many instructions / bytes; a game's set
+LIVE_CHAT_TERM_MAX_PROGRAM = 5000
+LIVE_CHAT_TERM_MAX_MEM = 1 << 20
+LIVE_CHAT_TERM_SET_MAX_MEM = 64 << 20
+# Chat reports: messages of context shown with a reported message; reports one user may file per hour
+LIVE_CHAT_REPORT_CONTEXT = 5
+LIVE_CHAT_REPORTS_PER_HOUR = 30
+# Reactions to a game: the fixed set, and how many one socket may send per second
+LIVE_REACTIONS = env_str("CSN_LIVE_REACTIONS", "🔥,👏,😂,😮,😡,🎉").split(",")
+LIVE_REACTIONS_PER_SECOND = env_int("CSN_LIVE_REACTIONS_PER_SECOND", 5)
 LIVE_PRESENCE_TIMEOUT_SECONDS = 45
 # Redis pub/sub channels are shared by every database number; the prefix keeps them apart.
 LIVE_REDIS_CHANNEL_PREFIX = "csn.live." + (REDIS_URL.rstrip("/").rsplit("/", 1)[-1] if REDIS_URL else "0") + "."
