@@ -9,8 +9,8 @@ from rest_framework.views import APIView
 from accounts import billing, entitlements, selectors, services
 from accounts.api.serializers import (
     BillingEventOutputSerializer,
-    EntitlementOutputSerializer,
     DeviceTokenSerializer,
+    EntitlementOutputSerializer,
     MeOutputSerializer,
     MeUpdateInputSerializer,
     PasswordChangeInputSerializer,
