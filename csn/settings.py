@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI served from our static files, not a CDN
     "channels",
+    "reversion",  # every save of a content item is a revision (content.services.revisions)
     "csn.realtime",
     "csn.api",
     "accounts",
@@ -503,6 +504,24 @@ CELERY_BEAT_SCHEDULE["api-idempotency-keys-prune"] = {"task": "api.idempotency_k
 # Live tests run daphne in a subprocess on the test database: SQLite's must be a file, not memory.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("TEST", {})["NAME"] = str(VAR_DIR / "test-db.sqlite3")
+
+# --- CSN Studio (issue 15): scheduling, editing together, CSV imports, image renditions ----------
+# Beat publishes and unpublishes what is due every minute (content.tasks.schedule_run; idempotent).
+CELERY_BEAT_SCHEDULE["content-schedule-run"] = {
+    "task": "content.tasks.schedule_run",
+    "schedule": 60.0,
+    "options": {"expires": 60.0},
+}
+# An item page open in the Studio says so every 20 s; past this it no longer counts as open.
+STUDIO_EDITOR_TIMEOUT_SECONDS = 60
+# CSV imports: the most rows one file may hold, rows written per statement, errors kept to show.
+CSN_IMPORT_MAX_ROWS = env_int("CSN_IMPORT_MAX_ROWS", 50_000)
+CSN_IMPORT_MAX_BYTES = env_int("CSN_IMPORT_MAX_BYTES", 16 * 1024**2)  # under CSN_MAX_FORM_UPLOAD_BYTES
+CSN_IMPORT_BATCH_ROWS = 500
+CSN_IMPORT_ERRORS_KEPT = 200
+# Image renditions: widths the apps ask for, each in WebP and JPEG; larger images are refused (bombs).
+CSN_RENDITION_WIDTHS = [320, 640, 1280]
+CSN_IMAGE_MAX_PIXELS = env_int("CSN_IMAGE_MAX_PIXELS", 40_000_000)
 
 CELERY_BEAT_SCHEDULE["content-media-expire-pending"] = {
     "task": "content.tasks.media_expire_pending",
