@@ -213,8 +213,9 @@ class PasswordChangeView(APIView):
     @extend_schema(
         operation_id="changePassword",
         summary="Change your password",
-        description="Needs the current password. Revokes the old token and closes every open websocket of "
-        "the user (`4401`); the answer holds this device's new token.",
+        description="Needs the current password. Revokes every token of the user (every device signs in "
+        "again) and closes every open websocket of the user (`4401`); the answer holds a new token for this "
+        "device, under the same name.",
         request=PasswordChangeInputSerializer,
         responses={200: TokenOutputSerializer},
         extensions=error_codes({400: ["wrong_password", "weak_password"]}),

@@ -144,7 +144,7 @@ def test_a_watch_page_socket_keeps_its_players_live_session_alive_instead_of_ope
         socket = await Client().connect()
         assert (await socket.request({"type": "auth", "token": key}))["type"] == "ack"
         beat = await socket.request({"type": "heartbeat", "game": game.pk, "session": session})
-        assert (beat["type"], beat["session"]) == ("ack", session)
+        assert beat == {"type": "ack", "status": "ok", "ref": None, "session": session}
         again = await socket.request({"type": "heartbeat", "game": game.pk})
         assert again["session"] == session
         bad = await socket.request({"type": "heartbeat", "game": game.pk, "session": 7})
