@@ -273,7 +273,3 @@ class EntitlementListView(APIView):
     )
     def get(self, request):
         return Response(EntitlementOutputSerializer(entitlements.user_entitlements(user=request.user), many=True).data)
-        # Every token is revoked; this device gets a fresh one, under the same name.
-        presented = _presented_token(request)
-        token = services.token_issue(user=request.user, name=presented.name if presented else "")
-        return Response(TokenOutputSerializer(token).data)
