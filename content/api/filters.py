@@ -6,6 +6,7 @@ import django_filters
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connections
 from django.db.models import Q
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import filters
 from rest_framework.exceptions import ValidationError
 
@@ -20,6 +21,18 @@ SEARCH_MAX_TERMS = 8
 # The content text searched on PostgreSQL. Migration 0004 indexes exactly this expression (GIN): change
 # both together.
 CONTENT_SEARCH_DOCUMENT = SearchVector("title", "description", config="english")
+
+
+class CatalogueFilterBackend(DjangoFilterBackend):
+    """django-filter's backend, passed by when the query string names none of the view's filters. A
+    FilterSet deep-copies every filter and builds a form to find nothing to do: a fifth of the CPU of an
+    unfiltered content page."""
+
+    def filter_queryset(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is not None and request.query_params.keys().isdisjoint(filterset_class.base_filters):
+            return queryset
+        return super().filter_queryset(request, queryset, view)
 
 
 class CatalogueSearchFilter(filters.SearchFilter):

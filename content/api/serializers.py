@@ -2,6 +2,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from content.models import Content, Game, MediaAsset, Player, Team
+from content.selectors import content_relations
+from content.services.rights import ANONYMOUS, content_locked
 from content.services.workflow import TRANSITIONS
 from csn.api.serializers import InputSerializer
 from csn.representation import datetime_text
@@ -96,9 +98,18 @@ class ContentCardSerializer(serializers.ModelSerializer):
         return content_card(content)
 
 
+class ContentListSerializer(serializers.ListSerializer):
+    """Items loaded with their teams and players for the whole page at once (two queries)."""
+
+    def to_representation(self, data):
+        items = list(data.all() if hasattr(data, "all") else data)
+        teams, players = content_relations([item.pk for item in items])
+        return [self.child.represent(item, teams[item.pk], players[item.pk]) for item in items]
+
+
 class ContentSerializer(serializers.ModelSerializer):
-    """An item as a viewer sees it: a premium item's video URL only for an active premium subscriber.
-    Expects `premium` (bool) in the context."""
+    """An item as a viewer sees it: a premium item's video URL only for the `premium` entitlement variant.
+    Expects `variant` (content.services.rights.entitlement_variant) in the context."""
 
     teams = TeamBriefSerializer(many=True)
     players = PlayerBriefSerializer(many=True)
@@ -129,12 +140,16 @@ class ContentSerializer(serializers.ModelSerializer):
             "teams",
             "players",
         ]
+        list_serializer_class = ContentListSerializer
 
     def to_representation(self, content):
+        teams, players = content_relations([content.pk])
+        return self.represent(content, teams[content.pk], players[content.pk])
+
+    def represent(self, content, teams: list[dict], players: list[dict]) -> dict:
         # Hand-built: the catalogue's hottest path. DRF's per-field machinery tripled the cost of a page;
         # the declared fields above stay the schema (a test pins the two to the same keys).
-        premium = self.context.get("premium", False)
-        locked = content.is_premium and not premium
+        locked = content_locked(content=content, variant=self.context.get("variant", ANONYMOUS))
         return {
             "id": content.pk,
             "title": content.title,
@@ -153,11 +168,8 @@ class ContentSerializer(serializers.ModelSerializer):
             "available_until": datetime_text(content.available_until),
             "published_at": datetime_text(content.published_at),
             "game_id": content.game_id,
-            "teams": [{"id": t.pk, "name": t.name, "slug": t.slug, "sport": t.sport} for t in content.teams.all()],
-            "players": [
-                {"id": p.pk, "name": p.name, "number": p.number, "position": p.position, "team_id": p.team_id}
-                for p in content.players.all()
-            ],
+            "teams": teams,
+            "players": players,
         }
 
 

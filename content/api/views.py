@@ -1,4 +1,3 @@
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.parsers import MultiPartParser
@@ -9,6 +8,7 @@ from rest_framework.views import APIView
 from content import selectors
 from content.api.filters import (
     CONTENT_SEARCH_DOCUMENT,
+    CatalogueFilterBackend,
     CatalogueSearchFilter,
     ContentFilter,
     GameFilter,
@@ -30,11 +30,12 @@ from content.api.serializers import (
 )
 from content.models import Player, Team
 from content.services.media import media_upload_confirm, media_upload_receive, media_upload_start
+from content.services.rights import entitlement_variant
 from content.services.workflow import content_transition
 from csn.api.pagination import CursorPagination
 from csn.errors import NotFoundError
 
-CATALOGUE_FILTERS = [DjangoFilterBackend, CatalogueSearchFilter, StrictOrderingFilter]
+CATALOGUE_FILTERS = [CatalogueFilterBackend, CatalogueSearchFilter, StrictOrderingFilter]
 
 
 class ContentListView(generics.ListAPIView):
@@ -57,7 +58,7 @@ class ContentListView(generics.ListAPIView):
         return ("-published_at", "-id")
 
     def get_queryset(self):
-        return selectors.content_with_relations(selectors.content_visible_to(user=self.request.user))
+        return selectors.content_visible_to(user=self.request.user)
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
@@ -66,7 +67,7 @@ class ContentListView(generics.ListAPIView):
         return queryset
 
     def get_serializer_context(self):
-        return {**super().get_serializer_context(), "premium": selectors.user_has_premium(user=self.request.user)}
+        return {**super().get_serializer_context(), "variant": entitlement_variant(user=self.request.user)}
 
 
 class ContentDetailView(APIView):
@@ -75,8 +76,8 @@ class ContentDetailView(APIView):
     @extend_schema(responses={200: ContentSerializer})
     def get(self, request, pk: int):
         content = selectors.access_content(user=request.user, content_id=pk)
-        premium = selectors.user_has_premium(user=request.user)
-        return Response(ContentSerializer(content, context={"premium": premium}).data)
+        variant = entitlement_variant(user=request.user)
+        return Response(ContentSerializer(content, context={"variant": variant}).data)
 
 
 class ContentTransitionView(APIView):
@@ -96,8 +97,8 @@ class ContentTransitionView(APIView):
             note=data.validated_data["note"],
         )
         content = selectors.access_content(user=request.user, content_id=pk)
-        premium = selectors.user_has_premium(user=request.user)
-        return Response(ContentSerializer(content, context={"premium": premium}).data)
+        variant = entitlement_variant(user=request.user)
+        return Response(ContentSerializer(content, context={"variant": variant}).data)
 
 
 class TeamListView(generics.ListAPIView):
@@ -149,7 +150,7 @@ class GameDetailView(APIView):
         if game is None:
             raise NotFoundError("Not found.")
         context = {
-            "premium": selectors.user_has_premium(user=request.user),
+            "variant": entitlement_variant(user=request.user),
             "game_content": selectors.game_content_visible_to(user=request.user, game=game),
         }
         return Response(GameDetailSerializer(game, context=context).data)
