@@ -420,6 +420,13 @@ LIVE_SNAPSHOT_PLAYS = 50
 LIVE_SEND_QUEUE_MAX = env_int("CSN_LIVE_SEND_QUEUE_MAX", 2000)
 # A topic's next fan-out pass waits this many times as long as its last pass took (csn.realtime.hub).
 LIVE_PACE_FACTOR = float(env_str("CSN_LIVE_PACE_FACTOR", "2"))
+
+# Catalogue reads (csn.api.caching, content.services.cache): seconds an answer stays in the server's
+# cache (versioned keys make a change visible at once; this bounds staleness only while the cache is
+# unreachable for invalidation), and the shared-cache headers of public (credential-less) answers.
+CATALOGUE_CACHE_SECONDS = env_int("CSN_CATALOGUE_CACHE_SECONDS", 60)
+CATALOGUE_SHARED_MAX_AGE = env_int("CSN_CATALOGUE_SHARED_MAX_AGE", 30)
+CATALOGUE_STALE_WHILE_REVALIDATE = env_int("CSN_CATALOGUE_STALE_WHILE_REVALIDATE", 30)
 LIVE_EVENT_RETENTION_HOURS = 48
 LIVE_CHAT_MAX_LENGTH = 500
 LIVE_CHAT_RATE_COUNT = env_int("CSN_LIVE_CHAT_RATE_COUNT", 5)

@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
@@ -29,16 +29,41 @@ from content.api.serializers import (
     TransitionInputSerializer,
 )
 from content.models import Player, Team
+from content.services.cache import CONTENT, GAMES, PLAYERS, TEAMS, catalogue_generation
 from content.services.media import media_upload_confirm, media_upload_receive, media_upload_start
 from content.services.rights import entitlement_variant
 from content.services.workflow import content_transition
+from csn.api.caching import CachedReadMixin
 from csn.api.pagination import CursorPagination
 from csn.errors import NotFoundError
 
 CATALOGUE_FILTERS = [CatalogueFilterBackend, CatalogueSearchFilter, StrictOrderingFilter]
 
 
-class ContentListView(generics.ListAPIView):
+class CatalogueCache(CachedReadMixin):
+    """A catalogue read kept in the server's cache per entitlement variant (content.services.rights), under
+    the versions of the `families` it shows (content.services.cache). Staff, who see every state, are
+    never cached where the answer shows content; elsewhere every reader gets the same answer."""
+
+    families: tuple[str, ...] = ()
+    by_variant = True
+
+    def cache_variant(self, request):
+        if not self.by_variant:
+            return "all"
+        if request.user.is_authenticated and request.user.is_staff:
+            return None
+        return entitlement_variant(user=request.user)
+
+    def cache_generation(self):
+        return catalogue_generation(self.families)
+
+
+# Live scores change games every few seconds: shared caches keep them briefly.
+LIVE_SHARED_MAX_AGE = 5
+
+
+class ContentListView(CatalogueCache, generics.ListAPIView):
     """Published items inside their availability window (staff: every item, any state)."""
 
     permission_classes = [AllowAny]
@@ -49,6 +74,7 @@ class ContentListView(generics.ListAPIView):
     search_document = CONTENT_SEARCH_DOCUMENT
     ordering_fields = ["published_at", "created_at", "title", "runtime_seconds"]
     pagination_class = CursorPagination.ordered_by("-published_at", "-id")
+    families = (CONTENT, TEAMS, PLAYERS)
 
     @property
     def ordering(self):
@@ -70,11 +96,12 @@ class ContentListView(generics.ListAPIView):
         return {**super().get_serializer_context(), "variant": entitlement_variant(user=self.request.user)}
 
 
-class ContentDetailView(APIView):
+@extend_schema_view(get=extend_schema(responses={200: ContentSerializer}))
+class ContentDetailView(CatalogueCache, APIView):
     permission_classes = [AllowAny]
+    families = (CONTENT, TEAMS, PLAYERS)
 
-    @extend_schema(responses={200: ContentSerializer})
-    def get(self, request, pk: int):
+    def read(self, request, pk: int):
         content = selectors.access_content(user=request.user, content_id=pk)
         variant = entitlement_variant(user=request.user)
         return Response(ContentSerializer(content, context={"variant": variant}).data)
@@ -101,7 +128,7 @@ class ContentTransitionView(APIView):
         return Response(ContentSerializer(content, context={"variant": variant}).data)
 
 
-class TeamListView(generics.ListAPIView):
+class TeamListView(CatalogueCache, generics.ListAPIView):
     permission_classes = [AllowAny]
     serializer_class = TeamSerializer
     queryset = Team.objects.all()
@@ -111,9 +138,11 @@ class TeamListView(generics.ListAPIView):
     ordering_fields = ["name", "created_at"]
     ordering = ("name", "id")
     pagination_class = CursorPagination.ordered_by("name", "id")
+    families = (TEAMS,)
+    by_variant = False
 
 
-class PlayerListView(generics.ListAPIView):
+class PlayerListView(CatalogueCache, generics.ListAPIView):
     permission_classes = [AllowAny]
     serializer_class = PlayerSerializer
     queryset = Player.objects.select_related("team")
@@ -123,9 +152,11 @@ class PlayerListView(generics.ListAPIView):
     ordering_fields = ["name", "number", "created_at"]
     ordering = ("name", "id")
     pagination_class = CursorPagination.ordered_by("name", "id")
+    families = (PLAYERS, TEAMS)
+    by_variant = False
 
 
-class GameListView(generics.ListAPIView):
+class GameListView(CatalogueCache, generics.ListAPIView):
     """The schedule: by start time, soonest first unless `?ordering=-starts_at`."""
 
     permission_classes = [AllowAny]
@@ -136,16 +167,21 @@ class GameListView(generics.ListAPIView):
     ordering_fields = ["starts_at", "created_at"]
     ordering = ("starts_at", "id")
     pagination_class = CursorPagination.ordered_by("starts_at", "id")
+    families = (GAMES, TEAMS)
+    by_variant = False
+    shared_max_age = stale_while_revalidate = LIVE_SHARED_MAX_AGE
 
     def get_queryset(self):
         return selectors.games_with_teams()
 
 
-class GameDetailView(APIView):
+@extend_schema_view(get=extend_schema(responses={200: GameDetailSerializer}))
+class GameDetailView(CatalogueCache, APIView):
     permission_classes = [AllowAny]
+    families = (GAMES, TEAMS, CONTENT, PLAYERS)
+    shared_max_age = stale_while_revalidate = LIVE_SHARED_MAX_AGE
 
-    @extend_schema(responses={200: GameDetailSerializer})
-    def get(self, request, pk: int):
+    def read(self, request, pk: int):
         game = selectors.games_with_teams().filter(pk=pk).first()
         if game is None:
             raise NotFoundError("Not found.")
