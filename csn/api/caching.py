@@ -41,7 +41,7 @@ class CachedReadMixin:
 
     def get(self, request, *args, **kwargs):
         self.cache_key = None
-        variant = self.cache_variant(request)
+        variant = self.cache_variant(request) if settings.CATALOGUE_CACHE_SECONDS > 0 else None
         if variant is not None:
             try:
                 self.cache_key = _key(self.cache_generation(), variant, request)
