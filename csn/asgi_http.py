@@ -13,6 +13,12 @@ closed after its body is sent, as Django does.
 The worker threads are a fixed pool (`CSN_HTTP_THREADS`): database connections are thread-local and
 come from the connection pool for each request, and a request never needs the event loop's thread.
 
+Overload is answered, not queued: a request that arrives while the process's backlog is past its bound
+(`HTTP_MAX_BACKLOG` requests waiting for a worker thread, or the oldest of them waiting longer than
+`HTTP_MAX_QUEUE_WAIT_MS`) is a 503 `overloaded` with `Retry-After`, sent from the event loop at once, so
+a load balancer or the app goes elsewhere or comes back later; the requests already accepted keep their
+latency. `/healthz` is never refused (it still waits its turn for a thread: "the process answers").
+
 Bodies are bounded before they are held: `request_body_limit` says how large a request's body may be
 (1 MiB of JSON or form, more for a multipart upload), and a larger one is a 413 in the API's error shape
 without being read. daphne (twisted) receives a whole body before it calls the application, then queues
@@ -25,6 +31,9 @@ import io
 import json
 import re
 import sys
+import threading
+import time
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import sync_to_async
@@ -39,6 +48,37 @@ from django.urls import set_script_prefix
 from csn.api.errors import error_body
 
 TOO_LARGE = error_body("payload_too_large", "The request body is too large.")
+OVERLOADED = error_body("overloaded", "The server is busy: retry in a moment, or elsewhere.")
+NEVER_REFUSED = frozenset({"/healthz"})
+
+
+class Backlog:
+    """The requests waiting for a worker thread, oldest first: entries `[arrival, taken]`, added on the
+    event loop, marked taken when a worker thread starts the request (or when it ends some other way,
+    so a request cancelled while waiting does not stay counted)."""
+
+    def __init__(self, max_waiting: int, max_wait_seconds: float):
+        self.max_waiting, self.max_wait = max_waiting, max_wait_seconds
+        self.waiting: deque[list] = deque()
+        self.lock = threading.Lock()
+
+    def full(self) -> bool:
+        with self.lock:
+            if not self.waiting:
+                return False
+            return len(self.waiting) >= self.max_waiting or time.monotonic() - self.waiting[0][0] > self.max_wait
+
+    def arrive(self) -> list:
+        entry = [time.monotonic(), False]
+        with self.lock:
+            self.waiting.append(entry)
+        return entry
+
+    def leave(self, entry: list) -> None:
+        with self.lock:
+            entry[1] = True
+            while self.waiting and self.waiting[0][1]:
+                self.waiting.popleft()
 
 
 class BodyTooLarge(Exception):
@@ -73,12 +113,15 @@ class SyncASGIHandler(ASGIHandler):
         BaseHandler.__init__(self)
         self.load_middleware(is_async=False)
         self.executor = ThreadPoolExecutor(max_workers=settings.HTTP_THREADS, thread_name_prefix="http")
+        self.backlog = Backlog(settings.HTTP_MAX_BACKLOG, settings.HTTP_MAX_QUEUE_WAIT_MS / 1000)
         self._respond_in_thread = sync_to_async(self._respond, thread_sensitive=False, executor=self.executor)
         install_daphne_body_limit()
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             raise ValueError(f"Django serves HTTP only, not {scope['type']}.")
+        if self.backlog.full() and scope["path"] not in NEVER_REFUSED:
+            return await self.send_response(self.overloaded(), send)
         headers = dict(scope.get("headers") or [])
         limit = request_body_limit(scope["path"], headers.get(b"content-type", b"").decode("latin-1"))
         length = declared_length(headers.get(b"content-length"))
@@ -94,14 +137,16 @@ class SyncASGIHandler(ASGIHandler):
             return
         except BodyTooLarge:
             return await self.send_response(JsonResponse(TOO_LARGE, status=413), send)
+        waiting = self.backlog.arrive()
         try:
-            response = await self._respond_in_thread(scope, body_file)
+            response = await self._respond_in_thread(scope, body_file, waiting)
             try:
                 await self.send_response(response, send)
             finally:
                 if response.streaming:
                     await sync_to_async(response.close, thread_sensitive=False, executor=self.executor)()
         finally:
+            self.backlog.leave(waiting)
             body_file.close()
 
     async def read_body(self, receive, limit: int | None = None):
@@ -120,8 +165,16 @@ class SyncASGIHandler(ASGIHandler):
 
         return await super().read_body(counted)
 
-    def _respond(self, scope, body_file):
+    @staticmethod
+    def overloaded() -> JsonResponse:
+        response = JsonResponse(OVERLOADED, status=503)
+        response["Retry-After"] = str(settings.HTTP_RETRY_AFTER_SECONDS)
+        return response
+
+    def _respond(self, scope, body_file, waiting: list | None = None):
         """The whole request in one worker thread, as WSGIHandler.__call__ does it."""
+        if waiting is not None:
+            self.backlog.leave(waiting)
         set_script_prefix(get_script_prefix(scope))
         signals.request_started.send(sender=self.__class__, scope=scope)
         request, response = self.create_request(scope, body_file)
