@@ -14,10 +14,13 @@ The worker threads are a fixed pool (`CSN_HTTP_THREADS`): database connections a
 come from the connection pool for each request, and a request never needs the event loop's thread.
 
 Overload is answered, not queued: a request that arrives while the process's backlog is past its bound
-(`HTTP_MAX_BACKLOG` requests waiting for a worker thread, or the oldest of them waiting longer than
-`HTTP_MAX_QUEUE_WAIT_MS`) is a 503 `overloaded` with `Retry-After`, sent from the event loop at once, so
-a load balancer or the app goes elsewhere or comes back later; the requests already accepted keep their
-latency. `/healthz` is never refused (it still waits its turn for a thread: "the process answers").
+is a 503 `overloaded` with `Retry-After`, sent from the event loop at once, so a load balancer or the
+app goes elsewhere or comes back later, and the requests already accepted keep their latency. Two
+bounds: `HTTP_MAX_IN_FLIGHT` requests accepted and not yet answered (the worker threads share one core
+through the GIL: ten CPU-bound requests at once each take ten times as long, so the number in flight is
+what a newcomer's latency grows with), and the oldest request waiting for a thread having waited
+`HTTP_MAX_QUEUE_WAIT_MS` (threads held by slow I/O). `/healthz` is never refused (it still waits its
+turn for a thread: "the process answers").
 
 Bodies are bounded before they are held: `request_body_limit` says how large a request's body may be
 (1 MiB of JSON or form, more for a multipart upload), and a larger one is a 413 in the API's error shape
@@ -53,32 +56,38 @@ NEVER_REFUSED = frozenset({"/healthz"})
 
 
 class Backlog:
-    """The requests waiting for a worker thread, oldest first: entries `[arrival, taken]`, added on the
-    event loop, marked taken when a worker thread starts the request (or when it ends some other way,
-    so a request cancelled while waiting does not stay counted)."""
+    """The requests in flight (counted on the event loop, from arrival to the end of their response) and
+    those of them waiting for a worker thread, oldest first: entries `[arrival, taken]`, marked taken when
+    a worker thread starts the request, or when it ends some other way (cancelled while waiting)."""
 
-    def __init__(self, max_waiting: int, max_wait_seconds: float):
-        self.max_waiting, self.max_wait = max_waiting, max_wait_seconds
+    def __init__(self, max_in_flight: int, max_wait_seconds: float):
+        self.max_in_flight, self.max_wait = max_in_flight, max_wait_seconds
+        self.in_flight = 0
         self.waiting: deque[list] = deque()
         self.lock = threading.Lock()
 
     def full(self) -> bool:
+        if self.in_flight >= self.max_in_flight:
+            return True
         with self.lock:
-            if not self.waiting:
-                return False
-            return len(self.waiting) >= self.max_waiting or time.monotonic() - self.waiting[0][0] > self.max_wait
+            return bool(self.waiting) and time.monotonic() - self.waiting[0][0] > self.max_wait
 
     def arrive(self) -> list:
         entry = [time.monotonic(), False]
+        self.in_flight += 1
         with self.lock:
             self.waiting.append(entry)
         return entry
 
-    def leave(self, entry: list) -> None:
+    def started(self, entry: list) -> None:
         with self.lock:
             entry[1] = True
             while self.waiting and self.waiting[0][1]:
                 self.waiting.popleft()
+
+    def leave(self, entry: list) -> None:
+        self.started(entry)
+        self.in_flight -= 1
 
 
 class BodyTooLarge(Exception):
@@ -113,7 +122,7 @@ class SyncASGIHandler(ASGIHandler):
         BaseHandler.__init__(self)
         self.load_middleware(is_async=False)
         self.executor = ThreadPoolExecutor(max_workers=settings.HTTP_THREADS, thread_name_prefix="http")
-        self.backlog = Backlog(settings.HTTP_MAX_BACKLOG, settings.HTTP_MAX_QUEUE_WAIT_MS / 1000)
+        self.backlog = Backlog(settings.HTTP_MAX_IN_FLIGHT, settings.HTTP_MAX_QUEUE_WAIT_MS / 1000)
         self._respond_in_thread = sync_to_async(self._respond, thread_sensitive=False, executor=self.executor)
         install_daphne_body_limit()
 
@@ -174,7 +183,7 @@ class SyncASGIHandler(ASGIHandler):
     def _respond(self, scope, body_file, waiting: list | None = None):
         """The whole request in one worker thread, as WSGIHandler.__call__ does it."""
         if waiting is not None:
-            self.backlog.leave(waiting)
+            self.backlog.started(waiting)
         set_script_prefix(get_script_prefix(scope))
         signals.request_started.send(sender=self.__class__, scope=scope)
         request, response = self.create_request(scope, body_file)

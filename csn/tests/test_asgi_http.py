@@ -280,9 +280,9 @@ async def _request_to(handler, method: str, path: str) -> tuple[int, dict, bytes
 def test_past_the_backlog_bound_a_request_is_a_fast_503_and_healthz_still_answers(settings, thread_calls):
     import time
 
-    settings.HTTP_MAX_BACKLOG, settings.HTTP_RETRY_AFTER_SECONDS = 3, 2
+    settings.HTTP_MAX_IN_FLIGHT, settings.HTTP_RETRY_AFTER_SECONDS = 3, 2
     handler = SyncASGIHandler()
-    held = [handler.backlog.arrive() for _ in range(3)]  # three requests waiting for a thread
+    held = [handler.backlog.arrive() for _ in range(3)]  # three requests in flight
 
     started = time.monotonic()
     status, headers, body = async_to_sync(_request_to)(handler, "GET", "/api/v1/teams/")
@@ -295,18 +295,20 @@ def test_past_the_backlog_bound_a_request_is_a_fast_503_and_healthz_still_answer
     for entry in held:
         handler.backlog.leave(entry)
     assert async_to_sync(_request_to)(handler, "GET", "/api/v1/teams/")[0] == 200
-    assert not handler.backlog.waiting  # a served request leaves the backlog
+    assert not handler.backlog.waiting and handler.backlog.in_flight == 0  # a served request leaves it
 
 
-def test_the_backlog_is_full_when_its_oldest_waits_too_long_and_forgets_what_left(settings):
+def test_the_backlog_is_full_when_its_oldest_waits_too_long_and_forgets_what_left_or_started(settings):
     from csn.asgi_http import Backlog
 
-    backlog = Backlog(max_waiting=10, max_wait_seconds=0.05)
+    backlog = Backlog(max_in_flight=10, max_wait_seconds=0.05)
     first, second = backlog.arrive(), backlog.arrive()
     assert not backlog.full()
     first[0] -= 1.0  # the oldest has waited a second
     assert backlog.full()
     backlog.leave(second)  # taken out of order (a cancelled request): the oldest still waits
     assert backlog.full()
+    backlog.started(first)  # a thread took it: in flight, no longer waiting
+    assert not backlog.full() and not backlog.waiting and backlog.in_flight == 1
     backlog.leave(first)
-    assert not backlog.full() and not backlog.waiting
+    assert backlog.in_flight == 0
