@@ -401,7 +401,9 @@ ANALYTICS_SEND_TIMEOUT_SECONDS = 10
 ANALYTICS_MAX_ATTEMPTS = env_int("CSN_ANALYTICS_MAX_ATTEMPTS", 12)
 ANALYTICS_RETRY_BASE_SECONDS = 5
 ANALYTICS_RETRY_MAX_SECONDS = 1800
-ANALYTICS_KICK_SECONDS = 1
+# The first delivery ask after a quiet spell runs at once; asks within this window after it are
+# coalesced into one task at its end (analytics.services.scheduling).
+ANALYTICS_KICK_SECONDS = 0.5
 ANALYTICS_TASK_TIME_BUDGET_SECONDS = 60
 ANALYTICS_TASK_SOFT_TIME_LIMIT = 120
 ANALYTICS_TASK_TIME_LIMIT = 150

@@ -10,8 +10,22 @@ def test_the_redis_client_is_built_once_per_pool():
     assert client.connection_pool is cache._cache._get_connection_pool(write=True)
 
 
-def test_settings_use_it_with_redis(settings):
-    from django.conf import settings as django_settings
+def test_a_timeout_under_a_second_is_kept_to_the_millisecond():
+    import time
 
-    if django_settings.REDIS_URL:
-        assert django_settings.CACHES["default"]["BACKEND"] == "csn.cache.RedisCache"
+    from django.conf import settings
+
+    if not settings.REDIS_URL:
+        import pytest
+
+        pytest.skip("needs Redis (REDIS_URL)")
+    cache = RedisCache(settings.REDIS_URL, {})
+    assert cache.add("subsecond", 1, timeout=0.3)  # Django's own: int(0.3) == 0, deleted at once
+    assert cache.get("subsecond") == 1
+    cache.set("subsecond-set", 2, timeout=0.3)
+    cache.set_many({"subsecond-many": 3}, timeout=0.3)
+    assert cache.get_many(["subsecond-set", "subsecond-many"]) == {"subsecond-set": 2, "subsecond-many": 3}
+    ttl = cache._cache.get_client().pttl(cache.make_key("subsecond"))
+    assert 0 < ttl <= 300
+    time.sleep(0.4)
+    assert cache.get_many(["subsecond", "subsecond-set", "subsecond-many"]) == {}
