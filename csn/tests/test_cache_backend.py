@@ -29,3 +29,20 @@ def test_a_timeout_under_a_second_is_kept_to_the_millisecond():
     assert 0 < ttl <= 300
     time.sleep(0.4)
     assert cache.get_many(["subsecond", "subsecond-set", "subsecond-many"]) == {}
+
+
+def test_count_starts_a_window_and_counts_in_it():
+    import time
+
+    from django.conf import settings
+
+    if not settings.REDIS_URL:
+        import pytest
+
+        pytest.skip("needs Redis (REDIS_URL)")
+    cache = RedisCache(settings.REDIS_URL, {})
+    cache.delete("window")
+    assert [cache.count("window", 0.3) for _ in range(3)] == [1, 2, 3]
+    assert cache.get("window") == 3
+    time.sleep(0.4)
+    assert cache.count("window", 0.3) == 1  # a new window
