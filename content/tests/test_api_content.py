@@ -211,3 +211,12 @@ def test_the_card_is_the_items_short_form(django_assert_num_queries, thumbnail):
     assert list(card) == list(ContentCardSerializer().fields)
     assert card == {key: row[key] for key in card}
     assert ContentCardSerializer(loaded).data == card
+
+
+def test_a_filterset_builds_its_form_class_once():
+    from content.api.filters import ContentFilter, GameFilter
+
+    first = ContentFilter(data={"year": "2024"}).get_form_class()
+    assert ContentFilter(data={"type": "clip"}).get_form_class() is first
+    assert GameFilter(data={}).get_form_class() is not first
+    assert set(first.base_fields) == set(ContentFilter.base_filters)
