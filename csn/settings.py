@@ -5,6 +5,7 @@ analytics logged not sent, local file storage). `CSN_PRODUCTION=1` turns on the 
 secrets must be given, and the security settings `check --deploy` looks for are on.
 """
 
+import datetime
 import os
 from pathlib import Path
 
@@ -82,12 +83,13 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",  # full-text and trigram search on PostgreSQL (content.api.filters)
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI served from our static files, not a CDN
     "channels",
+    "reversion",  # every save of a content item is a revision (content.services.revisions)
     "csn.realtime",
+    "csn.api",
     "accounts",
     "content",
     "streaming",
@@ -101,6 +103,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "csn.api.ratelimit.RateLimitHeadersMiddleware",  # RateLimit headers from the API's throttles
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -300,11 +303,59 @@ REST_FRAMEWORK = {
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
+# What is deprecated, since when, and when it may go (csn.api.deprecation; docs/changelog.md says the same).
+API_DEPRECATIONS = {
+    "query:published_after": {
+        "deprecated": datetime.date(2026, 12, 3),
+        "sunset": datetime.date(2027, 6, 30),
+        "link": "/api/changelog/",
+    },
+    "query:published_before": {
+        "deprecated": datetime.date(2026, 12, 3),
+        "sunset": datetime.date(2027, 6, 30),
+        "link": "/api/changelog/",
+    },
+}
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "CSN API",
-    "DESCRIPTION": "The CSN sports-streaming platform API. Errors share one shape: "
-    '{"error": {"code", "message", "fields"}}.',
-    "VERSION": "1.0.0",
+    "DESCRIPTION": "The CSN sports-streaming platform API: accounts, the catalogue, viewer state (progress, "
+    "Continue Watching, My List, playlists), fans (favorites, notifications), live companions and analytics. "
+    "Sign in with `POST /api/v1/auth/token/` and send the token in `Authorization`. Every error is an RFC 9457 "
+    "problem (the `Problem` component); each operation lists the codes it can answer in `x-error-codes`. "
+    "Guides: docs/quickstart.md, docs/api.md; changes: docs/changelog.md.",
+    "VERSION": "1.2.0",
+    # Paths start /api/v1/: tags and operation ids come from what follows.
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    "SERVERS": [
+        {"url": "/", "description": "The server that serves this schema"},
+        {"url": "http://127.0.0.1:8000", "description": "`make run` on this machine"},
+    ],
+    "TAGS": [
+        {
+            "name": "auth",
+            "description": "Sign up, sign in and out (per device), refresh, the device list, change the password.",
+        },
+        {"name": "me", "description": "The signed-in user's profile, preferences and subscription."},
+        {"name": "content", "description": "The catalogue's items (videos, shows, clips) and editors' transitions."},
+        {"name": "teams", "description": "Teams."},
+        {"name": "players", "description": "Players."},
+        {"name": "games", "description": "The schedule and each game's state."},
+        {"name": "media", "description": "Editors' media uploads."},
+        {"name": "progress", "description": "Watch progress of one item."},
+        {"name": "continue-watching", "description": "Unfinished items, newest first."},
+        {"name": "history", "description": "Everything watched."},
+        {"name": "my-list", "description": "The user's saved items."},
+        {"name": "playlists", "description": "The user's playlists and shared links."},
+        {"name": "favorites", "description": "Followed teams and players."},
+        {"name": "notifications", "description": "The user's notifications."},
+        {
+            "name": "live",
+            "description": "REST companions of the live websocket: score events, heartbeats, "
+            "viewing sessions, chat moderation (docs/protocol.md).",
+        },
+        {"name": "analytics", "description": "App analytics events (docs/analytics.md)."},
+    ],
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "COMPONENT_SPLIT_REQUEST": True,
@@ -315,6 +366,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "csn.api.schema.error_responses",
+        "csn.api.schema.response_fields_required",
     ],
     # csn/urls.py's path converters: `<id:…>` a bigint key, `<token:…>` a share token.
     "PATH_CONVERTER_OVERRIDES": {
@@ -415,6 +467,15 @@ CELERY_BEAT_SCHEDULE["analytics-deliver-outbox"] = {
     "options": {"expires": float(ANALYTICS_SWEEP_SECONDS)},
 }
 
+# --- API tokens (accounts.models.AuthToken): one per signed-in device ------------------------
+# A token lives this long from its issue or its last refresh (POST /api/v1/auth/token/refresh/).
+ACCOUNTS_TOKEN_TTL_SECONDS = env_int("CSN_TOKEN_TTL_DAYS", 30) * 86400
+# `last_used_at` is written at most this often per token (a write per request would cost every request).
+ACCOUNTS_TOKEN_TOUCH_SECONDS = 300
+# Ended tokens (expired, revoked) are kept this long so a client presenting one gets its reason, then pruned.
+ACCOUNTS_TOKEN_KEEP_ENDED_SECONDS = 30 * 86400
+CELERY_BEAT_SCHEDULE["accounts-tokens-prune"] = {"task": "accounts.tokens_prune", "schedule": 86400.0}
+
 # --- Live (issue 6): gateway limits, chat, presence -----------------------------------------
 LIVE_MAX_MESSAGE_BYTES = env_int("CSN_LIVE_MAX_MESSAGE_BYTES", 4096)
 LIVE_MAX_SUBSCRIPTIONS = env_int("CSN_LIVE_MAX_SUBSCRIPTIONS", 20)
@@ -447,9 +508,30 @@ CELERY_BEAT_SCHEDULE["live-presence-close-stale"] = {
     "schedule": 15.0,
 }
 CELERY_BEAT_SCHEDULE["live-events-prune"] = {"task": "realtime.live_events_prune", "schedule": 3600.0}
+# Idempotency keys (csn.api.idempotency): kept a day, then pruned.
+API_IDEMPOTENCY_TTL_SECONDS = env_int("CSN_IDEMPOTENCY_TTL", 24 * 3600)
+CELERY_BEAT_SCHEDULE["api-idempotency-keys-prune"] = {"task": "api.idempotency_keys_prune", "schedule": 3600.0}
 # Live tests run daphne in a subprocess on the test database: SQLite's must be a file, not memory.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("TEST", {})["NAME"] = str(VAR_DIR / "test-db.sqlite3")
+
+# --- CSN Studio (issue 15): scheduling, editing together, CSV imports, image renditions ----------
+# Beat publishes and unpublishes what is due every minute (content.tasks.schedule_run; idempotent).
+CELERY_BEAT_SCHEDULE["content-schedule-run"] = {
+    "task": "content.tasks.schedule_run",
+    "schedule": 60.0,
+    "options": {"expires": 60.0},
+}
+# An item page open in the Studio says so every 20 s; past this it no longer counts as open.
+STUDIO_EDITOR_TIMEOUT_SECONDS = 60
+# CSV imports: the most rows one file may hold, rows written per statement, errors kept to show.
+CSN_IMPORT_MAX_ROWS = env_int("CSN_IMPORT_MAX_ROWS", 50_000)
+CSN_IMPORT_MAX_BYTES = env_int("CSN_IMPORT_MAX_BYTES", 16 * 1024**2)  # under CSN_MAX_FORM_UPLOAD_BYTES
+CSN_IMPORT_BATCH_ROWS = 500
+CSN_IMPORT_ERRORS_KEPT = 200
+# Image renditions: widths the apps ask for, each in WebP and JPEG; larger images are refused (bombs).
+CSN_RENDITION_WIDTHS = [320, 640, 1280]
+CSN_IMAGE_MAX_PIXELS = env_int("CSN_IMAGE_MAX_PIXELS", 40_000_000)
 
 CELERY_BEAT_SCHEDULE["content-media-expire-pending"] = {
     "task": "content.tasks.media_expire_pending",

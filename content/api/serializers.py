@@ -113,6 +113,7 @@ class ContentSerializer(serializers.ModelSerializer):
 
     teams = TeamBriefSerializer(many=True)
     players = PlayerBriefSerializer(many=True)
+    tags = serializers.ListField(child=serializers.CharField(), read_only=True)
     thumbnail_url = serializers.CharField(allow_null=True, read_only=True)
     locked = serializers.BooleanField(read_only=True)
     video_url = serializers.CharField(allow_null=True, read_only=True)
@@ -190,6 +191,8 @@ class TransitionInputSerializer(InputSerializer):
 
 
 class MediaAssetSerializer(serializers.ModelSerializer):
+    tags = serializers.ListField(child=serializers.CharField(), read_only=True)
+
     class Meta:
         model = MediaAsset
         fields = [

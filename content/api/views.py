@@ -1,4 +1,5 @@
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
@@ -34,7 +35,10 @@ from content.services.media import media_upload_confirm, media_upload_receive, m
 from content.services.rights import entitlement_variant
 from content.services.workflow import content_transition
 from csn.api.caching import CachedReadMixin
+from csn.api.deprecation import DeprecatedParametersMixin
+from csn.api.idempotency import idempotent
 from csn.api.pagination import CursorPagination
+from csn.api.schema import error_codes
 from csn.errors import NotFoundError
 
 CATALOGUE_FILTERS = [CatalogueFilterBackend, CatalogueSearchFilter, StrictOrderingFilter]
@@ -63,8 +67,34 @@ class CatalogueCache(CachedReadMixin):
 LIVE_SHARED_MAX_AGE = 5
 
 
-class ContentListView(CatalogueCache, generics.ListAPIView):
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="listContent",
+        summary="List catalogue items",
+        description="Published items inside their availability window (staff: every item, any state), "
+        "cursor-paginated. A premium item's `video_url` only for an active premium subscriber.",
+        parameters=[
+            OpenApiParameter("premium", OpenApiTypes.BOOL, description="Premium items only (`true`) or none."),
+            OpenApiParameter(
+                "published_after",
+                OpenApiTypes.DATE,
+                deprecated=True,
+                description="Deprecated alias of `published_from` (answers carry `Deprecation` and `Sunset`).",
+            ),
+            OpenApiParameter(
+                "published_before",
+                OpenApiTypes.DATE,
+                deprecated=True,
+                description="Deprecated alias of `published_to` (answers carry `Deprecation` and `Sunset`).",
+            ),
+        ],
+        extensions=error_codes({400: ["search_too_long", "search_too_many_terms"]}),
+    )
+)
+class ContentListView(CatalogueCache, DeprecatedParametersMixin, generics.ListAPIView):
     """Published items inside their availability window (staff: every item, any state)."""
+
+    deprecated_parameters = {"published_after": "published_from", "published_before": "published_to"}
 
     permission_classes = [AllowAny]
     serializer_class = ContentSerializer
@@ -96,7 +126,14 @@ class ContentListView(CatalogueCache, generics.ListAPIView):
         return {**super().get_serializer_context(), "variant": entitlement_variant(user=self.request.user)}
 
 
-@extend_schema_view(get=extend_schema(responses={200: ContentSerializer}))
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="getContent",
+        summary="Get a catalogue item",
+        description="One item; not published or outside its availability window is a 404 (staff see all).",
+        responses={200: ContentSerializer},
+    )
+)
 class ContentDetailView(CatalogueCache, APIView):
     permission_classes = [AllowAny]
     families = (CONTENT, TEAMS, PLAYERS)
@@ -112,7 +149,18 @@ class ContentTransitionView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=TransitionInputSerializer, responses={200: ContentSerializer})
+    @extend_schema(
+        operation_id="transitionContent",
+        summary="Move an item along the editorial workflow",
+        description="Staff: submit, publish, reject, unpublish or archive, with a `note` kept in the item's "
+        "history (docs/cms.md).",
+        request=TransitionInputSerializer,
+        responses={200: ContentSerializer},
+        extensions=error_codes(
+            {400: ["illegal_transition", "reason_required"], 403: ["not_allowed"], 409: ["state_changed"]}
+        ),
+    )
+    @idempotent
     def post(self, request, pk: int):
         content = selectors.access_content(user=request.user, content_id=pk)
         data = TransitionInputSerializer(data=request.data)
@@ -128,6 +176,17 @@ class ContentTransitionView(APIView):
         return Response(ContentSerializer(content, context={"variant": variant}).data)
 
 
+SEARCH_CODES = error_codes({400: ["search_too_long", "search_too_many_terms"]})
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="listTeams",
+        summary="List teams",
+        description="By name, cursor-paginated.",
+        extensions=SEARCH_CODES,
+    )
+)
 class TeamListView(CatalogueCache, generics.ListAPIView):
     permission_classes = [AllowAny]
     serializer_class = TeamSerializer
@@ -142,6 +201,14 @@ class TeamListView(CatalogueCache, generics.ListAPIView):
     by_variant = False
 
 
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="listPlayers",
+        summary="List players",
+        description="By name, cursor-paginated, each with their team.",
+        extensions=SEARCH_CODES,
+    )
+)
 class PlayerListView(CatalogueCache, generics.ListAPIView):
     permission_classes = [AllowAny]
     serializer_class = PlayerSerializer
@@ -156,6 +223,14 @@ class PlayerListView(CatalogueCache, generics.ListAPIView):
     by_variant = False
 
 
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="listGames",
+        summary="List games",
+        description="The schedule: by start time, soonest first unless `?ordering=-starts_at`, cursor-paginated.",
+        extensions=SEARCH_CODES,
+    )
+)
 class GameListView(CatalogueCache, generics.ListAPIView):
     """The schedule: by start time, soonest first unless `?ordering=-starts_at`."""
 
@@ -175,7 +250,14 @@ class GameListView(CatalogueCache, generics.ListAPIView):
         return selectors.games_with_teams()
 
 
-@extend_schema_view(get=extend_schema(responses={200: GameDetailSerializer}))
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="getGame",
+        summary="Get a game",
+        description="A game with its teams, score, period, clock and the items linked to it that the caller may see.",
+        responses={200: GameDetailSerializer},
+    )
+)
 class GameDetailView(CatalogueCache, APIView):
     permission_classes = [AllowAny]
     families = (GAMES, TEAMS, CONTENT, PLAYERS)
@@ -208,7 +290,16 @@ class MediaUploadStartView(APIView):
 
     permission_classes = [CanUploadMedia]
 
-    @extend_schema(request=MediaUploadStartInputSerializer, responses={201: MediaUploadStartOutputSerializer})
+    @extend_schema(
+        operation_id="startMediaUpload",
+        summary="Start a media upload",
+        description="Editors: reserve an asset and get where to send its bytes (a presigned bucket POST, or "
+        "`uploadMediaFile` with local storage).",
+        request=MediaUploadStartInputSerializer,
+        responses={201: MediaUploadStartOutputSerializer},
+        extensions=error_codes({400: ["unsupported_media_type", "file_too_large", "empty_file"]}),
+    )
+    @idempotent
     def post(self, request):
         data = MediaUploadStartInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -219,7 +310,12 @@ class MediaUploadStartView(APIView):
 class MediaAssetView(APIView):
     permission_classes = [CanUploadMedia]
 
-    @extend_schema(responses={200: MediaAssetSerializer})
+    @extend_schema(
+        operation_id="getMediaAsset",
+        summary="Get a media asset",
+        description="Editors: the asset and its upload `status` and `error`.",
+        responses={200: MediaAssetSerializer},
+    )
     def get(self, request, pk: int):
         asset = selectors.access_media_asset(user=request.user, asset_id=pk)
         return Response(MediaAssetSerializer(asset).data)
@@ -232,7 +328,14 @@ class MediaDirectUploadView(APIView):
     parser_classes = [MultiPartParser]
 
     @extend_schema(
-        request={"multipart/form-data": MediaDirectUploadInputSerializer}, responses={200: MediaAssetSerializer}
+        operation_id="uploadMediaFile",
+        summary="Upload a media file (local storage)",
+        description="Local storage only: the bytes, as multipart field `file`.",
+        request={"multipart/form-data": MediaDirectUploadInputSerializer},
+        responses={200: MediaAssetSerializer},
+        extensions=error_codes(
+            {400: ["size_mismatch", "type_mismatch", "direct_upload_unavailable"], 409: ["not_pending"]}
+        ),
     )
     def post(self, request, pk: int):
         asset = selectors.access_media_asset(user=request.user, asset_id=pk)
@@ -247,7 +350,15 @@ class MediaUploadConfirmView(APIView):
 
     permission_classes = [CanUploadMedia]
 
-    @extend_schema(request=None, responses={200: MediaAssetSerializer})
+    @extend_schema(
+        operation_id="confirmMediaUpload",
+        summary="Confirm a media upload",
+        description="Checks the bytes in storage: the asset becomes `uploaded`, or `failed` with why (422). "
+        "Confirming an uploaded asset again returns it.",
+        request=None,
+        responses={200: MediaAssetSerializer},
+        extensions=error_codes({409: ["not_pending"], 422: ["upload_missing", "size_mismatch", "type_mismatch"]}),
+    )
     def post(self, request, pk: int):
         asset = selectors.access_media_asset(user=request.user, asset_id=pk)
         asset = media_upload_confirm(actor=request.user, asset=asset)

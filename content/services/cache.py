@@ -110,7 +110,8 @@ def _bump(families) -> None:
 # --- signal receivers (ContentConfig.ready) ---------------------------------------------------------
 
 
-def _families_of(sender) -> tuple[str, ...]:
+def families_of(sender) -> tuple[str, ...]:
+    """The cache families a catalogue model (or link table) belongs to; () for any other."""
     from content.models import Game, Player, Team
 
     return {
@@ -125,5 +126,5 @@ def _families_of(sender) -> tuple[str, ...]:
 
 def row_changed(sender, **kwargs) -> None:
     """post_save, post_delete, m2m_changed of a catalogue model."""
-    if kwargs.get("action", "post_").startswith("post_") and (families := _families_of(sender)):
+    if kwargs.get("action", "post_").startswith("post_") and (families := families_of(sender)):
         catalogue_changed(*families)

@@ -145,7 +145,27 @@ def test_cursor_pagination_walks_every_item_once(db):
         seen += [row["id"] for row in body["results"]]
         url = body["next"]
     assert sorted(seen) == sorted(made) and len(seen) == 7
-    assert client_for().get(URL, {"cursor": "garbage"}).status_code == 404
+    bad = client_for().get(URL, {"cursor": "garbage"})
+    assert bad.status_code == 400
+    assert bad.json()["fields"]["cursor"][0]["code"] == "invalid_cursor"
+
+
+@pytest.mark.django_db
+def test_published_range_is_from_to_and_the_old_names_still_work_deprecated(db):
+    old = ContentFactory(published_at=timezone.now() - timedelta(days=30))
+    new = ContentFactory(published_at=timezone.now())
+    since = (timezone.now() - timedelta(days=10)).date().isoformat()
+
+    current = client_for().get(URL, {"published_from": since})
+    alias = client_for().get(URL, {"published_after": since})
+    until = client_for().get(URL, {"published_to": since})
+
+    assert [row["id"] for row in current.json()["results"]] == [new.pk]
+    assert "Deprecation" not in current
+    assert [row["id"] for row in alias.json()["results"]] == [new.pk]
+    assert alias["Deprecation"].startswith("@") and alias["Sunset"].endswith("GMT")
+    assert 'rel="deprecation"' in alias["Link"]
+    assert [row["id"] for row in until.json()["results"]] == [old.pk]
 
 
 @pytest.mark.django_db

@@ -68,7 +68,7 @@ def presence_heartbeat(*, user, game_id: int, session_id=None, device: str = "",
         limit = _stream_limit(user)
         if active.count() >= limit:
             raise ConflictError(
-                f"Your plan allows {limit} stream(s) at a time.", code="stream_limit", fields={"limit": limit}
+                f"Your plan allows {limit} stream(s) at a time.", code="stream_limit", extra={"limit": limit}
             )
         session = LiveSession.objects.create(game_id=game_id, user=user, device=device, last_heartbeat_at=now)
         transaction.on_commit(lambda: viewers_changed(game_id=game_id))
