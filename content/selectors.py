@@ -67,7 +67,7 @@ _PLAYERS_SQL = _relation_sql(Content.players.through, Player, "x.id, x.name, x.n
 def access_content(*, user, content_id: int) -> Content:
     """The item if this user may see it; else NotFoundError (`not_found`): an item a user may not see
     does not exist for them. One query (a representation loads the teams and players)."""
-    content = content_visible_to(user=user).filter(pk=content_id).first()
+    content = content_visible_to(user=user).select_related("game").filter(pk=content_id).first()
     if content is None:
         raise NotFoundError("No such content.")
     return content
@@ -89,17 +89,6 @@ def content_filter_tag(queryset: QuerySet[Content], tag: str) -> QuerySet[Conten
     )
 
 
-def user_has_premium(*, user) -> bool:
-    """An active premium subscription: the only way to a premium item's video URL."""
-    if user is None or not user.is_authenticated:
-        return False
-    subscription = getattr(user, "subscription", None)
-    try:
-        return bool(subscription and subscription.is_premium_active)
-    except AttributeError:
-        return False
-
-
 def games_with_teams(queryset: QuerySet[Game] | None = None) -> QuerySet[Game]:
     queryset = Game.objects.all() if queryset is None else queryset
     return queryset.select_related("home_team", "away_team")
@@ -111,7 +100,7 @@ GAME_CONTENT_LIMIT = 50
 def game_content_visible_to(*, user, game: Game) -> QuerySet[Content]:
     """The newest items linked to a game (a bounded list: a game has a handful, never thousands)."""
     queryset = content_visible_to(user=user).filter(game=game).order_by("-published_at", "-id")
-    return queryset[:GAME_CONTENT_LIMIT]
+    return queryset.select_related("game")[:GAME_CONTENT_LIMIT]
 
 
 def access_media_asset(*, user, asset_id: int) -> MediaAsset:

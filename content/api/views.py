@@ -6,6 +6,7 @@ from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.entitlements import user_grants
 from content import selectors
 from content.api.filters import (
     CONTENT_SEARCH_DOCUMENT,
@@ -57,7 +58,7 @@ class CatalogueCache(CachedReadMixin):
             return "all"
         if request.user.is_authenticated and request.user.is_staff:
             return None
-        return entitlement_variant(user=request.user)
+        return entitlement_variant(user_grants(user=request.user))
 
     def cache_generation(self):
         return catalogue_generation(self.families)
@@ -114,7 +115,7 @@ class ContentListView(CatalogueCache, DeprecatedParametersMixin, generics.ListAP
         return ("-published_at", "-id")
 
     def get_queryset(self):
-        return selectors.content_visible_to(user=self.request.user)
+        return selectors.content_visible_to(user=self.request.user).select_related("game")
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
@@ -123,7 +124,7 @@ class ContentListView(CatalogueCache, DeprecatedParametersMixin, generics.ListAP
         return queryset
 
     def get_serializer_context(self):
-        return {**super().get_serializer_context(), "variant": entitlement_variant(user=self.request.user)}
+        return {**super().get_serializer_context(), "grants": user_grants(user=self.request.user)}
 
 
 @extend_schema_view(
@@ -140,8 +141,7 @@ class ContentDetailView(CatalogueCache, APIView):
 
     def read(self, request, pk: int):
         content = selectors.access_content(user=request.user, content_id=pk)
-        variant = entitlement_variant(user=request.user)
-        return Response(ContentSerializer(content, context={"variant": variant}).data)
+        return Response(ContentSerializer(content, context={"grants": user_grants(user=request.user)}).data)
 
 
 class ContentTransitionView(APIView):
@@ -172,8 +172,7 @@ class ContentTransitionView(APIView):
             note=data.validated_data["note"],
         )
         content = selectors.access_content(user=request.user, content_id=pk)
-        variant = entitlement_variant(user=request.user)
-        return Response(ContentSerializer(content, context={"variant": variant}).data)
+        return Response(ContentSerializer(content, context={"grants": user_grants(user=request.user)}).data)
 
 
 SEARCH_CODES = error_codes({400: ["search_too_long", "search_too_many_terms"]})
@@ -268,7 +267,7 @@ class GameDetailView(CatalogueCache, APIView):
         if game is None:
             raise NotFoundError("Not found.")
         context = {
-            "variant": entitlement_variant(user=request.user),
+            "grants": user_grants(user=request.user),
             "game_content": selectors.game_content_visible_to(user=request.user, game=game),
         }
         return Response(GameDetailSerializer(game, context=context).data)

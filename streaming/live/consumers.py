@@ -450,14 +450,17 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         game_id = self._game_id(message)
         if self.user is None:
             raise ApplicationError("Sign in to watch.", code="auth_required")
-        replace = message.get("replace")
-        if replace is not None and not (isinstance(replace, str) and len(replace) <= 64):
-            raise ApplicationError("`replace` is a viewing session id.", code="invalid_message")
+        replace, adopt = message.get("replace"), message.get("session")
+        for value in (replace, adopt):
+            if value is not None and not (isinstance(value, str) and len(value) <= 64):
+                raise ApplicationError("`replace` and `session` are viewing session ids.", code="invalid_message")
         try:
             session = await database_sync_to_async(presence.presence_heartbeat)(
                 user=self.user,
                 game_id=game_id,
-                session_id=self.sessions.get(game_id),
+                # `session`: a playback session of this game (POST /playback/) that this socket keeps
+                # alive, instead of opening a second one under the stream limit.
+                session_id=self.sessions.get(game_id) or adopt,
                 device=message.get("device", ""),
                 replace=replace,
             )
