@@ -105,10 +105,9 @@ def test_a_lapsed_subscription_locks_at_once_despite_the_cached_premium_answer(p
     subscription_update(
         user=premium_viewer, plan="premium", status="active", current_period_end=timezone.now() + timedelta(hours=1)
     )
-    client = client_for(premium_viewer)
-    assert client.get(URL).json()["results"][0]["locked"] is False
+    assert client_for(premium_viewer).get(URL).json()["results"][0]["locked"] is False
     clock.advance(3601)  # the period ends; no catalogue change
-    assert listed(client.get(URL))[item.pk]["locked"] is True
+    assert listed(client_for(premium_viewer).get(URL))[item.pk]["locked"] is True
     subscription_update(user=premium_viewer, plan="free", status="active")
     assert listed(client_for(premium_viewer).get(f"{URL}?page_size=5"))[item.pk]["locked"] is True
 
