@@ -117,7 +117,7 @@ SERVER_GC_THRESHOLD = env_int("CSN_GC_THRESHOLD", 10_000)
 HTTP_THREADS = env_int("CSN_HTTP_THREADS", 12)
 # Overload (csn.asgi_http): past this many requests in flight, or when the oldest waiting for a worker
 # thread has waited this long, a new request is a 503 `overloaded` with Retry-After, at once.
-HTTP_MAX_IN_FLIGHT = env_int("CSN_HTTP_MAX_IN_FLIGHT", 16)
+HTTP_MAX_IN_FLIGHT = env_int("CSN_HTTP_MAX_IN_FLIGHT", 4 * HTTP_THREADS)
 HTTP_MAX_QUEUE_WAIT_MS = env_int("CSN_HTTP_MAX_QUEUE_WAIT_MS", 50)
 HTTP_RETRY_AFTER_SECONDS = env_int("CSN_HTTP_RETRY_AFTER", 1)
 WSGI_APPLICATION = None
