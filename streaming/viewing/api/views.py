@@ -75,7 +75,7 @@ class ContinueWatchingView(APIView):
     def get(self, request):
         query = ContinueWatchingQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        items = selectors.continue_watching(user=request.user, limit=query.validated_data["limit"])
+        items = selectors.continue_watching_items(user=request.user, limit=query.validated_data["limit"])
         return Response({"results": [progress_representation(item, with_content=True) for item in items]})
 
 
