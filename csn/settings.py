@@ -359,6 +359,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "csn.api.schema.error_responses",
         "csn.api.schema.response_fields_required",
+        "csn.api.schema.public_operations",
     ],
     # csn/urls.py's path converters: `<id:…>` a bigint key, `<token:…>` a share token.
     "PATH_CONVERTER_OVERRIDES": {

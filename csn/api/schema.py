@@ -199,3 +199,26 @@ def response_fields_required(result, generator, request, public):
             continue
         schema["required"] = list(schema["properties"])
     return result
+
+
+def public_operations(result, generator, request, public):
+    """drf-spectacular postprocessing hook (after `error_responses`, which reads the security): an
+    operation anyone may call has `security: []`.
+
+    drf-spectacular writes the schemes and `{}` (optional credentials), and client generators take any
+    non-empty list as "needs credentials" (openapi-python-client then asks for an authenticated client
+    even to sign in). Credentials still count where sent (premium `video_url`, staff's view of drafts):
+    `x-credentials: optional` and the description say so."""
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            if not isinstance(operation, dict) or {} not in (operation.get("security") or []):
+                continue
+            schemes = [requirement for requirement in operation["security"] if requirement]
+            operation["security"] = []
+            if schemes:
+                operation["x-credentials"] = "optional"
+                operation["description"] = (
+                    operation.get("description", "").rstrip()
+                    + "\n\nPublic: no credentials needed; a signed-in caller's token or session still counts."
+                ).lstrip()
+    return result
