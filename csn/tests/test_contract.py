@@ -126,3 +126,11 @@ def test_the_schema_names_its_servers_and_the_problem_component(served):
     assert served["servers"][0]["url"] == "/"
     problem = served["components"]["schemas"]["Problem"]
     assert {"type", "title", "status", "detail", "code", "fields"} <= set(problem["required"])
+
+
+def test_the_changelog_is_served_beside_the_schema(client):
+    response = client.get("/api/changelog/")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/markdown")
+    assert changelog_digests()[0] in b"".join(response.streaming_content).decode()
