@@ -222,3 +222,25 @@ def public_operations(result, generator, request, public):
                     + "\n\nPublic: no credentials needed; a signed-in caller's token or session still counts."
                 ).lstrip()
     return result
+
+
+_EMPTY_STRING = {"type": "string", "maxLength": 0}
+
+
+def _blank_any_of(node) -> None:
+    if isinstance(node, dict):
+        if _EMPTY_STRING in node.get("oneOf", []):
+            node["anyOf"] = node.pop("oneOf")
+        for value in node.values():
+            _blank_any_of(value)
+    elif isinstance(node, list):
+        for value in node:
+            _blank_any_of(value)
+
+
+def blank_strings_any_of(result, generator, request, public):
+    """drf-spectacular postprocessing hook: a URL or email field that may be blank is documented as
+    `oneOf` [the format, an empty string]; "" matches both (a format does not reject it for every
+    validator), which `oneOf` forbids, so valid answers failed validation. `anyOf` says the same."""
+    _blank_any_of(result)
+    return result
