@@ -360,6 +360,7 @@ SPECTACULAR_SETTINGS = {
         "csn.api.schema.error_responses",
         "csn.api.schema.response_fields_required",
         "csn.api.schema.public_operations",
+        "csn.api.schema.response_headers",
         "csn.api.schema.blank_strings_any_of",
     ],
     # csn/urls.py's path converters: `<id:…>` a bigint key, `<token:…>` a share token.

@@ -134,3 +134,13 @@ def test_the_changelog_is_served_beside_the_schema(client):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/markdown")
     assert changelog_digests()[0] in b"".join(response.streaming_content).decode()
+
+
+def test_the_headers_answers_carry_are_documented(served):
+    content = served["paths"]["/api/v1/content/"]["get"]["responses"]
+    playlists = served["paths"]["/api/v1/playlists/"]["post"]["responses"]
+
+    assert {"RateLimit-Policy", "RateLimit", "Deprecation", "Sunset"} <= set(content["200"]["headers"])
+    assert "Retry-After" in content["429"]["headers"]
+    assert "Idempotent-Replayed" in playlists["201"]["headers"]
+    assert "Idempotent-Replayed" not in content["200"]["headers"]
