@@ -3,6 +3,8 @@ from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.utils import timezone
 
+from csn.realtime.sessions import credential_id
+
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
@@ -91,3 +93,39 @@ class Subscription(models.Model):
         if self.plan != self.Plan.PREMIUM or self.status != self.Status.ACTIVE:
             return False
         return self.current_period_end is None or self.current_period_end > timezone.now()
+
+
+class AuthToken(models.Model):
+    """One signed-in device (or app session) of the API. The client holds the secret; only its SHA-256
+    digest is stored. A token ends when it expires, when it is revoked (sign-out, revoked from the device
+    list, a new password, a deactivated account) or, for its old secret, when it is refreshed: the row
+    stays for `ACCOUNTS_TOKEN_KEEP_ENDED_SECONDS` so a client presenting an ended secret learns why."""
+
+    class Reason(models.TextChoices):
+        SIGNED_OUT = "signed_out", "Signed out on the device"
+        REVOKED = "revoked", "Revoked from another device"
+        PASSWORD_CHANGED = "password_changed", "Password changed"
+        DEACTIVATED = "deactivated", "Account deactivated"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="auth_tokens")
+    digest = models.CharField(max_length=64, unique=True)
+    # The secret the last refresh replaced: presenting it answers `token_refreshed`, not `invalid_token`.
+    previous_digest = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    name = models.CharField(max_length=80, blank=True, help_text="The device, as the client named it.")
+    created_at = models.DateTimeField(default=timezone.now)
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=32, choices=Reason.choices, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "expires_at"], name="accounts_token_user_expires")]
+
+    def __str__(self):
+        return f"token {self.pk} of user {self.user_id} ({self.name or 'unnamed'})"
+
+    @property
+    def credential(self) -> str:
+        """What the gateway's sockets signed in with this token remember (csn.realtime.sessions)."""
+        return credential_id("token", str(self.pk))

@@ -83,7 +83,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",  # full-text and trigram search on PostgreSQL (content.api.filters)
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI served from our static files, not a CDN
@@ -319,7 +318,7 @@ SPECTACULAR_SETTINGS = {
     "Sign in with `POST /api/v1/auth/token/` and send the token in `Authorization`. Every error is an RFC 9457 "
     "problem (the `Problem` component); each operation lists the codes it can answer in `x-error-codes`. "
     "Guides: docs/quickstart.md, docs/api.md; changes: docs/changelog.md.",
-    "VERSION": "1.1.0",
+    "VERSION": "1.3.0",
     # Paths start /api/v1/: tags and operation ids come from what follows.
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     "SERVERS": [
@@ -327,7 +326,10 @@ SPECTACULAR_SETTINGS = {
         {"url": "http://127.0.0.1:8000", "description": "`make run` on this machine"},
     ],
     "TAGS": [
-        {"name": "auth", "description": "Sign up, sign in and out, change the password."},
+        {
+            "name": "auth",
+            "description": "Sign up, sign in and out (per device), refresh, the device list, change the password.",
+        },
         {"name": "me", "description": "The signed-in user's profile, preferences and subscription."},
         {"name": "content", "description": "The catalogue's items (videos, shows, clips) and editors' transitions."},
         {"name": "teams", "description": "Teams."},
@@ -459,6 +461,15 @@ CELERY_BEAT_SCHEDULE["analytics-deliver-outbox"] = {
     # A sweep that waited longer than its interval is superseded by the next one.
     "options": {"expires": float(ANALYTICS_SWEEP_SECONDS)},
 }
+
+# --- API tokens (accounts.models.AuthToken): one per signed-in device ------------------------
+# A token lives this long from its issue or its last refresh (POST /api/v1/auth/token/refresh/).
+ACCOUNTS_TOKEN_TTL_SECONDS = env_int("CSN_TOKEN_TTL_DAYS", 30) * 86400
+# `last_used_at` is written at most this often per token (a write per request would cost every request).
+ACCOUNTS_TOKEN_TOUCH_SECONDS = 300
+# Ended tokens (expired, revoked) are kept this long so a client presenting one gets its reason, then pruned.
+ACCOUNTS_TOKEN_KEEP_ENDED_SECONDS = 30 * 86400
+CELERY_BEAT_SCHEDULE["accounts-tokens-prune"] = {"task": "accounts.tokens_prune", "schedule": 86400.0}
 
 # --- Live (issue 6): gateway limits, chat, presence -----------------------------------------
 LIVE_MAX_MESSAGE_BYTES = env_int("CSN_LIVE_MAX_MESSAGE_BYTES", 4096)

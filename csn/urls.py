@@ -59,6 +59,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/changelog/", views.api_changelog, name="api-changelog"),
+    path("api/", include("streaming.live.schema_urls")),  # /api/asyncapi.yaml: the live protocol
     re_path(r"^api/", views.api_not_found),  # after every API route: the JSON 404, DEBUG or not
     path("accounts/", include("accounts.urls")),
     path("", include("streaming.live.urls")),

@@ -13,10 +13,34 @@ class RegisterInputSerializer(InputSerializer):
 class TokenInputSerializer(InputSerializer):
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(max_length=128, trim_whitespace=False)
+    name = serializers.CharField(
+        max_length=80, required=False, allow_blank=True, help_text="The device, for the user's device list."
+    )
 
 
-class TokenOutputSerializer(serializers.Serializer):
-    token = serializers.CharField()
+class _TokenSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    expires_at = serializers.DateTimeField(read_only=True, help_text="Refresh before this; after it, sign in again.")
+
+
+class DeviceTokenSerializer(_TokenSerializer):
+    """A signed-in device, as the device list shows it (never its secret)."""
+
+    last_used_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    current = serializers.SerializerMethodField(help_text="Whether this is the token of the request itself.")
+
+    def get_current(self, token) -> bool:
+        return token.pk == self.context.get("current_id")
+
+
+class TokenOutputSerializer(_TokenSerializer):
+    """A token just issued or refreshed: its secret is shown this once."""
+
+    token = serializers.CharField(
+        source="key", read_only=True, help_text="The secret: `Authorization: Bearer <token>`."
+    )
 
 
 class PasswordChangeInputSerializer(InputSerializer):

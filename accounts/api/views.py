@@ -1,4 +1,4 @@
-from django.contrib.auth import authenticate, update_session_auth_hash
+from django.contrib.auth import authenticate, logout, update_session_auth_hash
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 
 from accounts import selectors, services
 from accounts.api.serializers import (
+    DeviceTokenSerializer,
     MeOutputSerializer,
     MeUpdateInputSerializer,
     PasswordChangeInputSerializer,
@@ -15,6 +16,7 @@ from accounts.api.serializers import (
     TokenInputSerializer,
     TokenOutputSerializer,
 )
+from accounts.models import AuthToken
 from csn.api.schema import error_codes
 from csn.api.throttling import ScopedRateThrottle
 from csn.errors import ApplicationError
@@ -43,8 +45,14 @@ class RegisterView(APIView):
         return Response({**body, "token": token.key}, status=status.HTTP_201_CREATED)
 
 
+def _presented_token(request) -> AuthToken | None:
+    """The token the request signed in with (None for a browser session)."""
+    return request.auth if isinstance(request.auth, AuthToken) else None
+
+
 class TokenView(APIView):
-    """Email and password for an API token (`Authorization: Token <token>`). Throttled per client address."""
+    """Email and password for a token of this device (`Authorization: Bearer <token>`). Each sign-in is a
+    device of its own, with its own expiry. Throttled per client address."""
 
     permission_classes = [AllowAny]
     authentication_classes = []
@@ -53,9 +61,10 @@ class TokenView(APIView):
 
     @extend_schema(
         operation_id="signIn",
-        summary="Sign in",
-        description="Email and password for an API token, sent as `Authorization: Token <token>`. Throttled "
-        "per client address.",
+        summary="Sign in: a token for this device",
+        description="Email and password for a token of this device, sent as `Authorization: Bearer <token>` (or "
+        "`Token <token>`). Each sign-in is a device of its own (`name` labels it in the device list), with its "
+        "own expiry (`expires_at`, 30 days by default). Throttled per client address.",
         request=TokenInputSerializer,
         responses={200: TokenOutputSerializer},
         extensions=error_codes({400: ["invalid_credentials"]}),
@@ -74,22 +83,90 @@ class TokenView(APIView):
         )
         if user is None:
             raise ApplicationError("Wrong email or password.", code="invalid_credentials", status=400)
-        token = services.token_issue(user=user)
-        return Response({"token": token.key})
+        token = services.token_issue(user=user, name=data.validated_data.get("name", ""))
+        return Response(TokenOutputSerializer(token).data)
+
+
+class TokenRefreshView(APIView):
+    """A new secret and expiry for the presenting token (same device); the old secret stops working."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="refreshToken",
+        summary="Refresh this device's token",
+        description="A new secret and a new expiry for the token the request presents (same device, same "
+        "id). The old secret stops working at once (`401 token_refreshed`); open sockets stay signed in. "
+        "Refresh before `expires_at`; an expired token cannot be refreshed (`401 token_expired`).",
+        request=None,
+        responses={200: TokenOutputSerializer},
+        auth=[{"bearerAuth": []}, {"tokenAuth": []}],
+        extensions=error_codes({400: ["token_required"]}),
+    )
+    def post(self, request):
+        token = _presented_token(request)
+        if token is None:
+            raise ApplicationError("Refresh needs a token (`Authorization: Bearer`).", code="token_required")
+        return Response(TokenOutputSerializer(services.token_refresh(token=token)).data)
 
 
 class LogoutView(APIView):
+    """Sign this device out: the presenting token is revoked (a browser session ends); other devices stay."""
+
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
         operation_id="signOut",
-        summary="Sign out",
-        description="Revokes the token; the websockets signed in with it close within a second (`4401`).",
+        summary="Sign this device out",
+        description="Revokes the token the request presents; the websockets signed in with it close within a "
+        "second (`4401`). The user's other devices stay signed in. With a browser session, the session ends.",
         request=None,
         responses={204: None},
     )
     def post(self, request):
-        services.token_revoke(user=request.user)
+        token = _presented_token(request)
+        if token is not None:
+            services.token_revoke(token=token)
+        else:
+            logout(request._request)  # Django's user_logged_out closes that browser's sockets
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TokenListView(APIView):
+    """The user's signed-in devices (tokens neither revoked nor expired), most recently used first."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="listDevices",
+        summary="List my signed-in devices",
+        description="The user's tokens neither revoked nor expired, most recently used first; `current` marks "
+        "the token of this request. Never a secret.",
+        responses={200: DeviceTokenSerializer(many=True)},
+    )
+    def get(self, request):
+        token = _presented_token(request)
+        context = {"current_id": token.pk if token else None}
+        return Response(
+            DeviceTokenSerializer(selectors.tokens_active(user=request.user), many=True, context=context).data
+        )
+
+
+class TokenDetailView(APIView):
+    """Sign one of the user's devices out from here: its token is revoked and its sockets close."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="revokeDevice",
+        summary="Sign one of my devices out",
+        description="Revokes that device's token (`401 token_revoked` there from now on) and closes its sockets. "
+        "Another user's device, or one already signed out: `404 not_found`.",
+        request=None,
+        responses={204: None},
+    )
+    def delete(self, request, token_id: int):
+        services.token_revoke_by_id(user=request.user, token_id=token_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -151,6 +228,7 @@ class PasswordChangeView(APIView):
         services.password_change(user=request.user, **data.validated_data)
         # A browser session that changed its password stays signed in; other sessions end.
         update_session_auth_hash(request._request, request.user)
-        # The old token is revoked; this device gets a fresh one.
-        token = services.token_issue(user=request.user)
-        return Response({"token": token.key})
+        # Every token is revoked; this device gets a fresh one, under the same name.
+        presented = _presented_token(request)
+        token = services.token_issue(user=request.user, name=presented.name if presented else "")
+        return Response(TokenOutputSerializer(token).data)

@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.db import connection
-from rest_framework.authtoken.models import Token
 
+from accounts.services import token_issue
 from analytics.models import OutboxEvent
 from analytics.tests.conftest import TEST_KEY
 from analytics.tests.test_broker_loss import _start_worker, own_redis
@@ -81,7 +81,7 @@ class EventSenders:
 
 
 def test_events_accepted_through_redis_and_postgresql_faults_all_reach_posthog(fake_posthog, tmp_path):
-    token = Token.objects.create(user=UserFactory()).key
+    token = token_issue(user=UserFactory()).key
     log_path = tmp_path / "worker.log"
     with own_redis(tmp_path) as redis_server:
         env = {

@@ -70,7 +70,10 @@ GENERIC_MESSAGES = {
     "payload_too_large": "The request body is too large.",
     "unsupported_media_type": 'Unsupported media type "text/plain" in request.',
     "not_authenticated": "Authentication credentials were not provided.",
-    "authentication_failed": "Invalid token.",
+    "invalid_token": "The token is not valid.",
+    "token_expired": "The token expired; sign in again.",
+    "token_revoked": "The token was revoked; sign in again.",
+    "token_refreshed": "The token was replaced by a refresh; use the new one.",
     "permission_denied": "You do not have permission to perform this action.",
     "not_found": "Not found.",
     "method_not_allowed": 'Method "TRACE" not allowed.',
@@ -117,7 +120,8 @@ def generic_error_codes(path: str, method: str, operation: dict) -> dict[str, li
         codes["413"] = ["payload_too_large"]
         codes["415"] = ["unsupported_media_type"]
     if _authenticates(operation):
-        codes["401"] = ["authentication_failed"]
+        # accounts.authentication: a token that is not good says why (docs/api.md, "Tokens, step by step")
+        codes["401"] = ["invalid_token", "token_expired", "token_revoked", "token_refreshed"]
         codes["403"] = ["permission_denied"]  # a signed-in browser session without its CSRF token
     if _signed_in_only(operation):
         codes["401"].insert(0, "not_authenticated")

@@ -85,11 +85,10 @@ def test_a_request_enters_a_worker_thread_once(thread_calls, request_signals):
 
 @pytest.mark.django_db(transaction=True)
 def test_an_api_write_with_a_body_goes_through(thread_calls):
-    from rest_framework.authtoken.models import Token
-
+    from accounts.services import token_issue
     from testing.factories import UserFactory
 
-    token = Token.objects.create(user=UserFactory())
+    token = token_issue(user=UserFactory())
     headers = [(b"authorization", f"Token {token.key}".encode()), (b"content-type", b"application/json")]
     status, _, body = async_to_sync(_request)("PATCH", "/api/v1/me/", b'{"display_name": "Over ASGI"}', headers)
 

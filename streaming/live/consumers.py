@@ -11,8 +11,10 @@ from collections import deque
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.utils import timezone
 
-from accounts.selectors import token_with_user
+from accounts.selectors import token_active_until
+from accounts.services import token_authenticate
 from csn.errors import ApplicationError
 from csn.realtime.frames import batch_frame, encode_event
 from csn.realtime.hub import Item, hub
@@ -20,16 +22,16 @@ from csn.realtime.log import topic_replay
 from csn.realtime.sessions import credential_id
 from csn.realtime.topics import USER_TOPIC, public_topic, user_group, user_topic
 from csn.text import text_storable
-from streaming.live import selectors
+from streaming.live import protocol, selectors
 from streaming.live.representation import chat_message_data
 from streaming.live.services import chat, presence
 from streaming.live.topics import parse_topic
 
 logger = logging.getLogger(__name__)
 
-CLOSE_SIGNED_OUT = 4401  # the socket's credential was revoked or the account deactivated: sign in again
-CLOSE_SLOW_READER = 4008
-CLOSE_FLOOD = 4029
+CLOSE_SIGNED_OUT = protocol.Close.SIGNED_OUT  # the credential was revoked or expired: sign in again
+CLOSE_SLOW_READER = protocol.Close.SLOW_READER
+CLOSE_FLOOD = protocol.Close.FLOOD
 PIPELINED = {"chat.send"}
 MAX_IN_FLIGHT = 16
 MAX_ID = 2**63 - 1  # game ids and seqs are bigints: past this the database refuses the parameter
@@ -56,8 +58,9 @@ def _strings_storable(value) -> bool:
 
 
 def _token_user(key: str):
-    token = token_with_user(key=key)  # the lookup the API's token authentication uses
-    return token.user if token and token.user.is_active else None
+    """The token's user and the token, or an ApplicationError saying why not (the API's own check)."""
+    token = token_authenticate(key=key)
+    return token.user, token
 
 
 def _subscribe_read(*, topic: str, kind: str, ident, since, user):
@@ -107,6 +110,11 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         self.recent = deque()
         self.gone = False
         self.in_flight: set[asyncio.Task] = set()
+        self.expiry: asyncio.TimerHandle | None = None  # a token-signed socket closes when its token ends
+        self.version = protocol.requested_version(self.scope)
+        if self.version is None:
+            await self._refuse_version()
+            return
         scope_user = self.scope.get("user")
         if scope_user is not None and scope_user.is_authenticated:
             session = self.scope.get("session")
@@ -117,6 +125,13 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             if self.user is None:
                 await self._leave_user_group(scope_user.pk)
         await self.accept()
+        await self.reply(protocol.hello(version=self.version, user=self.user))
+
+    async def _refuse_version(self) -> None:
+        """An unknown protocol version: said in a frame, then closed with a code that says not to retry."""
+        await self.accept()
+        await self.reply(protocol.unsupported_version())
+        await self._close(protocol.Close.UNSUPPORTED_VERSION)
 
     async def _join_user_group(self, user_id: int) -> None:
         group = user_group(user_id)
@@ -135,6 +150,8 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         return User.objects.select_related("subscription").filter(pk=pk, is_active=True).first()
 
     async def disconnect(self, code):
+        if self.expiry is not None:
+            self.expiry.cancel()
         await self._leave_all()
         if self.sending is not None:
             self.sending.cancel()
@@ -223,7 +240,11 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             logger.debug("live: reply to a closed socket dropped", exc_info=True)
 
     async def error(self, code: str, message: str, ref=None, **extra) -> None:
-        await self.reply({"type": "error", "code": code, "message": message, "ref": ref, **extra})
+        await self.reply({"type": "error", "status": "error", "code": code, "message": message, "ref": ref, **extra})
+
+    async def ack(self, ref, **data) -> None:
+        """The answer to a request that went well: every request gets one `ack` or one `error`."""
+        await self.reply({"type": "ack", "status": "ok", "ref": ref, **data})
 
     # --- messages to this user's sockets, through Channels' layer (csn.realtime.sessions) -------
     async def sockets_revoke(self, event: dict) -> None:
@@ -301,26 +322,45 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             await self.error("server_error", "Something went wrong on our side.", ref)
 
     async def on_ping(self, message, ref):
-        await self.reply({"type": "pong", "ref": ref})
+        await self.reply({"type": "pong", "status": "ok", "ref": ref})
 
     async def on_auth(self, message, ref):
         key = message.get("token")
         if not isinstance(key, str) or not key or len(key) > 64:
             raise ApplicationError("`token` is required.", code="invalid_token")
-        user = await database_sync_to_async(_token_user)(key)
-        if user is None:
-            raise ApplicationError("The token is not valid.", code="invalid_token")
+        user, token = await database_sync_to_async(_token_user)(key)
         if self.user is not None and self.user.pk != user.pk:
             raise ApplicationError("This socket is signed in as someone else.", code="already_authenticated")
         if self.user is None:
             await self._join_user_group(user.pk)
             # A revocation sent between the lookup and the join reached no socket: look again.
-            if await database_sync_to_async(_token_user)(key) is None:
+            try:
+                await database_sync_to_async(_token_user)(key)
+            except ApplicationError:
                 await self._leave_user_group(user.pk)
-                raise ApplicationError("The token is not valid.", code="invalid_token")
+                raise
         self.user = user
-        self.credential = credential_id("token", key)
-        await self.reply({"type": "ack", "ref": ref, "user": {"id": user.pk, "name": user.display_name}})
+        self.credential = token.credential
+        self._expire_at(token.pk, token.expires_at)
+        await self.ack(ref, user={"id": user.pk, "name": user.display_name})
+
+    def _expire_at(self, token_id: int, expires_at) -> None:
+        """When the token's expiry comes, look again: a refreshed token lives on, an ended one closes."""
+        if self.expiry is not None:
+            self.expiry.cancel()
+        loop = asyncio.get_running_loop()
+        delay = max(0.0, (expires_at - timezone.now()).total_seconds())
+        self.expiry = loop.call_later(delay, lambda: loop.create_task(self._token_expiry_check(token_id)))
+
+    async def _token_expiry_check(self, token_id: int) -> None:
+        if self.gone:
+            return
+        until = await database_sync_to_async(token_active_until)(token_id=token_id)
+        if until is not None:
+            self._expire_at(token_id, until)
+            return
+        await self.reply({"type": "notice", "name": "signed_out", "data": {"reason": "token_expired"}})
+        await self._close(CLOSE_SIGNED_OUT)
 
     def _internal_topic(self, topic) -> tuple[str, str, int | None]:
         kind, ident = parse_topic(topic)
@@ -360,9 +400,10 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         if how == "replay":
             for event_seq, name, data in payload:
                 await self.send(text_data=encode_event(topic=topic, seq=event_seq, name=name, data=data))
-            await self.reply({"type": "ack", "ref": ref, "topic": public, "seq": seq, "replayed": len(payload)})
+            await self.ack(ref, topic=public, seq=seq, replayed=len(payload))
         else:
-            snapshot = {"type": "snapshot", "ref": ref, "topic": public, "seq": seq, "data": payload}
+            # The snapshot is this request's answer (the `ack` of a subscribe that was not resumed).
+            snapshot = {"type": "snapshot", "status": "ok", "ref": ref, "topic": public, "seq": seq, "data": payload}
             if since is not None:
                 snapshot["reset"] = True  # `since` was too old (or unknown): start over from here
             await self.reply(snapshot)
@@ -380,7 +421,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         if self.subscriptions.pop(topic, None) is None:
             raise ApplicationError("Not subscribed to this topic.", code="not_subscribed")
         await hub.leave(topic, self)
-        await self.reply({"type": "ack", "ref": ref, "topic": public_topic(topic)})
+        await self.ack(ref, topic=public_topic(topic))
 
     @staticmethod
     def _game_id(message) -> int:
@@ -396,7 +437,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         posted = await database_sync_to_async(chat.chat_message_post)(
             user=self.user, game_id=game_id, text=message.get("text"), client_ref="" if ref is None else str(ref)
         )
-        await self.reply({"type": "ack", "ref": ref, "message": chat_message_data(posted)})
+        await self.ack(ref, message=chat_message_data(posted))
 
     async def on_heartbeat(self, message, ref):
         game_id = self._game_id(message)
@@ -418,7 +459,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
                 self.sessions.pop(game_id, None)
             raise
         self.sessions[game_id] = str(session.pk)
-        await self.reply({"type": "ack", "ref": ref, "session": str(session.pk)})
+        await self.ack(ref, session=str(session.pk))
 
     handlers = {
         "ping": on_ping,

@@ -6,10 +6,9 @@ from datetime import timedelta
 import pytest
 from asgiref.sync import async_to_sync
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from accounts.services import subscription_update
+from accounts.services import subscription_update, token_issue
 from csn.realtime.models import LiveEvent
 from streaming.live import tasks
 from streaming.live.models import LiveSession
@@ -84,7 +83,7 @@ def test_a_silent_session_is_over_after_45_seconds_and_the_job_closes_it():
 def test_socket_heartbeat_counts_viewers_and_disconnect_ends_the_session():
     game = LiveGameFactory()
     viewer, other = UserFactory(), UserFactory()
-    tokens = [Token.objects.create(user=u).key for u in (viewer, other)]
+    tokens = [token_issue(user=u).key for u in (viewer, other)]
 
     async def scenario():
         fan = await Client().connect()

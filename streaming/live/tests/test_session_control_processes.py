@@ -50,6 +50,7 @@ async def request(ws, message: dict) -> dict:
 
 async def socket(url: str, key: str):
     ws = await connect(url)
+    assert json.loads(await asyncio.wait_for(ws.recv(), 5))["type"] == "hello"
     assert (await request(ws, {"type": "auth", "token": key}))["type"] == "ack"
     return ws
 
