@@ -32,8 +32,26 @@ def _operations(schema):
                 yield path, method, operation
 
 
+def _without_integer_bounds(node):
+    """The schema less the bounds of integers, which model fields take from the database: SQLite's
+    integers are all 64-bit, PostgreSQL's `integer` and `smallint` are not."""
+    if isinstance(node, dict):
+        bounds = {"maximum", "minimum", "format"} if node.get("type") == "integer" else set()
+        return {key: _without_integer_bounds(value) for key, value in node.items() if key not in bounds}
+    if isinstance(node, list):
+        return [_without_integer_bounds(value) for value in node]
+    return node
+
+
 def test_the_served_schema_is_the_committed_one(served):
-    assert served == committed_schema(), f"docs/openapi.yaml differs from the served schema. {HOW_TO}"
+    """docs/openapi.yaml is generated on PostgreSQL, as production serves it (`make schema` with
+    DATABASE_URL set); on SQLite only the integer bounds differ, and are set aside."""
+    from django.db import connection
+
+    committed = committed_schema()
+    if connection.vendor != "postgresql":
+        served, committed = _without_integer_bounds(served), _without_integer_bounds(committed)
+    assert served == committed, f"docs/openapi.yaml differs from the served schema. {HOW_TO}"
 
 
 def test_the_committed_schema_is_recorded_in_the_changelog():
