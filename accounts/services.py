@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts import selectors
+from accounts.entitlements import plan_entitlement_sync
 from accounts.models import AuthToken, Preferences, Subscription, User
 from analytics import events
 from csn.errors import ApplicationError, NotFoundError
@@ -92,11 +93,18 @@ def preferences_update(*, user: User, **changes) -> Preferences:
 
 @transaction.atomic
 def subscription_update(*, user: User, plan: str, status: str, current_period_end=None) -> Subscription:
-    """Staff (admin) or billing change a plan; the change is an analytics event."""
+    """Staff (admin) or billing change a plan; the change is an analytics event. The plan's product
+    (an entitlement, source `plan`) follows: held until the period's end (past due: plus the grace)."""
     sub, _ = Subscription.objects.select_for_update().get_or_create(user=user)
     before = (sub.plan, sub.status)
     sub.plan, sub.status, sub.current_period_end = plan, status, current_period_end
     sub.save()
+    plan_entitlement_sync(
+        user=user,
+        active=sub.plan == Subscription.Plan.PREMIUM and sub.status != Subscription.Status.CANCELED,
+        ends_at=sub.access_ends_at(),
+        reason=f"subscription {sub.plan} {sub.status}",
+    )
     if before != (plan, status):
         events.subscription_changed(user_id=user.pk, from_plan=before[0], to_plan=plan, status=status)
     return sub

@@ -47,6 +47,7 @@ api_v1 = [
     path("", include("content.api.urls")),
     path("", include("streaming.viewing.api.urls")),
     path("", include("streaming.live.api.urls")),
+    path("", include("streaming.playback.api.urls")),
     path("", include("streaming.fans.api.urls")),
     path("", include("analytics.api.urls")),
 ]

@@ -15,5 +15,8 @@ class StreamingConfig(AppConfig):
         from streaming.live.permissions import role_groups_ensure
 
         receivers.subscribe()
+        from streaming.live.studio import panels_register
+
+        panels_register()
         # After auth's own post_migrate handler has created this app's permissions.
         post_migrate.connect(role_groups_ensure, sender=self)

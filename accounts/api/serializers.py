@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from accounts.models import Preferences, Subscription, User
+from accounts.models import BillingEvent, Entitlement, Preferences, Product, Subscription, User
 from csn.api.serializers import InputSerializer, StrictTypesMixin
 
 
@@ -88,3 +88,24 @@ class MeUpdateInputSerializer(InputSerializer):
     display_name = serializers.CharField(max_length=80, required=False)
     avatar_url = serializers.URLField(max_length=500, required=False, allow_blank=True)
     preferences = PreferencesSerializer(required=False, partial=True)
+
+
+class ProductOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Product
+        fields = ["code", "name", "kind", "max_streams"]
+
+
+class EntitlementOutputSerializer(serializers.ModelSerializer):
+    product = ProductOutputSerializer()
+
+    class Meta:
+        model = Entitlement
+        fields = ["product", "source", "starts_at", "ends_at"]
+
+
+class BillingEventOutputSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text="The provider's event id")
+    type = serializers.CharField()
+    status = serializers.ChoiceField(choices=BillingEvent.Status.choices)
+    note = serializers.CharField()

@@ -11,4 +11,6 @@ urlpatterns = [
     path("auth/logout/", views.LogoutView.as_view(), name="auth-logout"),
     path("auth/password/", views.PasswordChangeView.as_view(), name="auth-password"),
     path("me/", views.MeView.as_view(), name="me"),
+    path("me/entitlements/", views.EntitlementListView.as_view(), name="me-entitlements"),
+    path("billing/stripe/webhook/", views.StripeWebhookView.as_view(), name="billing-stripe-webhook"),
 ]

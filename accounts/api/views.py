@@ -1,13 +1,16 @@
 from django.contrib.auth import authenticate, logout, update_session_auth_hash
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import selectors, services
+from accounts import billing, entitlements, selectors, services
 from accounts.api.serializers import (
+    BillingEventOutputSerializer,
     DeviceTokenSerializer,
+    EntitlementOutputSerializer,
     MeOutputSerializer,
     MeUpdateInputSerializer,
     PasswordChangeInputSerializer,
@@ -216,8 +219,9 @@ class PasswordChangeView(APIView):
     @extend_schema(
         operation_id="changePassword",
         summary="Change your password",
-        description="Needs the current password. Revokes the old token and closes every open websocket of "
-        "the user (`4401`); the answer holds this device's new token.",
+        description="Needs the current password. Revokes every token of the user (every device signs in "
+        "again) and closes every open websocket of the user (`4401`); the answer holds a new token for this "
+        "device, under the same name.",
         request=PasswordChangeInputSerializer,
         responses={200: TokenOutputSerializer},
         extensions=error_codes({400: ["wrong_password", "weak_password"]}),
@@ -228,6 +232,53 @@ class PasswordChangeView(APIView):
         services.password_change(user=request.user, **data.validated_data)
         # A browser session that changed its password stays signed in; other sessions end.
         update_session_auth_hash(request._request, request.user)
+        # Every token is revoked; this device gets a fresh one, under the same name.
+        presented = _presented_token(request)
+        token = services.token_issue(user=request.user, name=presented.name if presented else "")
+        return Response(TokenOutputSerializer(token).data)
+
+
+class StripeWebhookView(APIView):
+    """Stripe's webhook (its event shapes; `Stripe-Signature` checked with STRIPE_WEBHOOK_SECRET, no
+    network). Answers 200 for every authentic event, applied, waiting for its customer, ignored or a
+    replay (`status`); 400 `bad_signature` for anything else, which changes nothing."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = []  # the signature is the gate; Stripe retries in bursts
+
+    @extend_schema(
+        operation_id="receiveStripeWebhook",
+        summary="Receive a billing event (Stripe's webhook)",
+        description="For Stripe only: the `Stripe-Signature` header is verified with the endpoint's secret. "
+        "Authentic events answer 200 with what became of them (`applied`, `pending` until the customer is "
+        "known, `ignored`; a replay answers the stored result). docs/playback.md#billing-stripe-webhook.",
+        tags=["billing"],
+        request={"application/json": OpenApiTypes.OBJECT},
+        responses={200: BillingEventOutputSerializer},
+        extensions=error_codes({400: ["bad_signature"], 409: ["billing_busy"], 503: ["billing_not_configured"]}),
+    )
+    def post(self, request):
+        event = billing.webhook_event_verify(payload=request.body, signature=request.headers.get("Stripe-Signature"))
+        row = billing.billing_event_receive(event=event)
+        return Response({"id": row.event_id, "type": row.type, "status": row.status, "note": row.note})
+
+
+class EntitlementListView(APIView):
+    """The products the user holds now (the union decides what plays) and until when."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="listMyEntitlements",
+        summary="List the products you hold",
+        description="Your entitlements in force (the union decides what plays): each product, where it came "
+        "from (`admin`, `plan`, `billing`) and until when.",
+        tags=["me"],
+        responses={200: EntitlementOutputSerializer(many=True)},
+    )
+    def get(self, request):
+        return Response(EntitlementOutputSerializer(entitlements.user_entitlements(user=request.user), many=True).data)
         # Every token is revoked; this device gets a fresh one, under the same name.
         presented = _presented_token(request)
         token = services.token_issue(user=request.user, name=presented.name if presented else "")

@@ -7,6 +7,7 @@ from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.entitlements import user_grants
 from content import selectors
 from content.api.filters import (
     CONTENT_SEARCH_DOCUMENT,
@@ -96,7 +97,7 @@ class ContentListView(DeprecatedParametersMixin, generics.ListAPIView):
         return queryset
 
     def get_serializer_context(self):
-        return {**super().get_serializer_context(), "premium": selectors.user_has_premium(user=self.request.user)}
+        return {**super().get_serializer_context(), "grants": user_grants(user=self.request.user)}
 
 
 class ContentDetailView(APIView):
@@ -110,8 +111,7 @@ class ContentDetailView(APIView):
     )
     def get(self, request, pk: int):
         content = selectors.access_content(user=request.user, content_id=pk)
-        premium = selectors.user_has_premium(user=request.user)
-        return Response(ContentSerializer(content, context={"premium": premium}).data)
+        return Response(ContentSerializer(content, context={"grants": user_grants(user=request.user)}).data)
 
 
 class ContentTransitionView(APIView):
@@ -142,8 +142,7 @@ class ContentTransitionView(APIView):
             note=data.validated_data["note"],
         )
         content = selectors.access_content(user=request.user, content_id=pk)
-        premium = selectors.user_has_premium(user=request.user)
-        return Response(ContentSerializer(content, context={"premium": premium}).data)
+        return Response(ContentSerializer(content, context={"grants": user_grants(user=request.user)}).data)
 
 
 SEARCH_CODES = error_codes({400: ["search_too_long", "search_too_many_terms"]})
@@ -227,7 +226,7 @@ class GameDetailView(APIView):
         if game is None:
             raise NotFoundError("Not found.")
         context = {
-            "premium": selectors.user_has_premium(user=request.user),
+            "grants": user_grants(user=request.user),
             "game_content": selectors.game_content_visible_to(user=request.user, game=game),
         }
         return Response(GameDetailSerializer(game, context=context).data)

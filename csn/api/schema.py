@@ -31,6 +31,42 @@ _FIELD_ERRORS = {
     },
 }
 
+_WHEN = {"type": "string", "format": "date-time", "nullable": True}
+# Refusals a client acts on carry data beside the code (playback: docs/playback.md).
+REFUSAL_MEMBERS = {
+    "products": {
+        "type": "array",
+        "description": "`not_entitled`: the products on sale that would unlock it.",
+        "items": {
+            "type": "object",
+            "properties": {"code": {"type": "string"}, "name": {"type": "string"}, "kind": {"type": "string"}},
+        },
+    },
+    "available_from": {**_WHEN, "description": "`not_available_yet`: when the item opens."},
+    "starts_at": {**_WHEN, "description": "`not_available_yet`: when the game starts."},
+    "available_until": {**_WHEN, "description": "`expired`: when the item closed."},
+    "ended_at": {**_WHEN, "description": "`expired`: when the game ended."},
+    "region": {
+        "type": "object",
+        "description": "`blackout`: the viewer's region.",
+        "properties": {
+            "country": {"type": "string"},
+            "subdivision": {"type": "string"},
+            "postal_code": {"type": "string"},
+            "source": {"type": "string", "enum": ["cdn", "account"]},
+        },
+    },
+    "replay_opens_at": {**_WHEN, "description": "`blackout`: when the game's replays open in the region."},
+    "replay_after_minutes": {"type": "integer", "description": "`blackout`: minutes after the game's end."},
+    "limit": {"type": "integer", "description": "`stream_limit`: the streams the user may watch at once."},
+    "sessions": {
+        "type": "array",
+        "description": "`stream_limit`: the open viewing sessions, each endable "
+        "(`DELETE /api/v1/playback/sessions/{id}/`).",
+        "items": {"type": "object"},
+    },
+}
+
 PROBLEM_SCHEMA = {
     "type": "object",
     "description": "An error, as RFC 9457 problem details (`application/problem+json`; `application/json` "
@@ -48,7 +84,7 @@ PROBLEM_SCHEMA = {
         "detail": {"type": "string", "description": "What went wrong this time, for people."},
         "code": {"type": "string", "description": "Machine-readable, e.g. `not_found`, `invalid`."},
         "fields": _FIELD_ERRORS,
-        "limit": {"type": "integer", "description": "`stream_limit` only: the plan's streams at a time."},
+        **REFUSAL_MEMBERS,
         "error": {
             "type": "object",
             "deprecated": True,

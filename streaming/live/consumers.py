@@ -15,6 +15,8 @@ from django.utils import timezone
 
 from accounts.selectors import token_active_until
 from accounts.services import token_authenticate
+from content.services import presence as studio
+from content.services.presence import STUDIO
 from csn.errors import ApplicationError
 from csn.realtime.frames import batch_frame, encode_event
 from csn.realtime.hub import Item, hub
@@ -66,7 +68,9 @@ def _token_user(key: str):
 def _subscribe_read(*, topic: str, kind: str, ident, since, user):
     """Replay after `since` when possible, otherwise a snapshot. Returns ("replay"|"snapshot", ...)."""
     if since is not None:
-        if kind != USER_TOPIC:
+        if kind == STUDIO:
+            studio.studio_access(user=user, content_id=ident)
+        elif kind != USER_TOPIC:
             selectors.access_game(ident)
         rows = topic_replay(topic=topic, since=since)
         if rows is not None:
@@ -105,6 +109,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         self.credential: str | None = None  # how this socket signed in (a digest), for revocation
         self.subscriptions: dict[str, Subscription] = {}
         self.sessions: dict[int, str] = {}
+        self.studio_open: set[int] = set()  # content items this (staff) socket has open in the Studio
         self.queue: deque[Item] = deque()
         self.sending: asyncio.Task | None = None  # finishes a send that suspended, then the queue
         self.recent = deque()
@@ -153,6 +158,8 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         if self.expiry is not None:
             self.expiry.cancel()
         await self._leave_all()
+        for content_id in self.studio_open:
+            await database_sync_to_async(studio.editor_close)(content_id=content_id, socket=self.channel_name)
         if self.sending is not None:
             self.sending.cancel()
         if self.sessions:
@@ -443,14 +450,17 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         game_id = self._game_id(message)
         if self.user is None:
             raise ApplicationError("Sign in to watch.", code="auth_required")
-        replace = message.get("replace")
-        if replace is not None and not (isinstance(replace, str) and len(replace) <= 64):
-            raise ApplicationError("`replace` is a viewing session id.", code="invalid_message")
+        replace, adopt = message.get("replace"), message.get("session")
+        for value in (replace, adopt):
+            if value is not None and not (isinstance(value, str) and len(value) <= 64):
+                raise ApplicationError("`replace` and `session` are viewing session ids.", code="invalid_message")
         try:
             session = await database_sync_to_async(presence.presence_heartbeat)(
                 user=self.user,
                 game_id=game_id,
-                session_id=self.sessions.get(game_id),
+                # `session`: a playback session of this game (POST /playback/) that this socket keeps
+                # alive, instead of opening a second one under the stream limit.
+                session_id=self.sessions.get(game_id) or adopt,
                 device=message.get("device", ""),
                 replace=replace,
             )
@@ -461,6 +471,32 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         self.sessions[game_id] = str(session.pk)
         await self.ack(ref, session=str(session.pk))
 
+    def _content_id(self, message) -> int:
+        content = message.get("content")
+        if not isinstance(content, int) or isinstance(content, bool) or not 0 < content <= MAX_ID:
+            raise ApplicationError("`content` is a content item id.", code="invalid_message")
+        if self.user is None:
+            raise ApplicationError("Sign in to the Studio.", code="auth_required")
+        return content
+
+    async def on_studio_open(self, message, ref):
+        """A Studio item page is open on this socket (sent again every 20 s while it stays open)."""
+        content_id = self._content_id(message)
+        if content_id not in self.studio_open and len(self.studio_open) >= settings.LIVE_MAX_SUBSCRIPTIONS:
+            raise ApplicationError("Too many items open on one connection.", code="too_many_subscriptions")
+        editors = await database_sync_to_async(studio.editor_open)(
+            user=self.user, content_id=content_id, socket=self.channel_name
+        )
+        self.studio_open.add(content_id)
+        await self.ack(ref, content=content_id, editors=editors)
+
+    async def on_studio_close(self, message, ref):
+        content_id = self._content_id(message)
+        if content_id in self.studio_open:
+            self.studio_open.discard(content_id)
+            await database_sync_to_async(studio.editor_close)(content_id=content_id, socket=self.channel_name)
+        await self.ack(ref, content=content_id)
+
     handlers = {
         "ping": on_ping,
         "auth": on_auth,
@@ -468,4 +504,6 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         "unsubscribe": on_unsubscribe,
         "chat.send": on_chat_send,
         "heartbeat": on_heartbeat,
+        "studio.open": on_studio_open,
+        "studio.close": on_studio_close,
     }

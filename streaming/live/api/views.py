@@ -131,7 +131,9 @@ class HeartbeatView(APIView):
 
 class LiveSessionOutput(serializers.Serializer):
     id = serializers.UUIDField()
-    game = serializers.IntegerField()
+    game = serializers.IntegerField(allow_null=True, help_text="The live game watched (null: an item)")
+    content = serializers.IntegerField(allow_null=True, help_text="The item watched (null: a live game)")
+    playback = serializers.BooleanField(help_text="Started by POST /playback/ (a player), not by presence")
     device = serializers.CharField()
     started_at = serializers.DateTimeField()
     last_heartbeat_at = serializers.DateTimeField()

@@ -25,7 +25,7 @@ from streaming.live.topics import game_topic
 from streaming.tests import asyncapi
 from streaming.tests.live import Client, db
 from streaming.viewing.services import history_clear, history_entry_delete, my_list_add, progress_record
-from testing.factories import ContentFactory, LiveGameFactory, UserFactory
+from testing.factories import ContentFactory, LiveGameFactory, UserFactory, member_of
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -100,6 +100,7 @@ def test_every_documented_message_is_seen_in_real_frames_and_every_request_is_do
     content, other_content = ContentFactory(), ContentFactory()
     favorite_team_add(user=fan, team_id=game.home_team_id)
     key = token_issue(user=fan, name="phone").key
+    editor_key = token_issue(user=member_of("Editors", is_staff=True), name="studio").key
     sent: list[str] = []
 
     async def request(client: Client, message: dict) -> dict:
@@ -151,6 +152,15 @@ def test_every_documented_message_is_seen_in_real_frames_and_every_request_is_do
         await db(user_events)()
         await phone.recv_events(7)
 
+        studio = await Client().connect()
+        await request(studio, {"type": "auth", "token": editor_key, "ref": "s"})
+        await request(studio, {"type": "subscribe", "topic": f"studio:{content.pk}", "ref": "st"})
+        await request(studio, {"type": "studio.open", "content": content.pk, "ref": "o"})
+        await studio.recv_events(1)  # editors
+        await request(studio, {"type": "studio.close", "content": content.pk, "ref": "cl"})
+        await studio.recv_events(1)  # editors, now none
+        await studio.close()
+
         await request(watcher, {"type": "unsubscribe", "topic": f"chat:{game.pk}", "ref": "x"})
         sent.append(asyncapi.client_frame({"type": "subscribe", "topic": f"game:{game.pk}"}))
         await watcher.send({"type": "subscribe", "topic": f"game:{game.pk}"})
@@ -169,7 +179,7 @@ def test_every_documented_message_is_seen_in_real_frames_and_every_request_is_do
         assert (await db(api.post)("/api/v1/auth/logout/")).status_code == 204
         await phone.recv()  # signed_out, then the close
         await watcher.close()
-        return watcher.seen + phone.seen
+        return watcher.seen + phone.seen + studio.seen
 
     seen = set(async_to_sync(scenario)())
     assert seen == set(asyncapi.server_messages()), set(asyncapi.server_messages()) - seen
@@ -191,6 +201,9 @@ def test_the_signed_out_reasons_are_the_ends_of_a_credential():
     assert set(data["properties"]["reason"]["enum"]) == {*AuthToken.Reason.values, "token_expired"}
 
 
+CLIENT_TYPES = {"ping", "auth", "subscribe", "unsubscribe", "chat.send", "heartbeat", "studio.open", "studio.close"}
+
+
 def test_the_sample_frames_of_docs_protocol_are_documented_messages():
     text = (ROOT / "docs" / "protocol.md").read_text()
     samples = text.split("## Sample frames", 1)[1].split("\n## ", 1)[0]
@@ -199,7 +212,7 @@ def test_the_sample_frames_of_docs_protocol_are_documented_messages():
     for line in lines:
         answer = line.startswith("← ")
         frame = json.loads(line.removeprefix("← "))
-        if not answer and frame["type"] in {"ping", "auth", "subscribe", "unsubscribe", "chat.send", "heartbeat"}:
+        if not answer and frame["type"] in CLIENT_TYPES:
             seen.add(asyncapi.client_frame(frame))
         else:
             seen.update(asyncapi.server_frame(frame))

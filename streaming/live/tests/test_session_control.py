@@ -244,6 +244,7 @@ def test_at_the_stream_limit_the_user_ends_the_session_they_pick():
         first = await tv.request({"type": "heartbeat", "game": game.pk, "device": "tv"})
         refused = await phone.request({"type": "heartbeat", "game": other_game.pk, "device": "phone"})
         assert (refused["code"], refused["limit"]) == ("stream_limit", 1)
+        assert [s["id"] for s in refused["sessions"]] == [first["session"]]
         assert "fields" not in refused  # fields are only ever what is wrong with an input
 
         sessions = await db(api(key=key).get)("/api/v1/live/sessions/")
@@ -254,7 +255,7 @@ def test_at_the_stream_limit_the_user_ends_the_session_they_pick():
         )
         assert started["type"] == "ack" and started["session"] != first["session"]
         # The TV is told at once (so is the phone: the notice goes to all the user's sockets).
-        ended = {"session": first["session"], "game": game.pk, "reason": "replaced"}
+        ended = {"session": first["session"], "game": game.pk, "content": None, "reason": "replaced"}
         assert await tv.recv(timeout=1) == {"type": "notice", "name": "session.ended", "data": ended}
         assert await phone.recv(timeout=1) == {"type": "notice", "name": "session.ended", "data": ended}
         # Its next heartbeat is refused once, not restarted behind the user's back...
@@ -282,7 +283,12 @@ def test_ending_a_session_over_the_api_tells_its_device_and_frees_the_slot():
         assert (await db(other_client.delete)(url)).status_code == 404  # not someone else's to end
         assert (await db(APIClient().delete)(url)).status_code == 401
         assert (await db(api(key=key).delete)(url)).status_code == 204
-        assert (await tv.recv(timeout=1))["data"] == {"session": session, "game": game.pk, "reason": "ended"}
+        assert (await tv.recv(timeout=1))["data"] == {
+            "session": session,
+            "game": game.pk,
+            "content": None,
+            "reason": "ended",
+        }
         assert (await db(api(key=key).delete)(url)).status_code == 404  # already ended
         assert (await db(api(key=key).get)("/api/v1/live/sessions/")).json() == []
 
