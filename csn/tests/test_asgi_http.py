@@ -273,7 +273,7 @@ def test_daphne_refuses_a_large_body_before_receiving_it():
             b"Content-Type: multipart/form-data; boundary=abc\r\nContent-Length: %d\r\n\r\n%s" % (len(form), form)
         )
         reply, _ = exchange(base, malformed)
-        assert reply.startswith(b"HTTP/1.1 415") and b"json\r\n" in reply, reply[:300]  # problem+json
+        assert reply.startswith(b"HTTP/1.1 415") and b"Content-Type: application/problem+json" in reply, reply[:300]
         assert b'"code":"unsupported_media_type"' in reply, reply[:300]
 
 
