@@ -95,6 +95,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: every response gets its X-Request-ID and is timed, whatever answers it.
+    "csn.requestid.RequestIdMiddleware",
+    "csn.metrics.HttpMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -333,7 +336,7 @@ if PRODUCTION:
     SECURE_CONTENT_TYPE_NOSNIFF = True
     SECURE_REFERRER_POLICY = "same-origin"
     # Healthchecks are probed over plain HTTP by the orchestrator.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 
 # --- i18n -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -342,11 +345,24 @@ USE_I18N = True
 USE_TZ = True
 
 # --- Logging --------------------------------------------------------------------------------
+# `CSN_LOG_FORMAT=json`: one JSON object per line (python-json-logger), for a log pipeline. Every record
+# has the request id of the work that logged it (csn.requestid: HTTP request, websocket, Celery task).
+LOG_FORMAT = env_str("CSN_LOG_FORMAT", "plain")
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured("CSN_LOG_FORMAT is plain or json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "csn.requestid.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s %(process)d",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger", "process": "pid"},
+        },
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         # Django's default config gives "django" its own console handler (DEBUG on) besides the root's:
@@ -355,6 +371,18 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
     },
 }
+
+# --- Metrics and traces (csn.metrics, csn.telemetry; docs/operations.md) --------------------------
+# /metrics is never public: on a port of its own (CSN_METRICS_PORT, not routed by the proxy), or on the
+# main port to a bearer of CSN_METRICS_TOKEN. Neither set: no /metrics at all.
+METRICS_PORT = env_int("CSN_METRICS_PORT", 0)
+METRICS_ADDR = env_str("CSN_METRICS_ADDR", "0.0.0.0")  # noqa: S104 (the pod's address, for the scraper)
+METRICS_TOKEN = env_str("CSN_METRICS_TOKEN")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 20:
+    raise ImproperlyConfigured("CSN_METRICS_TOKEN must be at least 20 characters")
+# OpenTelemetry tracing (Django, psycopg, Redis, Celery), exported by OTLP/HTTP to
+# OTEL_EXPORTER_OTLP_ENDPOINT; off unless CSN_OTEL=1 (needs requirements-otel.txt).
+OTEL_ENABLED = env_bool("CSN_OTEL")
 
 # Embedded mode writes under var/; make sure it exists.
 if not PRODUCTION:
@@ -433,6 +461,22 @@ CELERY_BEAT_SCHEDULE["live-presence-close-stale"] = {
     "schedule": 15.0,
 }
 CELERY_BEAT_SCHEDULE["live-events-prune"] = {"task": "realtime.live_events_prune", "schedule": 3600.0}
+# Graceful drain on SIGTERM (csn/serve.py, csn.realtime.drain): sockets are told to reconnect and closed,
+# spread over this many seconds; each client waits a random 0..LIVE_RECONNECT_JITTER_MS before it does.
+# Keep the orchestrator's grace period (terminationGracePeriodSeconds, compose stop_grace_period) above it.
+LIVE_DRAIN_SECONDS = float(env_str("CSN_LIVE_DRAIN_SECONDS", "20"))
+LIVE_RECONNECT_JITTER_MS = env_int("CSN_LIVE_RECONNECT_JITTER_MS", 5000)
+# Degrade under load (csn.realtime.load): levels 1, 2, 3 start when the worst lag (fan-out or event loop)
+# passes these; a level is left after LIVE_SHED_RECOVER_SECONDS below its threshold.
+LIVE_SHED_LAG_SECONDS = [float(v) for v in env_list("CSN_LIVE_SHED_LAG_SECONDS", ["0.1", "0.25", "0.5"])]
+if len(LIVE_SHED_LAG_SECONDS) != 3 or sorted(LIVE_SHED_LAG_SECONDS) != LIVE_SHED_LAG_SECONDS:
+    raise ImproperlyConfigured("CSN_LIVE_SHED_LAG_SECONDS is three rising thresholds, e.g. 0.1,0.25,0.5")
+LIVE_SHED_RECOVER_SECONDS = float(env_str("CSN_LIVE_SHED_RECOVER_SECONDS", "10"))
+LIVE_SHED_STATE_SECONDS = [5.0, 15.0, 15.0]  # a viewer count at most this often per topic, at level 1, 2, 3
+LIVE_SHED_SAMPLE_ROOM = env_int("CSN_LIVE_SHED_SAMPLE_ROOM", 500)  # local sockets of a chat sampled at level 3
+LIVE_SHED_SAMPLE_KEEP_ONE_IN = env_int("CSN_LIVE_SHED_SAMPLE_KEEP_ONE_IN", 10)
+# A fan-out pass later than this after its event's publish is logged, with the publishing request ids.
+LIVE_SLOW_FANOUT_LOG_SECONDS = 1.0
 # Live tests run daphne in a subprocess on the test database: SQLite's must be a file, not memory.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("TEST", {})["NAME"] = str(VAR_DIR / "test-db.sqlite3")
