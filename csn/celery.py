@@ -40,7 +40,7 @@ app = Celery("csn")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # streaming's tasks live in its parts (one app, several `tasks` modules).
-app.autodiscover_tasks(["streaming.live"])
+app.autodiscover_tasks(["streaming.live", "streaming.fans"])
 
 
 # --- Request ids, metrics and traces of tasks ------------------------------------------------------

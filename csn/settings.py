@@ -372,6 +372,24 @@ LOGGING = {
     },
 }
 
+# --- Retention (beat jobs; csn.retention deletes in bounded batches) --------------------------------
+RETENTION_BATCH_SIZE = env_int("CSN_RETENTION_BATCH_SIZE", 1000)
+RETENTION_MAX_BATCHES = env_int("CSN_RETENTION_MAX_BATCHES", 100)  # per run; the next run goes on
+RETAIN_CHAT_DAYS = env_int("CSN_RETAIN_CHAT_DAYS", 90)
+RETAIN_LIVE_SESSIONS_DAYS = env_int("CSN_RETAIN_LIVE_SESSIONS_DAYS", 30)  # ended viewing sessions
+RETAIN_READ_NOTIFICATIONS_DAYS = env_int("CSN_RETAIN_READ_NOTIFICATIONS_DAYS", 90)
+# Delivered outbox rows are deleted as PostHog accepts them; rows given up on ("dead") stay this long.
+RETAIN_DEAD_OUTBOX_DAYS = env_int("CSN_RETAIN_DEAD_OUTBOX_DAYS", 30)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "retention-chat": {"task": "streaming.chat_messages_prune", "schedule": 3600.0},
+        "retention-live-sessions": {"task": "streaming.live_sessions_prune", "schedule": 3600.0},
+        "retention-notifications": {"task": "streaming.notifications_read_prune", "schedule": 3600.0},
+        "retention-outbox": {"task": "analytics.outbox_dead_prune", "schedule": 3600.0},
+        "metrics-outbox": {"task": "analytics.outbox_measure", "schedule": 30.0, "options": {"expires": 30.0}},
+    }
+)
+
 # --- Metrics and traces (csn.metrics, csn.telemetry; docs/operations.md) --------------------------
 # /metrics is never public: on a port of its own (CSN_METRICS_PORT, not routed by the proxy), or on the
 # main port to a bearer of CSN_METRICS_TOKEN. Neither set: no /metrics at all.
@@ -448,7 +466,8 @@ LIVE_SNAPSHOT_PLAYS = 50
 LIVE_SEND_QUEUE_MAX = env_int("CSN_LIVE_SEND_QUEUE_MAX", 2000)
 # A topic's next fan-out pass waits this many times as long as its last pass took (csn.realtime.hub).
 LIVE_PACE_FACTOR = float(env_str("CSN_LIVE_PACE_FACTOR", "2"))
-LIVE_EVENT_RETENTION_HOURS = 48
+# Resume replays events this recent (clients further behind get a snapshot); older ones are deleted.
+LIVE_EVENT_RETENTION_HOURS = env_int("CSN_RETAIN_LIVE_EVENTS_HOURS", 48)
 LIVE_CHAT_MAX_LENGTH = 500
 LIVE_CHAT_RATE_COUNT = env_int("CSN_LIVE_CHAT_RATE_COUNT", 5)
 LIVE_CHAT_RATE_WINDOW_SECONDS = env_int("CSN_LIVE_CHAT_RATE_WINDOW", 10)
