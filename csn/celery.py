@@ -58,7 +58,8 @@ def _request_id_send(headers=None, **_):
 
 @signals.task_prerun.connect
 def _task_started(task_id=None, task=None, **_):
-    request_id = requestid.sane(getattr(task.request, REQUEST_ID_HEADER, None)) or task_id
+    # Queued from a request: its id. Run eagerly (embedded default): the caller's, still current.
+    request_id = requestid.sane(getattr(task.request, REQUEST_ID_HEADER, None)) or requestid.current() or task_id
     task.request.csn_context = (requestid.bind(request_id), time.perf_counter())
 
 

@@ -77,5 +77,7 @@ class RequestIdFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "request_id"):
-            record.request_id = _current.get() or "-"
+            # django.request logs a 4xx/5xx after the middleware returned: its record names the request.
+            request_id = _current.get() or getattr(getattr(record, "request", None), "request_id", None)
+            record.request_id = request_id or "-"
         return True
