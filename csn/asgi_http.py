@@ -37,6 +37,7 @@ from django.http import FileResponse, JsonResponse
 from django.urls import set_script_prefix
 
 from csn.api.errors import error_body
+from csn.realtime import drain
 
 TOO_LARGE = error_body("payload_too_large", "The request body is too large.")
 
@@ -103,6 +104,11 @@ class SyncASGIHandler(ASGIHandler):
                     await sync_to_async(response.close, thread_sensitive=False, executor=self.executor)()
         finally:
             body_file.close()
+
+    async def send_response(self, response, send):
+        if drain.draining:  # leaving (SIGTERM): the proxy should not reuse this connection
+            response["Connection"] = "close"
+        return await super().send_response(response, send)
 
     async def read_body(self, receive, limit: int | None = None):
         """Django's read_body, stopping as soon as the body passes `limit` bytes (a chunked one)."""

@@ -2,7 +2,7 @@
 
 The server stops listening (the proxy's new connections go to the other processes) and `/readyz` answers
 503 (the orchestrator stops routing here); then each open socket is told to reconnect, with a random
-delay so the reconnects do not arrive at once, and closed (1012, service restart), the sockets spread
+delay so the reconnects do not arrive at once, and closed (4012, service restart), the sockets spread
 evenly over `LIVE_DRAIN_SECONDS`. Clients resume each topic with `since` elsewhere and miss nothing
 (docs/protocol.md). The process ends when its last socket is gone, or at the end of the window.
 

@@ -33,7 +33,9 @@ logger = logging.getLogger(__name__)
 CLOSE_SIGNED_OUT = 4401  # the socket's credential was revoked or the account deactivated: sign in again
 CLOSE_SLOW_READER = 4008
 CLOSE_FLOOD = 4029
-CLOSE_SERVICE_RESTART = 1012  # this process is draining: reconnect (after `delay_ms`) and resume
+# This process is draining: reconnect (after `delay_ms`) and resume. 4012 for 1012 (service restart), which
+# daphne (autobahn) may not send: a server close code is 1000 or 3000-4999.
+CLOSE_SERVICE_RESTART = 4012
 PIPELINED = {"chat.send"}
 MAX_IN_FLIGHT = 16
 MAX_ID = 2**63 - 1  # game ids and seqs are bigints: past this the database refuses the parameter
