@@ -37,7 +37,8 @@ def test_compose_file_is_valid_against_the_compose_specification():
     schema = json.loads(schema_path.read_text())
     document = yaml.safe_load(_interpolated(COMPOSE.read_text()))
 
-    errors = sorted(jsonschema.Draft7Validator(schema).iter_errors(document), key=str)
+    validator = jsonschema.validators.validator_for(schema)(schema)  # the draft the schema names (2020-12)
+    errors = sorted(validator.iter_errors(document), key=str)
     assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors)
 
 
