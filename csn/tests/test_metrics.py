@@ -99,3 +99,28 @@ def test_a_daphne_process_exports_http_live_and_loop_metrics_on_its_metrics_port
     assert _value(open_samples, "csn_http_request_duration_seconds_count", route=route, method="GET", status="200") == 1
     assert _value(closed_samples, "csn_live_sockets_open") == 0
     assert _value(closed_samples, "csn_live_subscriptions", kind="game") == 0
+
+
+def test_the_grafana_dashboard_uses_only_metrics_the_code_exports():
+    import re
+    from pathlib import Path
+
+    from prometheus_client import Counter, Histogram
+
+    from csn import metrics
+
+    dashboard = json.loads((Path(__file__).resolve().parents[2] / "deploy" / "grafana" / "csn.json").read_text())
+    exported = set()
+    for value in vars(metrics).values():
+        if hasattr(value, "_name") and hasattr(value, "_type"):
+            exported.add(value._name + ("_total" if isinstance(value, Counter) else ""))
+            if isinstance(value, Histogram):
+                exported |= {f"{value._name}_{suffix}" for suffix in ("bucket", "count", "sum")}
+    used = {
+        name
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"\b(csn_[a-z_]+)\b", target["expr"])
+    }
+    assert used and used <= exported, used - exported
+    assert {"csn_live_fanout_lag_seconds_bucket", "csn_outbox_backlog", "csn_celery_tasks_total"} <= used
