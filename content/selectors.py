@@ -6,6 +6,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from content.models import Content, Game, MediaAsset, Player, Team
+from csn.db import read_alias
 from csn.errors import NotFoundError
 
 
@@ -32,12 +33,17 @@ def content_visible_to(*, user, now=None) -> QuerySet[Content]:
 
 
 def content_with_relations(queryset: QuerySet[Content]) -> QuerySet[Content]:
-    """The query shape of every content list: teams and players in one query each, whatever the page size."""
-    return queryset.select_related("game").prefetch_related(
-        Prefetch("teams", queryset=Team.objects.only("id", "name", "slug", "sport").order_by("name")),
-        Prefetch(
-            "players", queryset=Player.objects.only("id", "name", "number", "position", "team_id").order_by("name")
-        ),
+    """The query shape of every content list: teams and players in one query each, whatever the page size.
+    Read-only: from the replica when there is one (csn.db.read_alias)."""
+    return (
+        queryset.using(read_alias())
+        .select_related("game")
+        .prefetch_related(
+            Prefetch("teams", queryset=Team.objects.only("id", "name", "slug", "sport").order_by("name")),
+            Prefetch(
+                "players", queryset=Player.objects.only("id", "name", "number", "position", "team_id").order_by("name")
+            ),
+        )
     )
 
 
@@ -78,8 +84,9 @@ def user_has_premium(*, user) -> bool:
 
 
 def games_with_teams(queryset: QuerySet[Game] | None = None) -> QuerySet[Game]:
+    """Games with their teams, read-only: from the replica when there is one (csn.db.read_alias)."""
     queryset = Game.objects.all() if queryset is None else queryset
-    return queryset.select_related("home_team", "away_team")
+    return queryset.using(read_alias()).select_related("home_team", "away_team")
 
 
 GAME_CONTENT_LIMIT = 50

@@ -7,7 +7,7 @@ from celery import Celery, signals
 from kombu.transport import redis as kombu_redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from csn import metrics, requestid
+from csn import db, metrics, requestid
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "csn.settings")
 
@@ -60,7 +60,7 @@ def _request_id_send(headers=None, **_):
 def _task_started(task_id=None, task=None, **_):
     # Queued from a request: its id. Run eagerly (embedded default): the caller's, still current.
     request_id = requestid.sane(getattr(task.request, REQUEST_ID_HEADER, None)) or requestid.current() or task_id
-    task.request.csn_context = (requestid.bind(request_id), time.perf_counter())
+    task.request.csn_context = (requestid.bind(request_id), db.work_started(), time.perf_counter())
 
 
 @signals.task_postrun.connect
@@ -68,8 +68,9 @@ def _task_finished(task=None, state=None, **_):
     context = getattr(task.request, "csn_context", None)
     if context is None:
         return
-    token, started = context
+    token, work, started = context
     task.request.csn_context = None
+    db.work_ended(work)
     metrics.celery_tasks.labels(task.name, (state or "unknown").lower()).inc()
     metrics.celery_task_duration.labels(task.name).observe(time.perf_counter() - started)
     requestid.unbind(token)

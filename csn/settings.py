@@ -104,6 +104,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "csn.db.ReadYourWritesMiddleware",  # a client that just wrote reads the primary (csn.db)
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -165,6 +166,23 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_boo
         # while PostgreSQL is unreachable before failing (and /readyz answers 503).
         "timeout": env_int("CSN_DB_POOL_TIMEOUT", 3),
     }
+# Behind PgBouncer in transaction pooling, a session outlives no transaction: no server-side prepared
+# statements (psycopg prepares a query it ran 5 times) and no server-side cursors.
+if env_bool("CSN_DB_PGBOUNCER") and DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+# A read replica for read-only selectors (csn.db): same engine and options as the primary, never migrated.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
+DATABASE_REPLICA_STICKY_SECONDS = env_int("CSN_DB_REPLICA_STICKY_SECONDS", 5)
+if DATABASE_REPLICA_URL:
+    replica = dj_database_url.parse(DATABASE_REPLICA_URL)
+    DATABASES["replica"] = {
+        **DATABASES["default"],
+        **{key: replica[key] for key in ("NAME", "USER", "PASSWORD", "HOST", "PORT")},
+        "OPTIONS": {**DATABASES["default"].get("OPTIONS", {})},
+        "TEST": {"MIRROR": "default"},
+    }
+    DATABASE_ROUTERS = ["csn.db.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
