@@ -12,6 +12,7 @@ main port to a bearer of that token (`csn.views.metrics`); with neither, there i
 """
 
 import asyncio
+import contextvars
 import logging
 import os
 import threading
@@ -207,4 +208,5 @@ def ensure_loop_sampler(on_sample=None) -> None:
     with _sampler_lock:
         if loop in _sampler_loops:
             return
-        _sampler_loops[loop] = loop.create_task(loop_sampler(on_sample=on_sample))
+        # A context of its own: not the request id of the work that happened to start it.
+        _sampler_loops[loop] = loop.create_task(loop_sampler(on_sample=on_sample), context=contextvars.Context())

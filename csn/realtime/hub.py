@@ -22,6 +22,7 @@ missed meanwhile, so clients need not wait for a later event to notice the gap.
 """
 
 import asyncio
+import contextvars
 import logging
 import threading
 import time
@@ -181,7 +182,8 @@ class Hub:
     async def _redis_subscribe(self, topic: str) -> None:
         if self._reader is None:
             self._redis_ready = asyncio.Event()
-            self._reader = asyncio.get_running_loop().create_task(self._read_redis())
+            # A context of its own: not the request id of the socket whose subscribe started it.
+            self._reader = asyncio.get_running_loop().create_task(self._read_redis(), context=contextvars.Context())
         await self._redis_ready.wait()
         await self._pubsub.subscribe(self.prefix + topic)
 
