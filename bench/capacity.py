@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 
-from bench.common import ROOT, print_table
+from bench.common import ROOT, open_followers, print_table, script_json
 from bench.live import CLIENT_PROCESSES, _cpu_seconds, csn_server, throwaway_postgres
 
 PUBLISHER = """
@@ -69,19 +69,8 @@ def _holders_main(url, topic, count, ready, release, results) -> None:
 
 
 async def _holders(url, topic, count, ready, release, results):
-    from websockets.asyncio.client import connect
-
-    sockets, received = [], 0
-
-    async def open_one():
-        ws = await connect(url, max_size=None, max_queue=None, open_timeout=60, ping_interval=None)
-        await ws.send(json.dumps({"type": "subscribe", "topic": topic}))
-        while json.loads(await ws.recv())["type"] != "snapshot":
-            pass
-        sockets.append(ws)
-
-    for offset in range(0, count, 100):
-        await asyncio.gather(*(open_one() for _ in range(min(100, count - offset))))
+    received = 0
+    sockets = [ws for ws, _ in await open_followers(url, [topic], count, batch=100, ping_interval=None)]
     ready.set()
 
     async def read(ws):
@@ -158,18 +147,7 @@ def main(argv: list[str]) -> None:
         received = sum(results.get(timeout=120) for _ in procs)
         for proc in procs:
             proc.join(30)
-        count_ms = json.loads(
-            subprocess.run(
-                [sys.executable, "-c", VIEWER_COUNT, str(setup["game"]), str(20000 if quick else 100000)],
-                cwd=ROOT,
-                env=env,
-                check=True,
-                capture_output=True,
-                text=True,
-            )
-            .stdout.strip()
-            .splitlines()[-1]
-        )["ms"]
+        count_ms = script_json(VIEWER_COUNT, [setup["game"], 20000 if quick else 100000], env)["ms"]
     deliveries = int(rate * duration) * sockets
     per_socket_kib = (rss_after - rss_before) / sockets
     per_delivery_us = fanout_cpu / max(1, deliveries) * 1e6

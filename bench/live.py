@@ -25,7 +25,7 @@ import time
 import urllib.request
 from contextlib import contextmanager
 
-from bench.common import ROOT, free_port, postgres_admin, print_table, summary
+from bench.common import ROOT, free_port, open_followers, postgres_admin, print_table, script_json, summary
 
 CLIENT_PROCESSES = 2
 SETUP = """
@@ -190,21 +190,9 @@ def _receivers_main(url, topic, tag, count, ready, start, stop_at, results) -> N
 
 
 async def _receivers(url, topic, tag, count, ready, start, stop_at, results):
-    from websockets.asyncio.client import connect
-
     latencies: list[float] = []
     received = 0
-    sockets = []
-
-    async def open_one():
-        ws = await connect(url, max_size=None, max_queue=None, open_timeout=30)
-        await ws.send(json.dumps({"type": "subscribe", "topic": topic}))
-        while json.loads(await ws.recv())["type"] != "snapshot":
-            pass
-        sockets.append(ws)
-
-    for offset in range(0, count, 50):
-        await asyncio.gather(*(open_one() for _ in range(min(50, count - offset))))
+    sockets = [ws for ws, _ in await open_followers(url, [topic], count)]
     ready.set()
 
     async def read(ws):
@@ -395,24 +383,9 @@ def _flood_receivers_main(url, game, count, ready, start, stop_at, results) -> N
 
 
 async def _flood_receivers(url, game, count, ready, start, stop_at, results):
-    from websockets.asyncio.client import connect
-
     score_latencies: list[float] = []
     counts = {"scores": 0, "chat": 0, "skipped": 0, "gaps": 0, "dropped": 0}
-    sockets = []
-
-    async def open_one():
-        ws = await connect(url, max_size=None, max_queue=None, open_timeout=60)
-        last = {}
-        for topic in (f"game:{game}", f"chat:{game}"):
-            await ws.send(json.dumps({"type": "subscribe", "topic": topic}))
-            while (message := json.loads(await ws.recv()))["type"] != "snapshot":
-                pass
-            last[topic] = message["seq"]
-        sockets.append((ws, last))
-
-    for offset in range(0, count, 50):
-        await asyncio.gather(*(open_one() for _ in range(min(50, count - offset))))
+    sockets = await open_followers(url, [f"game:{game}", f"chat:{game}"], count)
     ready.set()
 
     async def read(ws, last):
@@ -467,18 +440,7 @@ def flood_point(urls, setup, pids, n, chat_rate, duration, env) -> dict:
     stop_at.value = time.time() + duration + 5.0
     cpu_before = sum(_cpu_seconds(pid) for pid in pids)
     start.set()
-    published = json.loads(
-        subprocess.run(
-            [sys.executable, "-c", FLOOD_PUBLISHER, str(setup["game"]), str(chat_rate), "0.2", str(duration)],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        .stdout.strip()
-        .splitlines()[-1]
-    )
+    published = script_json(FLOOD_PUBLISHER, [setup["game"], chat_rate, 0.2, duration], env)
     totals = {"scores": 0, "chat": 0, "skipped": 0, "gaps": 0, "dropped": 0}
     latencies: list[float] = []
     for _ in procs:

@@ -23,7 +23,7 @@ import threading
 import time
 from pathlib import Path
 
-from bench.common import NGINX, ROOT
+from bench.common import NGINX, ROOT, nginx_command, nginx_config
 
 HOSTS = {"client": 2, "proxy": 3, "redis": 4, "pg": 5, "web1": 11, "web2": 12}
 PG_BIN = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)), None)
@@ -220,30 +220,11 @@ def run(clients: int = 20, events: int = 120) -> dict:
                     stderr=open(folder / f"{host}.log", "w"),  # noqa: SIM115 (closed with the process)
                 )
             )
-        nginx_dir = folder / "nginx"
-        nginx_dir.mkdir()
-        conf = (
-            (ROOT / "deploy" / "nginx" / "nginx.conf")
-            .read_text()
-            .replace("listen 8080;", f"listen {topo.addr('proxy')}:8080;")
-        )
-        (nginx_dir / "nginx.conf").write_text(conf)
-        servers = "".join(f"    server {topo.addr(h)}:8000 max_fails=1 fail_timeout=5s;\n" for h in ("web1", "web2"))
-        (nginx_dir / "upstream.conf").write_text(f"upstream csn_web {{\n{servers}    keepalive 32;\n}}\n")
+        upstreams = [f"{topo.addr(host)}:8000" for host in ("web1", "web2")]
+        conf = nginx_config(folder / "nginx", f"{topo.addr('proxy')}:8080", upstreams)
         procs.append(
             subprocess.Popen(
-                [
-                    *topo.exec("proxy"),
-                    NGINX,
-                    "-p",
-                    str(nginx_dir),
-                    "-c",
-                    str(nginx_dir / "nginx.conf"),
-                    "-g",
-                    f"daemon off; pid {nginx_dir}/nginx.pid;",
-                ],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
+                [*topo.exec("proxy"), *nginx_command(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
             )
         )
         for host in ("web1", "web2"):
