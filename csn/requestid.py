@@ -81,3 +81,21 @@ class RequestIdFilter(logging.Filter):
             request_id = _current.get() or getattr(getattr(record, "request", None), "request_id", None)
             record.request_id = request_id or "-"
         return True
+
+
+HEADER_SCHEMA = {
+    "description": "The request's id: the X-Request-ID sent when sane, else a new one. Every log line of "
+    "the request, and of the tasks it queued, carries it.",
+    "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:@/+=-]{1,128}$"},
+}
+
+
+def schema_header(result, generator, request, public):
+    """drf-spectacular postprocessing hook: every response of every operation has `X-Request-ID`."""
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            if isinstance(operation, dict):
+                for response in operation.get("responses", {}).values():
+                    if isinstance(response, dict) and "$ref" not in response:
+                        response.setdefault("headers", {})[HEADER] = HEADER_SCHEMA
+    return result

@@ -331,6 +331,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "csn.api.schema.error_responses",
+        "csn.requestid.schema_header",  # X-Request-ID on every response
     ],
     # csn/urls.py's path converters: `<id:…>` a bigint key, `<token:…>` a share token.
     "PATH_CONVERTER_OVERRIDES": {

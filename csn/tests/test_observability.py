@@ -128,3 +128,16 @@ def test_opentelemetry_is_off_by_default_and_traces_requests_when_on(tmp_path):
     status, names = on.stdout.strip().splitlines()
     assert status == "200"
     assert "GET healthz" in names
+
+
+def test_the_schema_documents_the_request_id_header_on_every_response(client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    responses = [
+        response
+        for path_item in schema["paths"].values()
+        for operation in path_item.values()
+        if isinstance(operation, dict)
+        for response in operation.get("responses", {}).values()
+    ]
+    assert responses
+    assert all("X-Request-ID" in response.get("headers", {}) for response in responses if "$ref" not in response)
