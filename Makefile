@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint format install bench worker beat
+.PHONY: run test lint format install bench worker beat schema
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,3 +39,10 @@ beat: install
 
 bench: install
 	$(PY) -m bench
+
+# The committed OpenAPI schema (docs/openapi.yaml) and the digest docs/changelog.md must record for it.
+schema: install
+	$(PY) manage.py spectacular --validate --fail-on-warn --file docs/openapi.yaml
+	$(PY) -c "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'csn.settings'); django.setup(); \
+	from csn.api.contract import committed_schema, schema_digest; \
+	print('Schema digest: \`sha256:' + schema_digest(committed_schema()) + '\`')"

@@ -1,29 +1,67 @@
+import hashlib
 from datetime import UTC
 
+from django.db.models import F
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
-from accounts.models import User
+from accounts.models import AuthToken, User
 
+_TOKEN_COLUMNS = (
+    "id",
+    "user_id",
+    "digest",
+    "name",
+    "created_at",
+    "refreshed_at",
+    "last_used_at",
+    "expires_at",
+    "revoked_at",
+    "revoked_reason",
+)
+_TOKEN_DATETIMES = ("created_at", "refreshed_at", "last_used_at", "expires_at", "revoked_at")
 # Every API request looks its token up: as one constant statement, not a queryset compiled anew on
 # each request (the ORM's compile was a fifth of a hot request's CPU in `python -m bench viewing`).
+# It finds the token by its current secret or by the one its last refresh replaced.
 _TOKEN_USER_SQL = (
-    f"SELECT u.*, t.created AS token_created FROM {User._meta.db_table} u "  # noqa: S608 - our tables
-    f"JOIN {Token._meta.db_table} t ON t.user_id = u.id WHERE t.key = %s"
+    "SELECT u.*, "  # noqa: S608 - our tables
+    + ", ".join(f"t.{column} AS token_{column}" for column in _TOKEN_COLUMNS)
+    + f" FROM {User._meta.db_table} u JOIN {AuthToken._meta.db_table} t ON t.user_id = u.id"
+    " WHERE t.digest = %s OR t.previous_digest = %s"
 )
 
 
-def token_with_user(*, key: str) -> Token | None:
-    """The API token with this key and its user loaded (`token.user`), or None."""
-    user = next(iter(User.objects.raw(_TOKEN_USER_SQL, [key])), None)
+def token_digest(key: str) -> str:
+    """What is stored of a token's secret."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _aware(value):
+    # SQLite: a raw extra column comes back naive, stored in UTC.
+    return timezone.make_aware(value, UTC) if value is not None and timezone.is_naive(value) else value
+
+
+def token_with_user(*, key: str) -> AuthToken | None:
+    """The token whose current or previous secret is `key`, its user loaded (`token.user`), or None.
+    Whether it is still good is `accounts.services.token_authenticate`'s to say."""
+    digest = token_digest(key)
+    user = next(iter(User.objects.raw(_TOKEN_USER_SQL, [digest, digest])), None)
     if user is None:
         return None
-    created = user.token_created
-    if timezone.is_naive(created):  # SQLite: a raw extra column comes back naive, stored in UTC
-        created = timezone.make_aware(created, UTC)
-    token = Token.from_db(None, ["key", "user_id", "created"], [key, user.pk, created])
+    values = [getattr(user, f"token_{column}") for column in _TOKEN_COLUMNS]
+    token = AuthToken.from_db(None, list(_TOKEN_COLUMNS), values)
+    for column in _TOKEN_DATETIMES:
+        setattr(token, column, _aware(getattr(token, column)))
     token.user = user
     return token
+
+
+def tokens_active(*, user: User) -> list[AuthToken]:
+    """The user's signed-in devices: tokens neither revoked nor expired, most recently used first."""
+    return list(
+        AuthToken.objects.filter(user=user, revoked_at__isnull=True, expires_at__gt=timezone.now()).order_by(
+            F("last_used_at").desc(nulls_last=True), "-created_at"
+        )
+    )
 
 
 def user_with_account(*, user_id: int) -> User:
@@ -34,3 +72,12 @@ def user_with_account(*, user_id: int) -> User:
 def has_account_rows(user: User) -> bool:
     """Whether a user loaded by `user_with_account` has both rows (no query: select_related cached them)."""
     return hasattr(user, "preferences") and hasattr(user, "subscription")
+
+
+def token_active_until(*, token_id: int):
+    """When the token expires, if it is neither revoked nor expired now; else None (a socket's check)."""
+    return (
+        AuthToken.objects.filter(pk=token_id, revoked_at__isnull=True, expires_at__gt=timezone.now())
+        .values_list("expires_at", flat=True)
+        .first()
+    )

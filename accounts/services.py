@@ -1,13 +1,20 @@
 """Writes for who the user is: registration, profile, preferences, subscription, tokens."""
 
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
-from rest_framework.authtoken.models import Token
+from django.db.models import Q
+from django.utils import timezone
 
-from accounts.models import Preferences, Subscription, User
+from accounts import selectors
+from accounts.entitlements import plan_entitlement_sync
+from accounts.models import AuthToken, Preferences, Subscription, User
 from analytics import events
-from csn.errors import ApplicationError
+from csn.errors import ApplicationError, NotFoundError
 from csn.realtime.sessions import credential_id, user_sockets_close
 
 
@@ -86,18 +93,25 @@ def preferences_update(*, user: User, **changes) -> Preferences:
 
 @transaction.atomic
 def subscription_update(*, user: User, plan: str, status: str, current_period_end=None) -> Subscription:
-    """Staff (admin) or billing change a plan; the change is an analytics event."""
+    """Staff (admin) or billing change a plan; the change is an analytics event. The plan's product
+    (an entitlement, source `plan`) follows: held until the period's end (past due: plus the grace)."""
     sub, _ = Subscription.objects.select_for_update().get_or_create(user=user)
     before = (sub.plan, sub.status)
     sub.plan, sub.status, sub.current_period_end = plan, status, current_period_end
     sub.save()
+    plan_entitlement_sync(
+        user=user,
+        active=sub.plan == Subscription.Plan.PREMIUM and sub.status != Subscription.Status.CANCELED,
+        ends_at=sub.access_ends_at(),
+        reason=f"subscription {sub.plan} {sub.status}",
+    )
     if before != (plan, status):
         events.subscription_changed(user_id=user.pk, from_plan=before[0], to_plan=plan, status=status)
     return sub
 
 
 def password_change(*, user: User, current_password: str, new_password: str) -> None:
-    """Needs the current password; revokes the user's API token so other devices sign in again."""
+    """Needs the current password; revokes every API token of the user so other devices sign in again."""
     if not user.check_password(current_password):
         raise ApplicationError(
             "The current password is wrong.",
@@ -108,30 +122,112 @@ def password_change(*, user: User, current_password: str, new_password: str) -> 
     with transaction.atomic():
         user.set_password(new_password)
         user.save(update_fields=["password"])
-        credentials_revoke(user=user, reason="password_changed")
+        credentials_revoke(user=user, reason=AuthToken.Reason.PASSWORD_CHANGED)
 
 
 def credentials_revoke(*, user: User, reason: str) -> None:
-    """Every credential of the user stops working: API tokens are deleted, and every open socket of the
+    """Every credential of the user stops working: API tokens are revoked, and every open socket of the
     user (signed in by token or by browser session) is closed within a second, in every process. For a
     new password (any path: API, admin) and a deactivated account. Browser sessions need nothing more:
     Django refuses a session whose password hash is stale, or whose user is inactive."""
-    Token.objects.filter(user=user).delete()
+    AuthToken.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now(), revoked_reason=reason
+    )
     user_sockets_close(user_id=user.pk, reason=reason)
 
 
-def token_issue(*, user: User) -> Token:
-    token, _ = Token.objects.get_or_create(user=user)
+def _new_secret() -> tuple[str, str]:
+    key = secrets.token_urlsafe(32)  # 43 characters, 256 bits
+    return key, selectors.token_digest(key)
+
+
+def _expiry(now):
+    return now + timedelta(seconds=settings.ACCOUNTS_TOKEN_TTL_SECONDS)
+
+
+def token_issue(*, user: User, name: str = "") -> AuthToken:
+    """A new token for one device. Its secret is `token.key`, on the returned object only (never stored)."""
+    key, digest = _new_secret()
+    now = timezone.now()
+    token = AuthToken.objects.create(user=user, digest=digest, name=name, created_at=now, expires_at=_expiry(now))
+    token.key = key
     return token
 
 
-def token_revoke(*, user: User) -> None:
-    """Sign out: the API token stops working, and the sockets signed in with it close."""
+def token_refresh(*, token: AuthToken) -> AuthToken:
+    """A new secret and a new expiry for the same device; the secret presented stops working
+    (`token_refreshed`). Sockets signed in with the token stay open: it is the same device."""
+    key, digest = _new_secret()
+    now = timezone.now()
     with transaction.atomic():
-        keys = list(Token.objects.filter(user=user).values_list("key", flat=True))
-        Token.objects.filter(user=user).delete()
-        for key in keys:
-            user_sockets_close(user_id=user.pk, reason="signed_out", credential=credential_id("token", key))
+        # Only a token still good when the row is locked: two refreshes at once cannot both win.
+        updated = AuthToken.objects.filter(
+            pk=token.pk, digest=token.digest, revoked_at__isnull=True, expires_at__gt=now
+        ).update(previous_digest=token.digest, digest=digest, refreshed_at=now, expires_at=_expiry(now))
+    if not updated:
+        raise ApplicationError("The token was refreshed or revoked meanwhile.", code="token_refreshed", status=401)
+    token = AuthToken.objects.get(pk=token.pk)
+    token.key = key
+    return token
+
+
+_TOKEN_ENDED = {
+    "token_refreshed": "The token was replaced by a refresh; use the new one.",
+    "token_revoked": "The token was revoked; sign in again.",
+    "token_expired": "The token expired; sign in again.",
+    "invalid_token": "The token is not valid.",
+}
+
+
+def token_authenticate(*, key: str) -> AuthToken:
+    """The token whose secret is `key` with its user (`token.user`), if it is good now; otherwise a 401
+    `ApplicationError` whose code says why: `token_refreshed`, `token_revoked`, `token_expired` or
+    `invalid_token` (unknown, or the account is inactive). Records when the token was last used (at most
+    every `ACCOUNTS_TOKEN_TOUCH_SECONDS`)."""
+    token = selectors.token_with_user(key=key)
+    now = timezone.now()
+    problem = None
+    if token is None or not token.user.is_active:
+        problem = "invalid_token"
+    elif token.digest != selectors.token_digest(key):
+        problem = "token_refreshed"
+    elif token.revoked_at is not None:
+        problem = "token_revoked"
+    elif token.expires_at <= now:
+        problem = "token_expired"
+    if problem is not None:
+        raise ApplicationError(_TOKEN_ENDED[problem], code=problem, status=401)
+    touch = timedelta(seconds=settings.ACCOUNTS_TOKEN_TOUCH_SECONDS)
+    if token.last_used_at is None or token.last_used_at < now - touch:
+        AuthToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    return token
+
+
+def token_revoke(*, token: AuthToken, reason: str = AuthToken.Reason.SIGNED_OUT) -> None:
+    """One device signs out: its token stops working, and the sockets signed in with it close."""
+    with transaction.atomic():
+        AuthToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now(), revoked_reason=reason
+        )
+        user_sockets_close(user_id=token.user_id, reason=reason, credential=token.credential)
+
+
+def token_revoke_by_id(*, user: User, token_id: int) -> None:
+    """The user signs one of their devices out from another. Only their own, still active tokens."""
+    token = AuthToken.objects.filter(
+        pk=token_id, user=user, revoked_at__isnull=True, expires_at__gt=timezone.now()
+    ).first()
+    if token is None:
+        raise NotFoundError("No such signed-in device.")
+    token_revoke(token=token, reason=AuthToken.Reason.REVOKED)
+
+
+def tokens_prune() -> int:
+    """Forget tokens that ended (expired or revoked) longer ago than `ACCOUNTS_TOKEN_KEEP_ENDED_SECONDS`."""
+    cutoff = timezone.now() - timedelta(seconds=settings.ACCOUNTS_TOKEN_KEEP_ENDED_SECONDS)
+    deleted, _ = AuthToken.objects.filter(Q(expires_at__lt=cutoff) | Q(revoked_at__lt=cutoff)).delete()
+    return deleted
 
 
 def browser_session_ended(*, user_id: int, session_key: str | None) -> None:

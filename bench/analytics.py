@@ -62,9 +62,9 @@ def _setup_django(env: dict):
 
 def _make_users_and_content():
     from django.contrib.auth.hashers import make_password
-    from rest_framework.authtoken.models import Token
 
     from accounts.models import Subscription, User
+    from accounts.services import token_issue
     from content.models import Content
 
     password = make_password("bench-password-not-used")
@@ -73,7 +73,7 @@ def _make_users_and_content():
     )
     users = list(User.objects.filter(email__startswith="bench"))
     Subscription.objects.bulk_create([Subscription(user=u, plan="premium" if u.pk % 2 else "free") for u in users])
-    tokens = [Token.objects.create(user=u).key for u in users]
+    tokens = [token_issue(user=u).key for u in users]
     Content.objects.bulk_create(
         [
             Content(title=f"Bench item {i}", slug=f"bench-item-{i}", type="highlight", year=2026, tags=["bench"])

@@ -32,7 +32,7 @@ SETUP = """
 import django, json, uuid
 django.setup()
 from django.contrib.auth.models import Group
-from rest_framework.authtoken.models import Token
+from accounts.services import token_issue
 from accounts.services import user_create
 from content.models import Game, Team
 from django.utils import timezone
@@ -41,7 +41,7 @@ home = Team.objects.create(name="Home", slug=f"bench-home-{run}", sport="basketb
 away = Team.objects.create(name="Away", slug=f"bench-away-{run}", sport="basketball")
 game = Game.objects.create(home_team=home, away_team=away, sport="basketball", starts_at=timezone.now(), status="live")
 user = user_create(email=f"bench-{run}@example.com", password="bench-password-123", display_name="Bench", is_staff=True)
-print(json.dumps({"game": game.pk, "token": Token.objects.create(user=user).key}))
+print(json.dumps({"game": game.pk, "token": token_issue(user=user).key}))
 """
 
 
@@ -226,6 +226,7 @@ async def _send(url, setup, rate, duration, tag) -> int:
     from websockets.asyncio.client import connect
 
     async with connect(url, max_size=None) as ws:
+        await ws.recv()  # hello
         await ws.send(json.dumps({"type": "auth", "token": setup["token"]}))
         await ws.recv()
         acks: list[float] = []

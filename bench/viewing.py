@@ -169,7 +169,7 @@ def _generate(url: str, users: int, rows: int, contents: int) -> None:
     with _connect(url) as conn:
         conn.execute(
             "TRUNCATE streaming_watchprogress, streaming_mylistitem, streaming_playlistitem, streaming_playlist,"
-            " authtoken_token, content_content_teams, content_content_players, content_content,"
+            " accounts_authtoken, content_content_teams, content_content_players, content_content,"
             " accounts_user RESTART IDENTITY CASCADE"
         )
         conn.execute(
@@ -186,8 +186,12 @@ def _generate(url: str, users: int, rows: int, contents: int) -> None:
             [users],
         )
         conn.execute(
-            "INSERT INTO authtoken_token (key, user_id, created)"
-            " SELECT 'bench' || lpad(n::text, 35, '0'), n, now() FROM generate_series(1, %s) AS n",
+            # Only the secret's SHA-256 is stored (accounts.selectors.token_digest).
+            # Used just now: no `last_used_at` write on each user's first request of the run.
+            "INSERT INTO accounts_authtoken"
+            " (user_id, digest, name, created_at, last_used_at, expires_at, revoked_reason)"
+            " SELECT n, encode(sha256(convert_to('bench' || lpad(n::text, 35, '0'), 'UTF8')), 'hex'), 'bench',"
+            " now(), now(), now() + interval '30 days', '' FROM generate_series(1, %s) AS n",
             [users],
         )
         conn.execute("SELECT setval(pg_get_serial_sequence('accounts_user', 'id'), %s)", [users])
@@ -211,7 +215,7 @@ def _generate(url: str, users: int, rows: int, contents: int) -> None:
 
 def _counts(url: str) -> tuple[int, int]:
     with _connect(url) as conn:
-        users = conn.execute("SELECT count(*) FROM authtoken_token").fetchone()[0]
+        users = conn.execute("SELECT count(*) FROM accounts_authtoken").fetchone()[0]
         rows = conn.execute("SELECT count(*) FROM streaming_watchprogress").fetchone()[0]
     return users, rows
 

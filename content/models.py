@@ -35,6 +35,8 @@ class Team(models.Model):
 class Player(models.Model):
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="players")
     name = models.CharField(max_length=120)
+    # The id a roster file gives the player: importing the file again updates, never duplicates.
+    external_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
     number = models.PositiveSmallIntegerField(null=True, blank=True)
     position = models.CharField(max_length=40, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -58,6 +60,8 @@ class Game(models.Model):
         FINAL = "final", "Final"
         POSTPONED = "postponed", "Postponed"
 
+    # The id a schedule file gives the game: importing the file again updates, never duplicates.
+    external_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
     home_team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="home_games")
     away_team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="away_games")
     sport = models.CharField(max_length=16, choices=Sport.choices)
@@ -119,6 +123,13 @@ class Content(models.Model):
     state = models.CharField(max_length=16, choices=State.choices, default=State.DRAFT)
     published_at = models.DateTimeField(null=True, blank=True)
     review_note = models.TextField(blank=True, help_text="Why a reviewer sent it back to draft")
+    # Scheduling (content.services.scheduling): beat publishes an item in review at `publish_at` and
+    # unpublishes a published one at `unpublish_at`, as the publisher who scheduled it.
+    publish_at = models.DateTimeField("publish at", null=True, blank=True)
+    unpublish_at = models.DateTimeField("unpublish at", null=True, blank=True)
+    scheduled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -139,6 +150,10 @@ class Content(models.Model):
             # Staff lists (API and admin) page by creation date across every state.
             models.Index(fields=["-created_at", "-id"], name="content_created_idx"),
             models.Index(fields=["state", "-created_at"], name="content_state_created_idx"),
+            models.Index(fields=["publish_at"], condition=Q(publish_at__isnull=False), name="content_publish_at_idx"),
+            models.Index(
+                fields=["unpublish_at"], condition=Q(unpublish_at__isnull=False), name="content_unpublish_at_idx"
+            ),
         ]
         # Workflow rights; "Editors" and "Publishers" hold them (data migration 0002).
         permissions = [
@@ -148,6 +163,52 @@ class Content(models.Model):
 
     def __str__(self):
         return self.title
+
+
+class ContentDraft(models.Model):
+    """Changes to a published item waiting for review: the live item stays on air until a publisher
+    publishes the draft, which applies the changes (content.services.drafts)."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        IN_REVIEW = "in_review", "In review"
+
+    content = models.OneToOneField(Content, on_delete=models.CASCADE, related_name="pending_draft")
+    # Field name -> value as JSON (a link by its id, a date as ISO 8601); the fields editors set.
+    changes = models.JSONField(default=dict)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.DRAFT)
+    review_note = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "draft revision"
+
+    def __str__(self):
+        return f"draft revision of {self.content}"
+
+
+class ContentEditor(models.Model):
+    """Someone with an item's page open in the Studio (one row per browser socket), kept alive by the
+    page; rows older than STUDIO_EDITOR_TIMEOUT_SECONDS no longer count (content.services.presence)."""
+
+    content = models.ForeignKey(Content, on_delete=models.CASCADE, related_name="editors")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    socket = models.CharField(max_length=64)
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["content", "socket"], name="content_editor_socket_uniq")]
+        indexes = [models.Index(fields=["content", "seen_at"], name="content_editor_seen_idx")]
+
+    def __str__(self):
+        return f"{self.user_id} on content {self.content_id}"
 
 
 class MediaAsset(models.Model):
@@ -185,11 +246,77 @@ class MediaAsset(models.Model):
         return self.original_name or self.file.name or f"asset {self.pk}"
 
 
+class MediaRendition(models.Model):
+    """One size and format of an image asset, made with Pillow (content.services.renditions)."""
+
+    asset = models.ForeignKey(MediaAsset, on_delete=models.CASCADE, related_name="renditions")
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    format = models.CharField(max_length=8)  # "webp" or "jpeg"
+    file = models.FileField(upload_to="renditions/%Y/%m/", max_length=500)
+    size_bytes = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["width", "format"]
+        constraints = [
+            models.UniqueConstraint(fields=["asset", "width", "format"], name="media_rendition_uniq"),
+        ]
+
+    def __str__(self):
+        return f"{self.width}x{self.height} {self.format}"
+
+
+class ImportJob(models.Model):
+    """A CSV of games or players, checked (dry run) and then imported (content.services.imports)."""
+
+    class Kind(models.TextChoices):
+        GAMES = "games", "Games (schedule)"
+        PLAYERS = "players", "Players (roster)"
+
+    class Status(models.TextChoices):
+        CHECKING = "checking", "Checking"
+        CHECKED = "checked", "Checked: ready to import"
+        INVALID = "invalid", "Refused: errors in the file"
+        IMPORTING = "importing", "Importing"
+        DONE = "done", "Imported"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    file = models.FileField(upload_to="imports/%Y/%m/", max_length=500)
+    original_name = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.CHECKING)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    # The first errors, [{"row": n, "column": name, "message": text}], and the first rows as they would be saved.
+    errors = models.JSONField(default=list, blank=True)
+    preview = models.JSONField(default=list, blank=True)
+    message = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "CSV import"
+
+    def __str__(self):
+        return f"{self.get_kind_display()} from {self.original_name or self.file.name}"
+
+
 class ContentAuditLog(models.Model):
     class Action(models.TextChoices):
         CREATE = "create", "Created"
         EDIT = "edit", "Edited"
         TRANSITION = "transition", "Transition"
+        RESTORE = "restore", "Restored a revision"
+        SCHEDULE = "schedule", "Scheduled"
+        DRAFT = "draft", "Draft revision"
 
     content = models.ForeignKey(Content, on_delete=models.CASCADE, related_name="audit_log")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
@@ -215,6 +342,16 @@ class ContentAuditLog(models.Model):
         (Content.State.PUBLISHED, Content.State.ARCHIVED): "Archived",
     }
 
+    # A draft revision of a published item, by (from, to): "" is no draft revision.
+    DRAFT_WORDS = {
+        ("", "draft"): "Draft revision started",
+        ("draft", "draft"): "Draft revision edited",
+        ("draft", "in_review"): "Draft revision submitted for review",
+        ("in_review", "draft"): "Draft revision sent back",
+        ("in_review", "published"): "Draft revision published",
+        ("draft", ""): "Draft revision discarded",
+    }
+
     def __str__(self):
         return f"{self.summary()} by {self.actor_name()}"
 
@@ -228,8 +365,16 @@ class ContentAuditLog(models.Model):
         review)"; states by their labels, fields by their names on the form."""
         if self.action == self.Action.CREATE:
             return "Created"
+        fields = get_text_list([_field_label(name) for name in self.changed_fields], "and")
         if self.action == self.Action.EDIT:
-            return f"Changed {get_text_list([_field_label(name) for name in self.changed_fields], 'and')}"
+            return f"Changed {fields}"
+        if self.action == self.Action.RESTORE:
+            return f"Restored an earlier revision (changed {fields})" if fields else "Restored an earlier revision"
+        if self.action == self.Action.SCHEDULE:
+            return f"Schedule set ({fields})"
+        if self.action == self.Action.DRAFT:
+            words = self.DRAFT_WORDS.get((self.from_state, self.to_state), "Draft revision changed")
+            return f"{words} ({fields})" if fields else words
         moved = self.TRANSITION_WORDS.get((self.from_state, self.to_state), "Moved")
         return f"{moved} ({_state_label(self.from_state)} → {_state_label(self.to_state)})"
 

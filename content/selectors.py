@@ -72,17 +72,6 @@ def content_filter_tag(queryset: QuerySet[Content], tag: str) -> QuerySet[Conten
     )
 
 
-def user_has_premium(*, user) -> bool:
-    """An active premium subscription: the only way to a premium item's video URL."""
-    if user is None or not user.is_authenticated:
-        return False
-    subscription = getattr(user, "subscription", None)
-    try:
-        return bool(subscription and subscription.is_premium_active)
-    except AttributeError:
-        return False
-
-
 def games_with_teams(queryset: QuerySet[Game] | None = None) -> QuerySet[Game]:
     """Games with their teams, read-only: from the replica when there is one (csn.db.read_alias)."""
     queryset = Game.objects.all() if queryset is None else queryset
@@ -107,3 +96,75 @@ def access_media_asset(*, user, asset_id: int) -> MediaAsset:
     if asset is None:
         raise NotFoundError("Not found.")
     return asset
+
+
+# --- the Studio dashboard (content.apps registers its panels) -------------------------------------
+STUDIO_LIST_LIMIT = 10
+
+
+def studio_review_queue(*, limit: int = STUDIO_LIST_LIMIT) -> tuple[int, list[Content]]:
+    """Items waiting for review, oldest submission first, with `submitted_at` (their latest submission)
+    and `pending_draft` (a draft revision of a published item in review counts too): (count, first rows)."""
+    from django.db.models import Max, OuterRef, Subquery
+    from django.db.models.functions import Coalesce
+
+    from content.models import ContentAuditLog, ContentDraft
+
+    submitted = (
+        ContentAuditLog.objects.filter(content=OuterRef("pk"), to_state=Content.State.IN_REVIEW)
+        .values("content")
+        .annotate(at=Max("created_at"))
+        .values("at")
+    )
+    in_review = Q(state=Content.State.IN_REVIEW) | Q(
+        state=Content.State.PUBLISHED, pending_draft__state=ContentDraft.State.IN_REVIEW
+    )
+    queryset = (
+        Content.objects.filter(in_review)
+        .annotate(submitted_at=Coalesce(Subquery(submitted), "pending_draft__updated_at", "updated_at"))
+        .select_related("pending_draft", "updated_by")
+        .order_by("submitted_at", "id")
+    )
+    return queryset.count(), list(queryset[:limit])
+
+
+def studio_scheduled(*, limit: int = STUDIO_LIST_LIMIT) -> list[dict]:
+    """The next scheduled moves, soonest first: [{content, action, at}]."""
+    publishing = Content.objects.filter(state=Content.State.IN_REVIEW, publish_at__isnull=False).order_by("publish_at")
+    unpublishing = Content.objects.filter(
+        state__in=[Content.State.IN_REVIEW, Content.State.PUBLISHED], unpublish_at__isnull=False
+    ).order_by("unpublish_at")
+    moves = [{"content": c, "action": "Publish", "at": c.publish_at} for c in publishing[:limit]]
+    moves += [{"content": c, "action": "Unpublish", "at": c.unpublish_at} for c in unpublishing[:limit]]
+    return sorted(moves, key=lambda move: (move["at"], move["content"].pk))[:limit]
+
+
+def studio_failed_uploads(*, limit: int = 5) -> tuple[int, list[MediaAsset]]:
+    failed = MediaAsset.objects.filter(status=MediaAsset.Status.FAILED).order_by("-updated_at", "-id")
+    return failed.count(), list(failed[:limit])
+
+
+def studio_published_per_day(*, days: int = 14, now=None) -> list[tuple[str, int]]:
+    """Publications (in review -> published, scheduled ones included) a day, the last `days` days
+    (today last), by the server's time zone: [(\"12-03\", 4), ...]."""
+    from datetime import timedelta
+
+    from django.db.models import Count
+    from django.db.models.functions import TruncDate
+
+    from content.models import ContentAuditLog
+
+    today = timezone.localdate(now or timezone.now())
+    first = today - timedelta(days=days - 1)
+    rows = (
+        ContentAuditLog.objects.filter(
+            action=ContentAuditLog.Action.TRANSITION,
+            to_state=Content.State.PUBLISHED,
+            created_at__date__gte=first,
+        )
+        .annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()))
+        .values("day")
+        .annotate(n=Count("id"))
+    )
+    counts = {row["day"]: row["n"] for row in rows}
+    return [(f"{first + timedelta(days=i):%m-%d}", counts.get(first + timedelta(days=i), 0)) for i in range(days)]

@@ -46,6 +46,19 @@ def login_attempt_wait(request) -> float | None:
 
 
 class AdminSite(admin.AdminSite):
+    """CSN Studio: Django's admin, branded, with the dashboard (csn.studio.dashboard) on its index."""
+
+    site_header = "CSN Studio"
+    site_title = "CSN Studio"
+    index_title = "Dashboard"
+    index_template = "admin/studio_index.html"
+
+    def index(self, request, extra_context=None):
+        from csn.studio.dashboard import dashboard_render
+
+        extra_context = {**(extra_context or {}), "dashboard": dashboard_render(request)}
+        return super().index(request, extra_context)
+
     def login(self, request, extra_context=None):
         if request.method == "POST":
             wait = login_attempt_wait(request)

@@ -33,13 +33,13 @@ from django.core import signals
 from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.core.handlers.base import BaseHandler
-from django.http import FileResponse, JsonResponse
+from django.http import FileResponse
 from django.urls import set_script_prefix
 
-from csn.api.errors import error_body
+from csn.api.errors import PROBLEM_JSON, problem_body, problem_response
 from csn.realtime import drain
 
-TOO_LARGE = error_body("payload_too_large", "The request body is too large.")
+TOO_LARGE = problem_body("payload_too_large", "The request body is too large.", status=413)
 
 
 class BodyTooLarge(Exception):
@@ -83,9 +83,10 @@ class SyncASGIHandler(ASGIHandler):
         headers = dict(scope.get("headers") or [])
         limit = request_body_limit(scope["path"], headers.get(b"content-type", b"").decode("latin-1"))
         length = declared_length(headers.get(b"content-length"))
+        accept = headers.get(b"accept", b"").decode("latin-1")
         if length == -1:
             return await self.send_response(
-                JsonResponse(error_body("bad_request", "Bad Content-Length."), status=400), send
+                problem_response("bad_request", "Bad Content-Length.", status=400, accept=accept), send
             )
         try:
             if over_limit(length, limit):
@@ -94,7 +95,8 @@ class SyncASGIHandler(ASGIHandler):
         except RequestAborted:
             return
         except BodyTooLarge:
-            return await self.send_response(JsonResponse(TOO_LARGE, status=413), send)
+            too_large = problem_response("payload_too_large", TOO_LARGE["detail"], status=413, accept=accept)
+            return await self.send_response(too_large, send)
         try:
             response = await self._respond_in_thread(scope, body_file)
             try:
@@ -161,6 +163,12 @@ def _body_limited(web_request):
         body_size = 0
         body_limit = None
 
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            # twisted parses a POSTed form body itself (read whole into memory; an empty 400 of its own
+            # when malformed) for `request.args`, which daphne never reads: Django parses it, once.
+            self._parsePOSTFormSubmission = False
+
         def gotLength(self, length):
             # The request line is still the channel's (the request gets it once the body is in).
             path = (getattr(self.channel, "_path", None) or b"/").split(b"?", 1)[0].decode("latin-1")
@@ -190,8 +198,8 @@ def _body_limited(web_request):
             self.content = io.BytesIO()  # twisted still rewinds it if the rest arrives
             body = json.dumps(TOO_LARGE).encode()
             self.channel.transport.write(
-                b"HTTP/1.1 413 Payload Too Large\r\nContent-Type: application/json\r\n"
-                b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body)
+                b"HTTP/1.1 413 Payload Too Large\r\nContent-Type: %s\r\n"
+                b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (PROBLEM_JSON.encode(), len(body), body)
             )
             self.channel.transport.loseConnection()
 

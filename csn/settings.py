@@ -5,6 +5,7 @@ analytics logged not sent, local file storage). `CSN_PRODUCTION=1` turns on the 
 secrets must be given, and the security settings `check --deploy` looks for are on.
 """
 
+import datetime
 import os
 from pathlib import Path
 
@@ -82,12 +83,13 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",  # full-text and trigram search on PostgreSQL (content.api.filters)
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI served from our static files, not a CDN
     "channels",
+    "reversion",  # every save of a content item is a revision (content.services.revisions)
     "csn.realtime",
+    "csn.api",
     "accounts",
     "content",
     "streaming",
@@ -104,6 +106,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "csn.api.ratelimit.RateLimitHeadersMiddleware",  # RateLimit headers from the API's throttles
     "csn.db.ReadYourWritesMiddleware",  # a client that just wrote reads the primary (csn.db)
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -316,11 +319,64 @@ REST_FRAMEWORK = {
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
+# What is deprecated, since when, and when it may go (csn.api.deprecation; docs/changelog.md says the same).
+API_DEPRECATIONS = {
+    "query:published_after": {
+        "deprecated": datetime.date(2026, 12, 3),
+        "sunset": datetime.date(2027, 6, 30),
+        "link": "/api/changelog/",
+    },
+    "query:published_before": {
+        "deprecated": datetime.date(2026, 12, 3),
+        "sunset": datetime.date(2027, 6, 30),
+        "link": "/api/changelog/",
+    },
+}
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "CSN API",
-    "DESCRIPTION": "The CSN sports-streaming platform API. Errors share one shape: "
-    '{"error": {"code", "message", "fields"}}.',
-    "VERSION": "1.0.0",
+    "DESCRIPTION": "The CSN sports-streaming platform API: accounts, the catalogue, viewer state (progress, "
+    "Continue Watching, My List, playlists), fans (favorites, notifications), live companions and analytics. "
+    "Sign in with `POST /api/v1/auth/token/` and send the token in `Authorization`. Every error is an RFC 9457 "
+    "problem (the `Problem` component); each operation lists the codes it can answer in `x-error-codes`. "
+    "Guides: docs/quickstart.md, docs/api.md; changes: docs/changelog.md.",
+    "VERSION": "1.3.0",
+    # Paths start /api/v1/: tags and operation ids come from what follows.
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
+    "SERVERS": [
+        {"url": "/", "description": "The server that serves this schema"},
+        {"url": "http://127.0.0.1:8000", "description": "`make run` on this machine"},
+    ],
+    "TAGS": [
+        {
+            "name": "auth",
+            "description": "Sign up, sign in and out (per device), refresh, the device list, change the password.",
+        },
+        {"name": "me", "description": "The signed-in user's profile, preferences and subscription."},
+        {"name": "content", "description": "The catalogue's items (videos, shows, clips) and editors' transitions."},
+        {"name": "teams", "description": "Teams."},
+        {"name": "players", "description": "Players."},
+        {"name": "games", "description": "The schedule and each game's state."},
+        {"name": "media", "description": "Editors' media uploads."},
+        {"name": "progress", "description": "Watch progress of one item."},
+        {"name": "continue-watching", "description": "Unfinished items, newest first."},
+        {"name": "history", "description": "Everything watched."},
+        {"name": "my-list", "description": "The user's saved items."},
+        {"name": "playlists", "description": "The user's playlists and shared links."},
+        {"name": "favorites", "description": "Followed teams and players."},
+        {"name": "notifications", "description": "The user's notifications."},
+        {
+            "name": "live",
+            "description": "REST companions of the live websocket: score events, heartbeats, "
+            "viewing sessions, chat moderation (docs/protocol.md).",
+        },
+        {
+            "name": "playback",
+            "description": "Authorized playback: signed manifest addresses, viewing sessions (docs/playback.md).",
+        },
+        {"name": "billing", "description": "The billing provider's webhook (docs/playback.md)."},
+        {"name": "analytics", "description": "App analytics events (docs/analytics.md)."},
+    ],
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "COMPONENT_SPLIT_REQUEST": True,
@@ -331,6 +387,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "csn.api.schema.error_responses",
+        "csn.api.schema.response_fields_required",
         "csn.requestid.schema_header",  # X-Request-ID on every response
     ],
     # csn/urls.py's path converters: `<id:…>` a bigint key, `<token:…>` a share token.
@@ -473,6 +530,15 @@ CELERY_BEAT_SCHEDULE["analytics-deliver-outbox"] = {
     "options": {"expires": float(ANALYTICS_SWEEP_SECONDS)},
 }
 
+# --- API tokens (accounts.models.AuthToken): one per signed-in device ------------------------
+# A token lives this long from its issue or its last refresh (POST /api/v1/auth/token/refresh/).
+ACCOUNTS_TOKEN_TTL_SECONDS = env_int("CSN_TOKEN_TTL_DAYS", 30) * 86400
+# `last_used_at` is written at most this often per token (a write per request would cost every request).
+ACCOUNTS_TOKEN_TOUCH_SECONDS = 300
+# Ended tokens (expired, revoked) are kept this long so a client presenting one gets its reason, then pruned.
+ACCOUNTS_TOKEN_KEEP_ENDED_SECONDS = 30 * 86400
+CELERY_BEAT_SCHEDULE["accounts-tokens-prune"] = {"task": "accounts.tokens_prune", "schedule": 86400.0}
+
 # --- Live (issue 6): gateway limits, chat, presence -----------------------------------------
 LIVE_MAX_MESSAGE_BYTES = env_int("CSN_LIVE_MAX_MESSAGE_BYTES", 4096)
 LIVE_MAX_SUBSCRIPTIONS = env_int("CSN_LIVE_MAX_SUBSCRIPTIONS", 20)
@@ -491,7 +557,6 @@ LIVE_CHAT_MAX_LENGTH = 500
 LIVE_CHAT_RATE_COUNT = env_int("CSN_LIVE_CHAT_RATE_COUNT", 5)
 LIVE_CHAT_RATE_WINDOW_SECONDS = env_int("CSN_LIVE_CHAT_RATE_WINDOW", 10)
 LIVE_PRESENCE_TIMEOUT_SECONDS = 45
-LIVE_STREAM_LIMITS = {"free": 1, "premium": 3}
 # Redis pub/sub channels are shared by every database number; the prefix keeps them apart.
 LIVE_REDIS_CHANNEL_PREFIX = "csn.live." + (REDIS_URL.rstrip("/").rsplit("/", 1)[-1] if REDIS_URL else "0") + "."
 CELERY_BEAT_SCHEDULE["live-presence-close-stale"] = {
@@ -499,6 +564,9 @@ CELERY_BEAT_SCHEDULE["live-presence-close-stale"] = {
     "schedule": 15.0,
 }
 CELERY_BEAT_SCHEDULE["live-events-prune"] = {"task": "realtime.live_events_prune", "schedule": 3600.0}
+# Idempotency keys (csn.api.idempotency): kept a day, then pruned.
+API_IDEMPOTENCY_TTL_SECONDS = env_int("CSN_IDEMPOTENCY_TTL", 24 * 3600)
+CELERY_BEAT_SCHEDULE["api-idempotency-keys-prune"] = {"task": "api.idempotency_keys_prune", "schedule": 3600.0}
 # Graceful drain on SIGTERM (csn/serve.py, csn.realtime.drain): sockets are told to reconnect and closed,
 # spread over this many seconds; each client waits a random 0..LIVE_RECONNECT_JITTER_MS before it does.
 # Keep the orchestrator's grace period (terminationGracePeriodSeconds, compose stop_grace_period) above it.
@@ -519,7 +587,57 @@ LIVE_SLOW_FANOUT_LOG_SECONDS = 1.0
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("TEST", {})["NAME"] = str(VAR_DIR / "test-db.sqlite3")
 
+# --- CSN Studio (issue 15): scheduling, editing together, CSV imports, image renditions ----------
+# Beat publishes and unpublishes what is due every minute (content.tasks.schedule_run; idempotent).
+CELERY_BEAT_SCHEDULE["content-schedule-run"] = {
+    "task": "content.tasks.schedule_run",
+    "schedule": 60.0,
+    "options": {"expires": 60.0},
+}
+# An item page open in the Studio says so every 20 s; past this it no longer counts as open.
+STUDIO_EDITOR_TIMEOUT_SECONDS = 60
+# CSV imports: the most rows one file may hold, rows written per statement, errors kept to show.
+CSN_IMPORT_MAX_ROWS = env_int("CSN_IMPORT_MAX_ROWS", 50_000)
+CSN_IMPORT_MAX_BYTES = env_int("CSN_IMPORT_MAX_BYTES", 16 * 1024**2)  # under CSN_MAX_FORM_UPLOAD_BYTES
+CSN_IMPORT_BATCH_ROWS = 500
+CSN_IMPORT_ERRORS_KEPT = 200
+# Image renditions: widths the apps ask for, each in WebP and JPEG; larger images are refused (bombs).
+CSN_RENDITION_WIDTHS = [320, 640, 1280]
+CSN_IMAGE_MAX_PIXELS = env_int("CSN_IMAGE_MAX_PIXELS", 40_000_000)
+
 CELERY_BEAT_SCHEDULE["content-media-expire-pending"] = {
     "task": "content.tasks.media_expire_pending",
     "schedule": 15 * 60,
 }
+
+
+# --- Products, playback, billing (docs/playback.md) -----------------------------------------
+# The product the premium Subscription plan grants (accounts.entitlements.plan_entitlement_sync).
+CSN_PLAN_PRODUCT = env_str("CSN_PLAN_PRODUCT", "premium")
+# Concurrent streams (live presence and playback sessions) of a user holding no product that allows more.
+CSN_STREAM_LIMIT_WITHOUT_PRODUCT = env_int("CSN_STREAM_LIMIT_WITHOUT_PRODUCT", 1)
+# A signed playback URL's lifetime, and how often a player must send a heartbeat (sessions without one
+# for LIVE_PRESENCE_TIMEOUT_SECONDS are over).
+CSN_PLAYBACK_URL_TTL = env_int("CSN_PLAYBACK_URL_TTL", 300)
+CSN_PLAYBACK_HEARTBEAT_SECONDS = env_int("CSN_PLAYBACK_HEARTBEAT_SECONDS", 20)
+# CloudFront signed URLs: all three set = playback answers https://<domain>/<key> signed with the RSA key
+# (PEM text; `\n` may stand for newlines). Otherwise S3 presigned GETs when media is on S3, else a URL
+# served by CSN itself (signed with SECRET_KEY).
+CSN_CLOUDFRONT_DOMAIN = env_str("CSN_CLOUDFRONT_DOMAIN")
+CSN_CLOUDFRONT_KEY_PAIR_ID = env_str("CSN_CLOUDFRONT_KEY_PAIR_ID")
+CSN_CLOUDFRONT_PRIVATE_KEY = env_str("CSN_CLOUDFRONT_PRIVATE_KEY").replace("\\n", "\n")
+# A live game's stream: `{game_id}` is replaced. A path is a key on the CDN / bucket; an absolute URL is
+# used as is. The embedded default plays a public test stream so `make run` plays the demo.
+CSN_LIVE_MANIFEST = env_str(
+    "CSN_LIVE_MANIFEST",
+    "live/{game_id}/master.m3u8" if PRODUCTION else "https://test-streams.mux.dev/x36xhzz/x36xhzz.m3u8",
+)
+# The viewer's region for blackouts: request headers set by the CDN in front of CSN (e.g. CloudFront's
+# CloudFront-Viewer-Country, CloudFront-Viewer-Country-Region, CloudFront-Viewer-Postal-Code). Unset =
+# such headers are ignored (a client could send any); the account's verified location is used instead.
+CSN_REGION_COUNTRY_HEADER = env_str("CSN_REGION_COUNTRY_HEADER")
+CSN_REGION_SUBDIVISION_HEADER = env_str("CSN_REGION_SUBDIVISION_HEADER")
+CSN_REGION_POSTAL_HEADER = env_str("CSN_REGION_POSTAL_HEADER")
+# Stripe webhook intake: the endpoint's signing secret (whsec_…); unset = the webhook refuses everything.
+STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET")
+CSN_BILLING_GRACE_DAYS = env_int("CSN_BILLING_GRACE_DAYS", 3)

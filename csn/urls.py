@@ -47,6 +47,7 @@ api_v1 = [
     path("", include("content.api.urls")),
     path("", include("streaming.viewing.api.urls")),
     path("", include("streaming.live.api.urls")),
+    path("", include("streaming.playback.api.urls")),
     path("", include("streaming.fans.api.urls")),
     path("", include("analytics.api.urls")),
 ]
@@ -59,6 +60,8 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/changelog/", views.api_changelog, name="api-changelog"),
+    path("api/", include("streaming.live.schema_urls")),  # /api/asyncapi.yaml: the live protocol
     re_path(r"^api/", views.api_not_found),  # after every API route: the JSON 404, DEBUG or not
     path("accounts/", include("accounts.urls")),
     path("", include("streaming.live.urls")),

@@ -6,7 +6,7 @@ import logging
 
 from django.conf import settings
 from django.db import connection
-from django.http import HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.http import FileResponse, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.urls import is_valid_path
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -84,3 +84,11 @@ def api_not_found(request):
         if match and match.func is not api_not_found:
             return HttpResponsePermanentRedirect(request.get_full_path(force_append_slash=True))
     return json_404(request)
+
+
+def api_changelog(request):
+    """docs/changelog.md as served text: what changed in the API, what is deprecated and its sunset (the
+    `Link` of a `Deprecation` answer points here)."""
+    return FileResponse(
+        open(settings.BASE_DIR / "docs" / "changelog.md", "rb"), content_type="text/markdown; charset=utf-8"
+    )

@@ -20,5 +20,8 @@ class StreamingConfig(AppConfig):
         # chat in very large rooms; scores and play-by-play are never shed (csn.realtime.load).
         load.register("viewers", load.STATE)
         load.register("chat.message", load.SAMPLED)
+        from streaming.live.studio import panels_register
+
+        panels_register()
         # After auth's own post_migrate handler has created this app's permissions.
         post_migrate.connect(role_groups_ensure, sender=self)

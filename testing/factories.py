@@ -7,7 +7,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from accounts import services as account_services
-from accounts.models import User
+from accounts.models import Entitlement, Product, ProductRule, User
 from analytics.models import OutboxEvent
 from content.models import Content, Game, MediaAsset, Player, Sport, Team
 
@@ -119,3 +119,28 @@ class OutboxEventFactory(factory.django.DjangoModelFactory):
     properties = factory.LazyFunction(lambda: {"path": "/"})
     timestamp = factory.LazyFunction(timezone.now)
     next_attempt_at = factory.LazyFunction(timezone.now)
+
+
+class ProductFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Product
+
+    code = factory.Sequence(lambda n: f"product-{n}")
+    name = factory.Sequence(lambda n: f"Product {n}")
+    kind = Product.Kind.LEAGUE_PASS
+    max_streams = 1
+
+
+def product_with(*rules: dict, **fields) -> Product:
+    """A product with these rules (each a dict of ProductRule criteria; `{}` unlocks everything)."""
+    product = ProductFactory(**fields)
+    for rule in rules:
+        ProductRule.objects.create(product=product, **rule)
+    return product
+
+
+def holding(user, *products: Product, ends_at=None) -> User:
+    """The user holds these products (granted by staff), reloaded as a request would load them."""
+    for product in products:
+        Entitlement.objects.create(user=user, product=product, source=Entitlement.Source.ADMIN, ends_at=ends_at)
+    return User.objects.get(pk=user.pk)

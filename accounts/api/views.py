@@ -1,19 +1,26 @@
-from django.contrib.auth import authenticate, update_session_auth_hash
+from django.contrib.auth import authenticate, logout, update_session_auth_hash
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import selectors, services
+from accounts import billing, entitlements, selectors, services
 from accounts.api.serializers import (
+    BillingEventOutputSerializer,
+    DeviceTokenSerializer,
+    EntitlementOutputSerializer,
     MeOutputSerializer,
     MeUpdateInputSerializer,
     PasswordChangeInputSerializer,
     RegisterInputSerializer,
+    RegisterOutputSerializer,
     TokenInputSerializer,
     TokenOutputSerializer,
 )
+from accounts.models import AuthToken
+from csn.api.schema import error_codes
 from csn.api.throttling import ScopedRateThrottle
 from csn.errors import ApplicationError
 
@@ -24,7 +31,14 @@ class RegisterView(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "register"
 
-    @extend_schema(request=RegisterInputSerializer, responses={201: MeOutputSerializer})
+    @extend_schema(
+        operation_id="register",
+        summary="Create an account",
+        description="A new viewer account on the free plan, and its API token. Throttled per client address.",
+        request=RegisterInputSerializer,
+        responses={201: RegisterOutputSerializer},
+        extensions=error_codes({400: ["email_taken", "weak_password"]}),
+    )
     def post(self, request):
         data = RegisterInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -34,15 +48,30 @@ class RegisterView(APIView):
         return Response({**body, "token": token.key}, status=status.HTTP_201_CREATED)
 
 
+def _presented_token(request) -> AuthToken | None:
+    """The token the request signed in with (None for a browser session)."""
+    return request.auth if isinstance(request.auth, AuthToken) else None
+
+
 class TokenView(APIView):
-    """Email and password for an API token (`Authorization: Token <token>`). Throttled per client address."""
+    """Email and password for a token of this device (`Authorization: Bearer <token>`). Each sign-in is a
+    device of its own, with its own expiry. Throttled per client address."""
 
     permission_classes = [AllowAny]
     authentication_classes = []
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "login"
 
-    @extend_schema(request=TokenInputSerializer, responses={200: TokenOutputSerializer})
+    @extend_schema(
+        operation_id="signIn",
+        summary="Sign in: a token for this device",
+        description="Email and password for a token of this device, sent as `Authorization: Bearer <token>` (or "
+        "`Token <token>`). Each sign-in is a device of its own (`name` labels it in the device list), with its "
+        "own expiry (`expires_at`, 30 days by default). Throttled per client address.",
+        request=TokenInputSerializer,
+        responses={200: TokenOutputSerializer},
+        extensions=error_codes({400: ["invalid_credentials"]}),
+    )
     def post(self, request):
         data = TokenInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -51,16 +80,90 @@ class TokenView(APIView):
         )
         if user is None:
             raise ApplicationError("Wrong email or password.", code="invalid_credentials", status=400)
-        token = services.token_issue(user=user)
-        return Response({"token": token.key})
+        token = services.token_issue(user=user, name=data.validated_data.get("name", ""))
+        return Response(TokenOutputSerializer(token).data)
+
+
+class TokenRefreshView(APIView):
+    """A new secret and expiry for the presenting token (same device); the old secret stops working."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="refreshToken",
+        summary="Refresh this device's token",
+        description="A new secret and a new expiry for the token the request presents (same device, same "
+        "id). The old secret stops working at once (`401 token_refreshed`); open sockets stay signed in. "
+        "Refresh before `expires_at`; an expired token cannot be refreshed (`401 token_expired`).",
+        request=None,
+        responses={200: TokenOutputSerializer},
+        auth=[{"bearerAuth": []}, {"tokenAuth": []}],
+        extensions=error_codes({400: ["token_required"]}),
+    )
+    def post(self, request):
+        token = _presented_token(request)
+        if token is None:
+            raise ApplicationError("Refresh needs a token (`Authorization: Bearer`).", code="token_required")
+        return Response(TokenOutputSerializer(services.token_refresh(token=token)).data)
 
 
 class LogoutView(APIView):
+    """Sign this device out: the presenting token is revoked (a browser session ends); other devices stay."""
+
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses={204: None})
+    @extend_schema(
+        operation_id="signOut",
+        summary="Sign this device out",
+        description="Revokes the token the request presents; the websockets signed in with it close within a "
+        "second (`4401`). The user's other devices stay signed in. With a browser session, the session ends.",
+        request=None,
+        responses={204: None},
+    )
     def post(self, request):
-        services.token_revoke(user=request.user)
+        token = _presented_token(request)
+        if token is not None:
+            services.token_revoke(token=token)
+        else:
+            logout(request._request)  # Django's user_logged_out closes that browser's sockets
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TokenListView(APIView):
+    """The user's signed-in devices (tokens neither revoked nor expired), most recently used first."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="listDevices",
+        summary="List my signed-in devices",
+        description="The user's tokens neither revoked nor expired, most recently used first; `current` marks "
+        "the token of this request. Never a secret.",
+        responses={200: DeviceTokenSerializer(many=True)},
+    )
+    def get(self, request):
+        token = _presented_token(request)
+        context = {"current_id": token.pk if token else None}
+        return Response(
+            DeviceTokenSerializer(selectors.tokens_active(user=request.user), many=True, context=context).data
+        )
+
+
+class TokenDetailView(APIView):
+    """Sign one of the user's devices out from here: its token is revoked and its sockets close."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="revokeDevice",
+        summary="Sign one of my devices out",
+        description="Revokes that device's token (`401 token_revoked` there from now on) and closes its sockets. "
+        "Another user's device, or one already signed out: `404 not_found`.",
+        request=None,
+        responses={204: None},
+    )
+    def delete(self, request, token_id: int):
+        services.token_revoke_by_id(user=request.user, token_id=token_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -77,11 +180,22 @@ def _account(user):
 class MeView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={200: MeOutputSerializer})
+    @extend_schema(
+        operation_id="getMe",
+        summary="Get your account",
+        description="Profile, preferences and subscription of the signed-in user.",
+        responses={200: MeOutputSerializer},
+    )
     def get(self, request):
         return Response(MeOutputSerializer(_account(request.user)).data)
 
-    @extend_schema(request=MeUpdateInputSerializer, responses={200: MeOutputSerializer})
+    @extend_schema(
+        operation_id="updateMe",
+        summary="Update your profile and preferences",
+        description="`display_name`, `avatar_url` and `preferences`; anything else in the body is ignored.",
+        request=MeUpdateInputSerializer,
+        responses={200: MeOutputSerializer},
+    )
     def patch(self, request):
         data = MeUpdateInputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
@@ -96,7 +210,15 @@ class MeView(APIView):
 class PasswordChangeView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=PasswordChangeInputSerializer, responses={200: TokenOutputSerializer})
+    @extend_schema(
+        operation_id="changePassword",
+        summary="Change your password",
+        description="Needs the current password. Revokes the old token and closes every open websocket of "
+        "the user (`4401`); the answer holds this device's new token.",
+        request=PasswordChangeInputSerializer,
+        responses={200: TokenOutputSerializer},
+        extensions=error_codes({400: ["wrong_password", "weak_password"]}),
+    )
     def post(self, request):
         data = PasswordChangeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -106,3 +228,50 @@ class PasswordChangeView(APIView):
         # The old token is revoked; this device gets a fresh one.
         token = services.token_issue(user=request.user)
         return Response({"token": token.key})
+
+
+class StripeWebhookView(APIView):
+    """Stripe's webhook (its event shapes; `Stripe-Signature` checked with STRIPE_WEBHOOK_SECRET, no
+    network). Answers 200 for every authentic event, applied, waiting for its customer, ignored or a
+    replay (`status`); 400 `bad_signature` for anything else, which changes nothing."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = []  # the signature is the gate; Stripe retries in bursts
+
+    @extend_schema(
+        operation_id="receiveStripeWebhook",
+        summary="Receive a billing event (Stripe's webhook)",
+        description="For Stripe only: the `Stripe-Signature` header is verified with the endpoint's secret. "
+        "Authentic events answer 200 with what became of them (`applied`, `pending` until the customer is "
+        "known, `ignored`; a replay answers the stored result). docs/playback.md#billing-stripe-webhook.",
+        tags=["billing"],
+        request={"application/json": OpenApiTypes.OBJECT},
+        responses={200: BillingEventOutputSerializer},
+        extensions=error_codes({400: ["bad_signature"], 409: ["billing_busy"], 503: ["billing_not_configured"]}),
+    )
+    def post(self, request):
+        event = billing.webhook_event_verify(payload=request.body, signature=request.headers.get("Stripe-Signature"))
+        row = billing.billing_event_receive(event=event)
+        return Response({"id": row.event_id, "type": row.type, "status": row.status, "note": row.note})
+
+
+class EntitlementListView(APIView):
+    """The products the user holds now (the union decides what plays) and until when."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="listMyEntitlements",
+        summary="List the products you hold",
+        description="Your entitlements in force (the union decides what plays): each product, where it came "
+        "from (`admin`, `plan`, `billing`) and until when.",
+        tags=["me"],
+        responses={200: EntitlementOutputSerializer(many=True)},
+    )
+    def get(self, request):
+        return Response(EntitlementOutputSerializer(entitlements.user_entitlements(user=request.user), many=True).data)
+        # Every token is revoked; this device gets a fresh one, under the same name.
+        presented = _presented_token(request)
+        token = services.token_issue(user=request.user, name=presented.name if presented else "")
+        return Response(TokenOutputSerializer(token).data)

@@ -1,8 +1,9 @@
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from accounts.selectors import token_with_user
+from accounts.services import token_issue
 from analytics.models import OutboxEvent
 
 REGISTER = "/api/v1/auth/register/"
@@ -29,7 +30,7 @@ def test_register_creates_account_with_defaults_and_token(api_client):
     assert body["subscription"]["plan"] == "free"
     assert body["preferences"]["autoplay"] is True
     user = User.objects.get(email="fan@example.com")
-    assert Token.objects.get(user=user).key == body["token"]
+    assert token_with_user(key=body["token"]).user_id == user.pk
     assert OutboxEvent.objects.filter(name="signed_up", distinct_id=str(user.pk)).count() == 1
 
 
@@ -124,7 +125,7 @@ def test_logout_revokes_the_token(api_client, user):
     assert client.post(LOGOUT).status_code == 204
     response = client.get(ME)
     assert response.status_code == 401
-    assert response.json()["error"]["code"] == "authentication_failed"
+    assert response.json()["error"]["code"] == "token_revoked"
 
 
 def test_missing_auth_is_401_in_the_error_shape(api_client):
@@ -201,17 +202,17 @@ def test_token_of_an_inactive_user_is_refused(api_client, user):
 
     response = client.get(ME)
     assert response.status_code == 401
-    assert response.json()["error"]["code"] == "authentication_failed"
+    assert response.json()["error"]["code"] == "invalid_token"
 
 
 def test_unknown_token_is_refused(api_client, user):
-    Token.objects.create(user=user)
+    token_issue(user=user)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION="Token " + "0" * 40)
 
     response = client.get(ME)
     assert response.status_code == 401
-    assert response.json()["error"]["code"] == "authentication_failed"
+    assert response.json()["error"]["code"] == "invalid_token"
 
 
 def test_token_lookup_is_one_query_and_loads_the_token_and_its_user(user):
@@ -220,10 +221,11 @@ def test_token_lookup_is_one_query_and_loads_the_token_and_its_user(user):
 
     from accounts.selectors import token_with_user
 
-    token = Token.objects.create(user=user)
+    token = token_issue(user=user, name="phone")
     with CaptureQueriesContext(connection) as queries:
         found = token_with_user(key=token.key)
         assert (found.user.email, found.user_id) == (user.email, user.pk)
     assert len(queries) == 1
-    assert (found.key, found.created) == (token.key, token.created)
+    assert (found.pk, found.digest, found.name) == (token.pk, token.digest, "phone")
+    assert (found.created_at, found.expires_at, found.revoked_at) == (token.created_at, token.expires_at, None)
     assert token_with_user(key="missing") is None

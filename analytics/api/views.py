@@ -5,14 +5,15 @@ import uuid
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from analytics.api.serializers import EventBatchDocSerializer, EventBatchResultSerializer, batch_events
 from analytics.services import intake
-from csn.api.errors import error_body
+from csn.api.errors import error_item
+from csn.api.ratelimit import rate_limit_note
 from csn.api.throttling import ScopedRateThrottle
 
 # Request headers an app sets once per session; kept on each event for enrichment.
@@ -72,10 +73,19 @@ class AnalyticsRateThrottle(ScopedRateThrottle):
         pipe.zrange(key, 0, 0, withscores=True)
         pipe.expire(key, self.duration + 1)
         _, _, count, oldest, _ = pipe.execute()
+        reset = self.duration - (now - oldest[0][1]) if oldest else float(self.duration)
+        rate_limit_note(
+            request,
+            policy=self.scope,
+            limit=self.num_requests,
+            window=self.duration,
+            remaining=self.num_requests - count,
+            reset=reset,
+        )
         if count <= self.num_requests:
             return True
         client.zrem(key, member)
-        self._wait = max(0.0, self.duration - (now - oldest[0][1])) if oldest else float(self.duration)
+        self._wait = max(0.0, reset)
         return False
 
     def wait(self):
@@ -101,13 +111,12 @@ class EventIntakeView(APIView):
     throttle_scope = "analytics"
 
     @extend_schema(
+        operation_id="sendAnalyticsEvents",
+        summary="Send app analytics events",
+        description="A batch of up to 50 app events, each validated against the event catalogue "
+        "(docs/analytics.md): 202 with the refused ones in `error.fields`; 400 `invalid` when none is valid.",
         request=EventBatchDocSerializer,
-        responses={
-            202: EventBatchResultSerializer,
-            400: OpenApiResponse(description="The batch is malformed, or no event in it is valid"),
-            413: OpenApiResponse(description="The request body is too large"),
-            429: OpenApiResponse(description="Too many requests"),
-        },
+        responses={202: EventBatchResultSerializer},
     )
     def post(self, request):
         result = intake.client_events_record(
@@ -116,5 +125,5 @@ class EventIntakeView(APIView):
         body = {"accepted": result.accepted, "rejected": result.rejected, "error": None}
         if result.errors:
             message = f"{result.rejected} of {result.accepted + result.rejected} events were refused."
-            body["error"] = error_body("some_events_invalid", message, result.errors)["error"]
+            body["error"] = error_item("some_events_invalid", message, result.errors)
         return Response(body, status=status.HTTP_202_ACCEPTED)

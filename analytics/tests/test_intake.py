@@ -4,9 +4,9 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.services import token_issue
 from analytics.models import OutboxEvent
 
 URL = "/api/v1/analytics/events/"
@@ -174,7 +174,7 @@ def test_anonymous_requests_are_refused(api_client):
 
 @pytest.mark.django_db
 def test_oversized_body_is_a_413_in_the_error_shape(user, settings):
-    token = Token.objects.create(user=user)
+    token = token_issue(user=user)
     client = APIClient()
     body = json.dumps(
         {"events": [pause(padding="x" * 1000) for _ in range(settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 900)]}

@@ -16,10 +16,29 @@ from django.utils.text import Truncator
 
 from content.admin.audit import AuditLogInline
 from content.admin.media import MediaInline
-from content.admin.shared import ServiceRefusalsAsMessages, adopt_saved, badge, file_response, media_preview
-from content.models import Content, ContentAuditLog
-from content.services.editing import EDITABLE_FIELDS, M2M_FIELDS, clean_tags, content_create, content_update
+from content.admin.revisions import RevisionsAdminMixin
+from content.admin.shared import (
+    HLS_SCRIPTS,
+    ServiceRefusalsAsMessages,
+    adopt_saved,
+    badge,
+    file_response,
+    hls_preview,
+    media_preview,
+)
+from content.models import Content, ContentAuditLog, ContentDraft
+from content.services import drafts
+from content.services.editing import (
+    EDITABLE_FIELDS,
+    M2M_FIELDS,
+    clean_tags,
+    content_create,
+    content_edit_conflict,
+    content_update,
+    content_version,
+)
 from content.services.rights import content_edit_refusal, content_transitions_for
+from content.services.scheduling import content_schedule
 from content.services.workflow import TRANSITIONS, content_transition
 from csn.errors import ApplicationError
 
@@ -39,13 +58,43 @@ class ContentForm(forms.ModelForm):
         model = Content
         fields = [*EDITABLE_FIELDS, *M2M_FIELDS]
 
+    # The item's version when the page was loaded: a save over a newer one is refused (no lost update).
+    loaded_version = forms.CharField(required=False, widget=forms.HiddenInput)
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk and not self.is_bound:
-            self.initial["tags"] = ", ".join(self.instance.tags or [])
+            self.initial["loaded_version"] = content_version(self.instance)
+            draft = ContentDraft.objects.filter(content=self.instance).first()
+            if draft is not None and self.instance.state == Content.State.PUBLISHED:
+                # The form edits the draft revision; the live item is unchanged until it is published.
+                for name, value in drafts.draft_values(draft).items():
+                    self.initial[name] = value
+            tags = self.initial.get("tags", self.instance.tags)
+            self.initial["tags"] = ", ".join(tags or [])
 
     def clean_tags(self):
         return clean_tags(self.cleaned_data.get("tags") or "")
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk:
+            conflict = content_edit_conflict(content_id=self.instance.pk, loaded_version=cleaned.get("loaded_version"))
+            if conflict is not None:
+                # Nothing is lost: the editor's input stays in the form; saving again replaces the newer save.
+                self.data = self.data.copy()
+                self.data["loaded_version"] = content_version(Content.objects.get(pk=self.instance.pk))
+                raise forms.ValidationError(
+                    f"{conflict.message} Or save again to replace their version with yours.", code=conflict.code
+                )
+        return cleaned
+
+
+class ScheduleForm(forms.Form):
+    """Publish at / unpublish at, to the minute, in the server's time zone."""
+
+    publish_at = forms.DateTimeField(required=False, input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
+    unpublish_at = forms.DateTimeField(required=False, input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
 
 
 @dataclass(frozen=True)
@@ -69,7 +118,7 @@ class ReasonForm(forms.Form):
 
 
 @admin.register(Content)
-class ContentAdmin(ServiceRefusalsAsMessages, admin.ModelAdmin):
+class ContentAdmin(RevisionsAdminMixin, ServiceRefusalsAsMessages, admin.ModelAdmin):
     form = ContentForm
     change_form_template = "admin/content/content/change_form.html"
     list_display = [
@@ -95,6 +144,8 @@ class ContentAdmin(ServiceRefusalsAsMessages, admin.ModelAdmin):
         "state_badge",
         "review_note",
         "published_at",
+        "publish_at",
+        "unpublish_at",
         "thumbnail_preview_large",
         "video_preview",
         "created_by",
@@ -103,14 +154,21 @@ class ContentAdmin(ServiceRefusalsAsMessages, admin.ModelAdmin):
         "updated_at",
     ]
     fieldsets = [
-        (None, {"fields": ["title", "slug", "type", "description", "year", "runtime_seconds", "tags"]}),
-        ("Workflow", {"fields": ["state_badge", "review_note", "published_at"]}),
+        (
+            None,
+            {"fields": ["title", "slug", "type", "description", "year", "runtime_seconds", "tags", "loaded_version"]},
+        ),
+        ("Workflow", {"fields": ["state_badge", "review_note", "published_at", "publish_at", "unpublish_at"]}),
         ("Media", {"fields": ["thumbnail", "thumbnail_preview_large", "video_url", "video_preview"]}),
         ("Access", {"fields": ["is_premium", "available_from", "available_until"]}),
         ("Links", {"fields": ["game", "teams", "players"]}),
         ("Record", {"classes": ["collapse"], "fields": ["created_by", "created_at", "updated_by", "updated_at"]}),
     ]
     inlines = [MediaInline, AuditLogInline]
+
+    class Media:
+        js = HLS_SCRIPTS
+
     actions = ["submit_selected", "publish_selected", "reject_selected", "unpublish_selected", "archive_selected"]
 
     def get_queryset(self, request):
@@ -121,7 +179,20 @@ class ContentAdmin(ServiceRefusalsAsMessages, admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         if not super().has_change_permission(request, obj):
             return False
+        if obj is not None and obj.state == Content.State.PUBLISHED:
+            return True  # editors change a published item through a draft revision (save_model)
         return obj is None or content_edit_refusal(user=request.user, content=obj) is None
+
+    def _saves_to_draft(self, request, obj) -> bool:
+        """A save of a published item goes to its draft revision when one exists, when asked ("Save as
+        draft revision"), or when the user may not change the live item."""
+        if obj.pk is None or obj.state != Content.State.PUBLISHED:
+            return False
+        return (
+            "_save_draft" in request.POST
+            or ContentDraft.objects.filter(content_id=obj.pk).exists()
+            or content_edit_refusal(user=request.user, content=obj) is not None
+        )
 
     def has_delete_permission(self, request, obj=None):
         # Deleting would erase the audit trail; editors archive instead.
@@ -155,8 +226,8 @@ class ContentAdmin(ServiceRefusalsAsMessages, admin.ModelAdmin):
         if not content.video_url:
             return "—"
         return format_html(
-            '<video src="{0}" controls preload="none" style="max-height:200px"></video><br>'
-            '<a href="{0}" target="_blank" rel="noopener">{1}</a>',
+            '{}<br><a href="{}" target="_blank" rel="noopener">{}</a>',
+            hls_preview(content.video_url),
             content.video_url,
             Truncator(content.video_url).chars(80),
         )
@@ -183,9 +254,20 @@ class ContentAdmin(ServiceRefusalsAsMessages, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         names = [*EDITABLE_FIELDS, *M2M_FIELDS]
+        if change and self._saves_to_draft(request, obj):
+            live = Content.objects.get(pk=obj.pk)
+            changes = {name: form.cleaned_data[name] for name in drafts.DRAFTED_FIELDS if name in form.cleaned_data}
+            drafts.draft_save(content=live, actor=request.user, changes=changes)
+            if "thumbnail" in form.changed_data:
+                messages.warning(request, "A thumbnail is not part of a draft revision: upload it as media.")
+            messages.info(request, "Saved as a draft revision: the live item is unchanged until it is published.")
+            adopt_saved(obj, live)
+            return
         if change:
             changes = {name: form.cleaned_data[name] for name in form.changed_data if name in names}
-            saved = content_update(content=obj, actor=request.user, **changes)
+            saved = content_update(
+                content=obj, actor=request.user, loaded_version=form.cleaned_data.get("loaded_version"), **changes
+            )
         else:
             values = {name: form.cleaned_data.get(name) for name in names if name in form.cleaned_data}
             values = {k: v for k, v in values.items() if v not in (None, "")}
@@ -201,6 +283,16 @@ class ContentAdmin(ServiceRefusalsAsMessages, admin.ModelAdmin):
         if obj is not None:
             context["workflow_transitions"] = content_transitions_for(user=request.user, content=obj)
             context["workflow_url"] = reverse("admin:content_content_transition", args=[obj.pk])
+            draft = ContentDraft.objects.filter(content=obj).first() if obj.state == Content.State.PUBLISHED else None
+            context["pending_draft"] = draft
+            context["draft_fields"] = [ContentAuditLog(changed_fields=list(draft.changes)).summary()] if draft else []
+            context["draft_transitions"] = drafts.draft_moves_for(user=request.user, draft=draft)
+            context["can_schedule"] = request.user.has_perm("content.publish_content") and obj.state in (
+                Content.State.IN_REVIEW,
+                Content.State.PUBLISHED,
+            )
+            context["schedule_url"] = reverse("admin:content_content_schedule", args=[obj.pk])
+            context["revisions_url"] = reverse("admin:content_content_revisions", args=[obj.pk])
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def get_urls(self):
@@ -215,6 +307,8 @@ class ContentAdmin(ServiceRefusalsAsMessages, admin.ModelAdmin):
                 self.admin_site.admin_view(self.thumbnail_view),
                 name="content_content_thumbnail",
             ),
+            path("<id:pk>/schedule/", self.admin_site.admin_view(self.schedule_view), name="content_content_schedule"),
+            *self.revision_urls(),
         ]
         return own + super().get_urls()
 
@@ -228,11 +322,34 @@ class ContentAdmin(ServiceRefusalsAsMessages, admin.ModelAdmin):
         name = request.POST.get("transition", "")
         note = request.POST.get("note", "")
         try:
-            content_transition(content=content, actor=request.user, name=name, note=note)
+            if name in drafts.DRAFT_MOVES:
+                said = drafts.draft_move(content=content, actor=request.user, name=name, note=note)
+            else:
+                content_transition(content=content, actor=request.user, name=name, note=note)
+                said = f"“{content.title}” is now {content.get_state_display().lower()}."
         except ApplicationError as exc:  # a refusal is a message on the page, not a 500
             messages.error(request, exc.message)
         else:
-            messages.success(request, f"“{content.title}” is now {content.get_state_display().lower()}.")
+            messages.success(request, said)
+        return HttpResponseRedirect(reverse("admin:content_content_change", args=[pk]))
+
+    def schedule_view(self, request, pk):
+        """The schedule box on an item's page: publish at / unpublish at (empty clears)."""
+        if request.method != "POST":
+            return HttpResponseRedirect(reverse("admin:content_content_change", args=[pk]))
+        content = get_object_or_404(Content, pk=pk)
+        if not self.has_view_permission(request, content):
+            raise PermissionDenied
+        form = ScheduleForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "Enter times as YYYY-MM-DD HH:MM.")
+        else:
+            try:
+                content_schedule(content=content, actor=request.user, **form.cleaned_data)
+            except ApplicationError as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(request, "Schedule saved: beat makes the move at that minute.")
         return HttpResponseRedirect(reverse("admin:content_content_change", args=[pk]))
 
     def thumbnail_view(self, request, pk):

@@ -4,12 +4,23 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html_join
 
-from content.admin.shared import ServiceRefusalsAsMessages, adopt_saved, badge, file_response, human_size, media_preview
-from content.models import MediaAsset
+from content.admin.shared import (
+    HLS_SCRIPTS,
+    ServiceRefusalsAsMessages,
+    adopt_saved,
+    badge,
+    file_response,
+    human_size,
+    media_preview,
+)
+from content.models import MediaAsset, MediaRendition
 from content.services.editing import clean_tags
 from content.services.media import media_asset_update, media_upload, media_validate
+from content.services.renditions import image_check
 from csn.errors import ApplicationError
 
 MEDIA_COLOURS = {
@@ -66,7 +77,7 @@ class MediaAssetForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
-            self.fields.pop("file")
+            self.fields.pop("file", None)  # absent when the admin builds the form without it
             if not self.is_bound:
                 self.initial["tags"] = ", ".join(self.instance.tags or [])
         else:
@@ -80,6 +91,8 @@ class MediaAssetForm(forms.ModelForm):
         if file is not None and hasattr(file, "content_type"):
             try:
                 media_validate(content_type=file.content_type, size_bytes=file.size)
+                if file.content_type.startswith("image/"):
+                    image_check(file)  # not an image, or a decompression bomb
             except ApplicationError as exc:
                 raise forms.ValidationError(exc.message, code=exc.code) from exc
         return file
@@ -104,6 +117,10 @@ class MediaAssetAdmin(ServiceRefusalsAsMessages, admin.ModelAdmin):
     date_hierarchy = "created_at"
     autocomplete_fields = ["content"]
     list_select_related = ["content", "uploaded_by"]
+
+    class Media:
+        js = HLS_SCRIPTS
+
     readonly_fields = [
         "large_preview",
         "status_badge",
@@ -112,10 +129,31 @@ class MediaAssetAdmin(ServiceRefusalsAsMessages, admin.ModelAdmin):
         "content_type",
         "size",
         "checksum_sha256",
+        "rendition_list",
         "uploaded_by",
         "created_at",
         "updated_at",
     ]
+
+    @admin.display(description="Renditions")
+    def rendition_list(self, asset):
+        renditions = list(asset.renditions.all())
+        if not renditions:
+            return "—"
+        return format_html_join(
+            ", ",
+            '<a href="{}">{} x {} {}</a> ({})',
+            (
+                (
+                    reverse("admin:content_mediaasset_rendition", args=[asset.pk, r.pk]),
+                    r.width,
+                    r.height,
+                    r.format.upper(),
+                    human_size(r.size_bytes),
+                )
+                for r in renditions
+            ),
+        )
 
     def get_fields(self, request, obj=None):
         if obj is None:
@@ -128,6 +166,7 @@ class MediaAssetAdmin(ServiceRefusalsAsMessages, admin.ModelAdmin):
             "content_type",
             "size",
             "checksum_sha256",
+            "rendition_list",
             "folder_path",
             "tags",
             "content",
@@ -175,6 +214,14 @@ class MediaAssetAdmin(ServiceRefusalsAsMessages, admin.ModelAdmin):
     def get_urls(self):
         own = [
             path("<id:pk>/file/", self.admin_site.admin_view(self.file_view), name="content_mediaasset_file"),
+            path(
+                "direct-upload/", self.admin_site.admin_view(self.direct_upload_view), name="content_mediaasset_direct"
+            ),
+            path(
+                "<id:pk>/renditions/<id:rendition>/",
+                self.admin_site.admin_view(self.rendition_view),
+                name="content_mediaasset_rendition",
+            ),
         ]
         return own + super().get_urls()
 
@@ -183,3 +230,22 @@ class MediaAssetAdmin(ServiceRefusalsAsMessages, admin.ModelAdmin):
         if not self.has_view_permission(request, asset):
             raise PermissionDenied
         return file_response(asset.file)
+
+    def rendition_view(self, request, pk, rendition):
+        rendition = get_object_or_404(MediaRendition, pk=rendition, asset_id=pk)
+        if not self.has_view_permission(request, rendition.asset):
+            raise PermissionDenied
+        return file_response(rendition.file)
+
+    def direct_upload_view(self, request):
+        """Large files straight to storage with a progress bar (direct-upload.js drives the media API)."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Upload a large file straight to storage",
+            "start_url": reverse("media-upload-start"),
+            "asset_url": reverse("admin:content_mediaasset_change", args=[0]),
+        }
+        return TemplateResponse(request, "admin/content/mediaasset/direct_upload.html", context)

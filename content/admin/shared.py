@@ -27,9 +27,25 @@ def human_size(size: int | None) -> str:
     return f"{value:.1f} TB"  # pragma: no cover
 
 
+HLS_TYPES = ("application/vnd.apple.mpegurl", "application/x-mpegurl")
+# The Studio's HLS player: hls.js from the npm registry, vendored (content/static/studio/vendor/).
+HLS_SCRIPTS = ["studio/vendor/hls.js-1.7.4/hls.light.min.js", "studio/hls-preview.js"]
+
+
+def hls_preview(url: str, *, height: int = 200):
+    """A <video> that plays an HLS manifest in any browser (hls-preview.js attaches hls.js)."""
+    return format_html(
+        '<video data-hls-src="{}" class="studio-hls" controls muted preload="none" style="max-height:{}px"></video>',
+        url,
+        height,
+    )
+
+
 def media_preview(url: str | None, content_type: str, *, height: int = 60):
     if not url:
         return "—"
+    if content_type in HLS_TYPES:
+        return hls_preview(url, height=height * 3)
     if content_type.startswith("image/"):
         return format_html('<img src="{}" style="max-height:{}px;border-radius:4px" alt="">', url, height)
     if content_type.startswith("video/"):

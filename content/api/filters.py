@@ -81,7 +81,17 @@ def _any_name(model, fields, term) -> Q:
 
 
 class StrictOrderingFilter(filters.OrderingFilter):
-    """`?ordering=` with an unknown field is a 400, not silently ignored."""
+    """`?ordering=` with an unknown field is a 400, not silently ignored. The schema lists the values."""
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        names = [name for name in getattr(view, "ordering_fields", None) or [] if isinstance(name, str)]
+        values = [value for name in names for value in (name, f"-{name}")]
+        for parameter in parameters:
+            if parameter["name"] == self.ordering_param and values:
+                parameter["schema"] = {"type": "string", "enum": values}
+                parameter["description"] = "Sort by this field; a leading `-` sorts descending."
+        return parameters
 
     def remove_invalid_fields(self, queryset, fields, view, request):
         valid = super().remove_invalid_fields(queryset, fields, view, request)
@@ -111,6 +121,10 @@ class ContentFilter(django_filters.FilterSet):
     premium = django_filters.TypedChoiceFilter(
         field_name="is_premium", choices=[("true", "true"), ("false", "false")], coerce=lambda v: v == "true"
     )
+    # Ranges are `<name>_from` / `<name>_to`, both days included, as the games' `date_from` / `date_to`.
+    published_from = django_filters.DateFilter(field_name="published_at", lookup_expr="date__gte")
+    published_to = django_filters.DateFilter(field_name="published_at", lookup_expr="date__lte")
+    # Deprecated aliases (API 1.1; csn.api.deprecation, the view's deprecated_parameters).
     published_after = django_filters.DateFilter(field_name="published_at", lookup_expr="date__gte")
     published_before = django_filters.DateFilter(field_name="published_at", lookup_expr="date__lte")
 

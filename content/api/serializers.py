@@ -1,7 +1,9 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts.entitlements import no_grants
 from content.models import Content, Game, MediaAsset, Player, Team
+from content.services.rights import content_locked
 from content.services.workflow import TRANSITIONS
 from csn.api.serializers import InputSerializer
 from csn.representation import datetime_text
@@ -97,14 +99,15 @@ class ContentCardSerializer(serializers.ModelSerializer):
 
 
 class ContentSerializer(serializers.ModelSerializer):
-    """An item as a viewer sees it: a premium item's video URL only for an active premium subscriber.
-    Expects `premium` (bool) in the context."""
+    """An item as a viewer sees it. No playable address: players ask `POST /api/v1/playback/` for a
+    short-lived signed one. `locked`: a premium item none of the viewer's products unlocks. Expects the
+    viewer's `grants` (accounts.entitlements.user_grants) in the context."""
 
     teams = TeamBriefSerializer(many=True)
     players = PlayerBriefSerializer(many=True)
+    tags = serializers.ListField(child=serializers.CharField(), read_only=True)
     thumbnail_url = serializers.CharField(allow_null=True, read_only=True)
     locked = serializers.BooleanField(read_only=True)
-    video_url = serializers.CharField(allow_null=True, read_only=True)
 
     class Meta:
         model = Content
@@ -120,7 +123,6 @@ class ContentSerializer(serializers.ModelSerializer):
             "thumbnail_url",
             "is_premium",
             "locked",
-            "video_url",
             "state",
             "available_from",
             "available_until",
@@ -133,8 +135,7 @@ class ContentSerializer(serializers.ModelSerializer):
     def to_representation(self, content):
         # Hand-built: the catalogue's hottest path. DRF's per-field machinery tripled the cost of a page;
         # the declared fields above stay the schema (a test pins the two to the same keys).
-        premium = self.context.get("premium", False)
-        locked = content.is_premium and not premium
+        grants = self.context.get("grants") or no_grants()
         return {
             "id": content.pk,
             "title": content.title,
@@ -146,8 +147,7 @@ class ContentSerializer(serializers.ModelSerializer):
             "tags": content.tags,
             "thumbnail_url": _file_url(content.thumbnail),
             "is_premium": content.is_premium,
-            "locked": locked,
-            "video_url": None if locked else (content.video_url or None),
+            "locked": content_locked(content=content, grants=grants),
             "state": content.state,
             "available_from": datetime_text(content.available_from),
             "available_until": datetime_text(content.available_until),
@@ -178,6 +178,8 @@ class TransitionInputSerializer(InputSerializer):
 
 
 class MediaAssetSerializer(serializers.ModelSerializer):
+    tags = serializers.ListField(child=serializers.CharField(), read_only=True)
+
     class Meta:
         model = MediaAsset
         fields = [

@@ -1,11 +1,13 @@
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.entitlements import user_grants
 from content import selectors
 from content.api.filters import (
     CONTENT_SEARCH_DOCUMENT,
@@ -31,14 +33,43 @@ from content.api.serializers import (
 from content.models import Player, Team
 from content.services.media import media_upload_confirm, media_upload_receive, media_upload_start
 from content.services.workflow import content_transition
+from csn.api.deprecation import DeprecatedParametersMixin
+from csn.api.idempotency import idempotent
 from csn.api.pagination import CursorPagination
+from csn.api.schema import error_codes
 from csn.errors import NotFoundError
 
 CATALOGUE_FILTERS = [DjangoFilterBackend, CatalogueSearchFilter, StrictOrderingFilter]
 
 
-class ContentListView(generics.ListAPIView):
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="listContent",
+        summary="List catalogue items",
+        description="Published items inside their availability window (staff: every item, any state), "
+        "cursor-paginated. A premium item's `video_url` only for an active premium subscriber.",
+        parameters=[
+            OpenApiParameter("premium", OpenApiTypes.BOOL, description="Premium items only (`true`) or none."),
+            OpenApiParameter(
+                "published_after",
+                OpenApiTypes.DATE,
+                deprecated=True,
+                description="Deprecated alias of `published_from` (answers carry `Deprecation` and `Sunset`).",
+            ),
+            OpenApiParameter(
+                "published_before",
+                OpenApiTypes.DATE,
+                deprecated=True,
+                description="Deprecated alias of `published_to` (answers carry `Deprecation` and `Sunset`).",
+            ),
+        ],
+        extensions=error_codes({400: ["search_too_long", "search_too_many_terms"]}),
+    )
+)
+class ContentListView(DeprecatedParametersMixin, generics.ListAPIView):
     """Published items inside their availability window (staff: every item, any state)."""
+
+    deprecated_parameters = {"published_after": "published_from", "published_before": "published_to"}
 
     permission_classes = [AllowAny]
     serializer_class = ContentSerializer
@@ -66,17 +97,21 @@ class ContentListView(generics.ListAPIView):
         return queryset
 
     def get_serializer_context(self):
-        return {**super().get_serializer_context(), "premium": selectors.user_has_premium(user=self.request.user)}
+        return {**super().get_serializer_context(), "grants": user_grants(user=self.request.user)}
 
 
 class ContentDetailView(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={200: ContentSerializer})
+    @extend_schema(
+        operation_id="getContent",
+        summary="Get a catalogue item",
+        description="One item; not published or outside its availability window is a 404 (staff see all).",
+        responses={200: ContentSerializer},
+    )
     def get(self, request, pk: int):
         content = selectors.access_content(user=request.user, content_id=pk)
-        premium = selectors.user_has_premium(user=request.user)
-        return Response(ContentSerializer(content, context={"premium": premium}).data)
+        return Response(ContentSerializer(content, context={"grants": user_grants(user=request.user)}).data)
 
 
 class ContentTransitionView(APIView):
@@ -84,7 +119,18 @@ class ContentTransitionView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=TransitionInputSerializer, responses={200: ContentSerializer})
+    @extend_schema(
+        operation_id="transitionContent",
+        summary="Move an item along the editorial workflow",
+        description="Staff: submit, publish, reject, unpublish or archive, with a `note` kept in the item's "
+        "history (docs/cms.md).",
+        request=TransitionInputSerializer,
+        responses={200: ContentSerializer},
+        extensions=error_codes(
+            {400: ["illegal_transition", "reason_required"], 403: ["not_allowed"], 409: ["state_changed"]}
+        ),
+    )
+    @idempotent
     def post(self, request, pk: int):
         content = selectors.access_content(user=request.user, content_id=pk)
         data = TransitionInputSerializer(data=request.data)
@@ -96,10 +142,20 @@ class ContentTransitionView(APIView):
             note=data.validated_data["note"],
         )
         content = selectors.access_content(user=request.user, content_id=pk)
-        premium = selectors.user_has_premium(user=request.user)
-        return Response(ContentSerializer(content, context={"premium": premium}).data)
+        return Response(ContentSerializer(content, context={"grants": user_grants(user=request.user)}).data)
 
 
+SEARCH_CODES = error_codes({400: ["search_too_long", "search_too_many_terms"]})
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="listTeams",
+        summary="List teams",
+        description="By name, cursor-paginated.",
+        extensions=SEARCH_CODES,
+    )
+)
 class TeamListView(generics.ListAPIView):
     permission_classes = [AllowAny]
     serializer_class = TeamSerializer
@@ -112,6 +168,14 @@ class TeamListView(generics.ListAPIView):
     pagination_class = CursorPagination.ordered_by("name", "id")
 
 
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="listPlayers",
+        summary="List players",
+        description="By name, cursor-paginated, each with their team.",
+        extensions=SEARCH_CODES,
+    )
+)
 class PlayerListView(generics.ListAPIView):
     permission_classes = [AllowAny]
     serializer_class = PlayerSerializer
@@ -124,6 +188,14 @@ class PlayerListView(generics.ListAPIView):
     pagination_class = CursorPagination.ordered_by("name", "id")
 
 
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="listGames",
+        summary="List games",
+        description="The schedule: by start time, soonest first unless `?ordering=-starts_at`, cursor-paginated.",
+        extensions=SEARCH_CODES,
+    )
+)
 class GameListView(generics.ListAPIView):
     """The schedule: by start time, soonest first unless `?ordering=-starts_at`."""
 
@@ -143,13 +215,18 @@ class GameListView(generics.ListAPIView):
 class GameDetailView(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={200: GameDetailSerializer})
+    @extend_schema(
+        operation_id="getGame",
+        summary="Get a game",
+        description="A game with its teams, score, period, clock and the items linked to it that the caller may see.",
+        responses={200: GameDetailSerializer},
+    )
     def get(self, request, pk: int):
         game = selectors.games_with_teams().filter(pk=pk).first()
         if game is None:
             raise NotFoundError("Not found.")
         context = {
-            "premium": selectors.user_has_premium(user=request.user),
+            "grants": user_grants(user=request.user),
             "game_content": selectors.game_content_visible_to(user=request.user, game=game),
         }
         return Response(GameDetailSerializer(game, context=context).data)
@@ -171,7 +248,16 @@ class MediaUploadStartView(APIView):
 
     permission_classes = [CanUploadMedia]
 
-    @extend_schema(request=MediaUploadStartInputSerializer, responses={201: MediaUploadStartOutputSerializer})
+    @extend_schema(
+        operation_id="startMediaUpload",
+        summary="Start a media upload",
+        description="Editors: reserve an asset and get where to send its bytes (a presigned bucket POST, or "
+        "`uploadMediaFile` with local storage).",
+        request=MediaUploadStartInputSerializer,
+        responses={201: MediaUploadStartOutputSerializer},
+        extensions=error_codes({400: ["unsupported_media_type", "file_too_large", "empty_file"]}),
+    )
+    @idempotent
     def post(self, request):
         data = MediaUploadStartInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -182,7 +268,12 @@ class MediaUploadStartView(APIView):
 class MediaAssetView(APIView):
     permission_classes = [CanUploadMedia]
 
-    @extend_schema(responses={200: MediaAssetSerializer})
+    @extend_schema(
+        operation_id="getMediaAsset",
+        summary="Get a media asset",
+        description="Editors: the asset and its upload `status` and `error`.",
+        responses={200: MediaAssetSerializer},
+    )
     def get(self, request, pk: int):
         asset = selectors.access_media_asset(user=request.user, asset_id=pk)
         return Response(MediaAssetSerializer(asset).data)
@@ -195,7 +286,14 @@ class MediaDirectUploadView(APIView):
     parser_classes = [MultiPartParser]
 
     @extend_schema(
-        request={"multipart/form-data": MediaDirectUploadInputSerializer}, responses={200: MediaAssetSerializer}
+        operation_id="uploadMediaFile",
+        summary="Upload a media file (local storage)",
+        description="Local storage only: the bytes, as multipart field `file`.",
+        request={"multipart/form-data": MediaDirectUploadInputSerializer},
+        responses={200: MediaAssetSerializer},
+        extensions=error_codes(
+            {400: ["size_mismatch", "type_mismatch", "direct_upload_unavailable"], 409: ["not_pending"]}
+        ),
     )
     def post(self, request, pk: int):
         asset = selectors.access_media_asset(user=request.user, asset_id=pk)
@@ -210,7 +308,15 @@ class MediaUploadConfirmView(APIView):
 
     permission_classes = [CanUploadMedia]
 
-    @extend_schema(request=None, responses={200: MediaAssetSerializer})
+    @extend_schema(
+        operation_id="confirmMediaUpload",
+        summary="Confirm a media upload",
+        description="Checks the bytes in storage: the asset becomes `uploaded`, or `failed` with why (422). "
+        "Confirming an uploaded asset again returns it.",
+        request=None,
+        responses={200: MediaAssetSerializer},
+        extensions=error_codes({409: ["not_pending"], 422: ["upload_missing", "size_mismatch", "type_mismatch"]}),
+    )
     def post(self, request, pk: int):
         asset = selectors.access_media_asset(user=request.user, asset_id=pk)
         asset = media_upload_confirm(actor=request.user, asset=asset)

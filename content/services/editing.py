@@ -1,13 +1,17 @@
 """Creating and editing items: fields, tags, slugs, validation. State moves only in workflow."""
 
+from datetime import timedelta
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
-from django.utils.text import slugify
+from django.utils import timezone
+from django.utils.text import get_text_list, slugify
 
 from analytics import events
 from content.models import Content, ContentAuditLog
 from content.services.audit import content_audit_log_create
 from content.services.errors import field_error, validation_error
+from content.services.revisions import revision_record
 from content.services.rights import content_edit_refusal
 from csn.errors import ApplicationError, ConflictError, NotFoundError, PermissionDeniedError
 
@@ -137,6 +141,7 @@ def _content_create_rows(*, content: Content, actor, teams, players) -> None:
         to_state=State.DRAFT,
         changed_fields=set_fields,
     )
+    revision_record(content=content, actor=actor, comment="Created")
     events.content_added(user_id=actor.pk, content_id=content.pk, content_type=content.type, title=content.title)
 
 
@@ -150,9 +155,62 @@ def _file_changed(current, new) -> bool:
     return getattr(new, "name", new) != current.name or not hasattr(new, "storage")
 
 
-def content_update(*, content: Content, actor, **changes) -> Content:
+def content_version(content: Content) -> str:
+    """The token of the item as loaded: a save sends it back, and is refused if the item changed since."""
+    return content.updated_at.isoformat() if content.updated_at else ""
+
+
+def content_edit_conflict(*, content_id, loaded_version: str | None) -> ConflictError | None:
+    """Why a save of the item loaded at `loaded_version` would overwrite someone's newer save (None: it
+    would not): who changed what, and when. No version sent (the API, a script): no check."""
+    if not loaded_version:
+        return None
+    current = Content.objects.filter(pk=content_id).values_list("updated_at", flat=True).first()
+    if current is None or current.isoformat() == loaded_version:
+        return None
+    # The save that made the loaded version wrote its audit row a moment after its timestamp: skip that.
+    since = _parse_version(loaded_version) + timedelta(seconds=1)
+    newer = list(
+        ContentAuditLog.objects.filter(content_id=content_id, created_at__gt=since)
+        .select_related("actor")
+        .order_by("created_at", "id")[:5]
+    )
+    said = [
+        f"{row.actor_name()} at {timezone.localtime(row.created_at):%H:%M:%S}: {row.summary().lower()}" for row in newer
+    ]
+    what = get_text_list(said, "and") if said else "someone saved it"
+    return ConflictError(
+        f"This item was changed after you opened it ({what}). Your changes were not saved; they are still in "
+        "the form: reload the item in another tab to see the newer version, then save again.",
+        code="edited_meanwhile",
+    )
+
+
+def _parse_version(version: str):
+    from django.utils.dateparse import parse_datetime
+
+    return parse_datetime(version) or timezone.now()
+
+
+def content_update(*, content: Content, actor, loaded_version: str | None = None, **changes) -> Content:
     """Edit fields of an item. Compared with the stored row (not the caller's copy): only real changes
-    are saved and audited, with their field names. Refused when the item changed state meanwhile."""
+    are saved and audited, with their field names. Refused when the item changed state meanwhile, or,
+    given the version it was loaded at, when anyone saved it since (no lost update)."""
+    return content_update_as(content=content, actor=actor, changes=changes, loaded_version=loaded_version)
+
+
+def content_update_as(
+    *,
+    content: Content,
+    actor,
+    changes: dict,
+    action: str = ContentAuditLog.Action.EDIT,
+    note: str = "",
+    loaded_version: str | None = None,
+    always_record: bool = False,
+    check_rights: bool = True,
+) -> Content:
+    """content_update, audited as `action` with `note` (a restore, a published draft revision)."""
     unknown = set(changes) - set(EDITABLE_FIELDS) - set(M2M_FIELDS)
     if unknown:
         raise ApplicationError(f"Not editable: {', '.join(sorted(unknown))}.", code="not_editable")
@@ -165,9 +223,13 @@ def content_update(*, content: Content, actor, **changes) -> Content:
                 f"Someone changed this item meanwhile: it is now {current.get_state_display().lower()}.",
                 code="state_changed",
             )
-        refusal = content_edit_refusal(user=actor, content=current)
+        conflict = content_edit_conflict(content_id=current.pk, loaded_version=loaded_version)
+        if conflict:
+            raise conflict
+        refusal = content_edit_refusal(user=actor, content=current) if check_rights else None
         if refusal:
             raise refusal
+        changes = dict(changes)
         if "tags" in changes:
             changes["tags"] = clean_tags(changes["tags"])
         changed: list[str] = []
@@ -191,7 +253,7 @@ def content_update(*, content: Content, actor, **changes) -> Content:
             for name in M2M_FIELDS
             if name in changes and _pks(changes[name]) != _pks(getattr(current, name).all())
         }
-        if not changed and not m2m_changes:
+        if not changed and not m2m_changes and not always_record:
             return current
         if "slug" in changed and not current.slug:
             current.slug = _unique_slug(current.title, exclude_pk=current.pk)
@@ -200,10 +262,7 @@ def content_update(*, content: Content, actor, **changes) -> Content:
         current.save()
         for name, values in m2m_changes.items():
             getattr(current, name).set(values)
-        content_audit_log_create(
-            content=current,
-            actor=actor,
-            action=ContentAuditLog.Action.EDIT,
-            changed_fields=changed + list(m2m_changes),
-        )
+        fields = changed + list(m2m_changes)
+        row = content_audit_log_create(content=current, actor=actor, action=action, changed_fields=fields, note=note)
+        revision_record(content=current, actor=actor, comment=row.change_message())
     return current

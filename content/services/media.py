@@ -15,6 +15,7 @@ from django.utils.text import get_valid_filename
 from content.models import Content, MediaAsset
 from content.services.editing import clean_tags
 from content.services.errors import field_error
+from content.services.renditions import image_check, renditions_request
 from csn.errors import ApplicationError, ConflictError, PermissionDeniedError
 
 
@@ -79,9 +80,12 @@ def media_upload(*, actor, file, folder_path: str = "", tags=(), content: Conten
         uploaded_by=actor,
         content=content,
     )
+    if content_type.startswith("image/"):
+        image_check(file)  # not an image, or a decompression bomb: refused before it is stored
     with transaction.atomic():
         asset.file.save(_upload_name(file.name), file, save=False)
         asset.save()
+        renditions_request(asset)
     return asset
 
 
@@ -187,6 +191,8 @@ def media_upload_confirm(*, actor, asset: MediaAsset) -> MediaAsset:
         else:
             asset.status, asset.error, asset.size_bytes = MediaAsset.Status.UPLOADED, "", actual_size
         asset.save(update_fields=["status", "error", "size_bytes", "updated_at"])
+        if not problem:
+            renditions_request(asset)
     if problem:
         raise ApplicationError(problem, code=code, status=422)
     return asset

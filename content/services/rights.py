@@ -1,6 +1,12 @@
-"""Who may edit an item, and which workflow moves a user may make, in its current state."""
+"""Who may edit an item and which workflow moves a user may make in its current state; which items
+and live streams a viewer's products unlock."""
 
-from content.models import Content
+import hashlib
+from dataclasses import dataclass
+
+from accounts.entitlements import Grants, Rule, products_matching
+from accounts.models import LIVE_STREAM, Product
+from content.models import Content, Game
 from content.services.workflow import TRANSITIONS, Transition
 from csn.errors import ApplicationError, PermissionDeniedError
 
@@ -22,3 +28,77 @@ def content_edit_refusal(*, user, content: Content) -> ApplicationError | None:
 def content_transitions_for(*, user, content: Content) -> list[Transition]:
     """The transitions this user may apply to this item in its current state (for buttons)."""
     return [t for t in TRANSITIONS.values() if content.state in t.sources and user.has_perm(t.permission)]
+
+
+# --- viewing rights: which premium items and live streams a user's products unlock -----------------
+# Free items are open to everyone; a premium item, and every game's live stream, need a product whose
+# rules match it (accounts.models.ProductRule). `locked` in the catalogue and playback both ask here.
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What rules match against: an item's (or a live stream's) sports, teams, game and type."""
+
+    sports: frozenset[str]
+    team_ids: frozenset[int]
+    game_id: int | None
+    type: str
+
+
+def content_facts(content: Content) -> Facts:
+    """An item's facts, from its game and teams (prefetched by `content_with_relations`: no query)."""
+    teams = list(content.teams.all())
+    sports = {team.sport for team in teams}
+    team_ids = {team.pk for team in teams}
+    game = content.game if content.game_id else None
+    if game is not None:
+        sports.add(game.sport)
+        team_ids.update((game.home_team_id, game.away_team_id))
+    return Facts(frozenset(sports), frozenset(team_ids), content.game_id, content.type)
+
+
+def game_facts(game: Game) -> Facts:
+    """A game's live stream."""
+    return Facts(frozenset({game.sport}), frozenset({game.home_team_id, game.away_team_id}), game.pk, LIVE_STREAM)
+
+
+def rule_matches(rule: Rule, facts: Facts) -> bool:
+    sport, team_id, game_id, content_type = rule
+    return (
+        (not sport or sport in facts.sports)
+        and (team_id is None or team_id in facts.team_ids)
+        and (game_id is None or game_id == facts.game_id)
+        and (not content_type or content_type == facts.type)
+    )
+
+
+def unlocked(grants: Grants, facts: Facts) -> bool:
+    return any(rule_matches(rule, facts) for rule in grants.rules)
+
+
+def content_locked(*, content: Content, grants: Grants) -> bool:
+    """`locked` in the catalogue: a premium item none of the user's products unlocks."""
+    if not content.is_premium:
+        return False
+    if not grants.rules:  # anonymous, or no product: every premium item (no facts to gather)
+        return True
+    return not unlocked(grants, content_facts(content))
+
+
+def products_unlocking(facts: Facts) -> list[Product]:
+    """The products on sale that would unlock these facts (for a `not_entitled` refusal): the same
+    matching as `rule_matches`, in SQL."""
+    return products_matching(
+        sports=facts.sports, team_ids=facts.team_ids, game_id=facts.game_id, content_type=facts.type
+    )
+
+
+def entitlement_variant(grants: Grants) -> str:
+    """A short key that is equal for two users exactly when every `locked` is the same for both: for
+    caches of catalogue answers per variant. `none` (anonymous or no product), `all` (a rule unlocking
+    everything, the premium plan) or a digest of the rules."""
+    if not grants.rules:
+        return "none"
+    if ("", None, None, "") in grants.rules:
+        return "all"
+    return hashlib.sha256(repr(sorted(grants.rules, key=repr)).encode()).hexdigest()[:16]

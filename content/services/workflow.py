@@ -10,6 +10,7 @@ from content.announcements import ContentPublished, content_published
 from content.models import Content, ContentAuditLog
 from content.services.audit import content_audit_log_create
 from content.services.errors import field_error
+from content.services.revisions import revision_record
 from csn.errors import ApplicationError, ConflictError, NotFoundError, PermissionDeniedError
 
 State = Content.State
@@ -64,9 +65,11 @@ def _transition(*, content: Content, actor, name: str, note: str = "") -> Conten
         now = timezone.now()
         updates = {"state": transition.target, "updated_by": actor, "updated_at": now}
         if transition.target == State.PUBLISHED:
-            updates.update(published_at=now, review_note="")
+            updates.update(published_at=now, review_note="", publish_at=None)
+        if observed == State.PUBLISHED:  # off the air: a scheduled unpublish has nothing left to do
+            updates["unpublish_at"] = None
         if name == "reject":
-            updates["review_note"] = note
+            updates.update(review_note=note, publish_at=None)
         matched = 0
         if current == observed:
             matched = Content.objects.filter(pk=content.pk, state=observed).update(**updates)
@@ -84,6 +87,8 @@ def _transition(*, content: Content, actor, name: str, note: str = "") -> Conten
             changed_fields=[f for f in updates if f != "updated_at"],
             note=note,
         )
+        summary = ContentAuditLog.TRANSITION_WORDS.get((observed, transition.target), transition.label)
+        revision_record(content=content, actor=actor, comment=f"{summary}. {note}".strip())
     for field, value in updates.items():
         setattr(content, field, value)
     return content

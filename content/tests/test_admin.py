@@ -7,6 +7,7 @@ from django.test import Client
 from analytics.models import OutboxEvent
 from content.models import Content, ContentAuditLog, Game, MediaAsset
 from testing.factories import ContentFactory, GameFactory, MediaAssetFactory, PlayerFactory, TeamFactory
+from testing.images import image_bytes
 
 State = Content.State
 INLINES = {
@@ -146,15 +147,17 @@ def test_the_audit_log_list_reads_as_words(editor, superuser):
 
 
 @pytest.mark.django_db
-def test_editors_cannot_change_published_items_in_admin(editor):
+def test_editors_change_published_items_only_through_a_draft_revision(editor):
     item = ContentFactory(title="On air", slug="on-air")
     client = browser(editor)
-    page = client.get(f"/admin/content/content/{item.pk}/change/")
-    assert page.status_code == 200 and 'name="title"' not in page.content.decode()  # read-only view
-    response = client.post(f"/admin/content/content/{item.pk}/change/", form_data(title="Hacked", slug="on-air"))
-    assert response.status_code == 403
+    page = client.get(f"/admin/content/content/{item.pk}/change/").content.decode()
+    assert 'name="title"' in page and 'name="_save_draft"' in page
+    response = client.post(f"/admin/content/content/{item.pk}/change/", form_data(title="Retitled", slug="on-air"))
+    assert response.status_code == 302
     item.refresh_from_db()
-    assert item.title == "On air" and not ContentAuditLog.objects.exists()
+    assert item.title == "On air" and item.state == "published"  # the live item is untouched
+    assert item.pending_draft.changes["title"] == "Retitled"
+    assert list(ContentAuditLog.objects.values_list("action", "to_state")) == [("draft", "draft")]
 
 
 @pytest.mark.django_db
@@ -218,7 +221,7 @@ def test_media_upload_in_admin_with_status_visible(editor, settings, tmp_path):
     settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}}
     item = ContentFactory(state=State.DRAFT)
     client = browser(editor)
-    file = SimpleUploadedFile("poster.png", b"\x89PNG\r\n\x1a\n" + b"p" * 50, content_type="image/png")
+    file = SimpleUploadedFile("poster.png", image_bytes(), content_type="image/png")
     response = client.post(
         "/admin/content/mediaasset/add/", {"file": file, "folder_path": "posters/", "tags": "a, b", "content": item.pk}
     )

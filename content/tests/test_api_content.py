@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from accounts.services import subscription_update
 from content.models import Content
 from testing.factories import ContentFactory, GameFactory, PlayerFactory, TeamFactory
 
@@ -50,30 +51,32 @@ def test_only_available_published_items_reach_viewers(viewer, editor):
 
 
 @pytest.mark.django_db
-def test_premium_video_url_only_for_active_premium_subscribers(viewer, premium_viewer):
+def test_locked_for_all_but_premium_subscribers_and_no_playable_url_for_anyone(viewer, premium_viewer, editor):
     free = ContentFactory(is_premium=False, video_url="https://cdn.example.com/free.m3u8")
     premium = ContentFactory(is_premium=True, video_url="https://cdn.example.com/premium.m3u8")
 
-    for client in (client_for(), client_for(viewer)):
+    for client, premium_locked in (
+        (client_for(), True),
+        (client_for(viewer), True),
+        (client_for(premium_viewer), False),
+    ):
         body = client.get(f"{URL}{premium.pk}/").json()
-        assert body["locked"] is True and body["video_url"] is None
+        assert body["locked"] is premium_locked
         rows = {row["id"]: row for row in client.get(URL).json()["results"]}
-        assert rows[premium.pk]["locked"] is True and rows[premium.pk]["video_url"] is None
-        assert rows[free.pk]["locked"] is False and rows[free.pk]["video_url"] == "https://cdn.example.com/free.m3u8"
-
-    body = client_for(premium_viewer).get(f"{URL}{premium.pk}/").json()
-    assert body["locked"] is False and body["video_url"] == "https://cdn.example.com/premium.m3u8"
+        assert rows[premium.pk]["locked"] is premium_locked and rows[free.pk]["locked"] is False
+        for row in (body, *rows.values()):
+            assert "video_url" not in row and ".m3u8" not in str(row)  # players ask POST /playback/
+    assert ".m3u8" not in client_for(editor).get(URL).content.decode()
 
 
 @pytest.mark.django_db
 def test_lapsed_premium_is_locked_again(premium_viewer):
     premium = ContentFactory(is_premium=True)
-    subscription = premium_viewer.subscription  # still premium and active, but its period has ended
-    subscription.current_period_end = timezone.now()
-    subscription.save(update_fields=["current_period_end"])
+    # still premium and active, but its period has ended
+    subscription_update(user=premium_viewer, plan="premium", status="active", current_period_end=timezone.now())
     premium_viewer = type(premium_viewer).objects.get(pk=premium_viewer.pk)
     body = client_for(premium_viewer).get(f"{URL}{premium.pk}/").json()
-    assert body["locked"] is True and body["video_url"] is None
+    assert body["locked"] is True
 
 
 @pytest.mark.django_db
@@ -144,7 +147,27 @@ def test_cursor_pagination_walks_every_item_once(db):
         seen += [row["id"] for row in body["results"]]
         url = body["next"]
     assert sorted(seen) == sorted(made) and len(seen) == 7
-    assert client_for().get(URL, {"cursor": "garbage"}).status_code == 404
+    bad = client_for().get(URL, {"cursor": "garbage"})
+    assert bad.status_code == 400
+    assert bad.json()["fields"]["cursor"][0]["code"] == "invalid_cursor"
+
+
+@pytest.mark.django_db
+def test_published_range_is_from_to_and_the_old_names_still_work_deprecated(db):
+    old = ContentFactory(published_at=timezone.now() - timedelta(days=30))
+    new = ContentFactory(published_at=timezone.now())
+    since = (timezone.now() - timedelta(days=10)).date().isoformat()
+
+    current = client_for().get(URL, {"published_from": since})
+    alias = client_for().get(URL, {"published_after": since})
+    until = client_for().get(URL, {"published_to": since})
+
+    assert [row["id"] for row in current.json()["results"]] == [new.pk]
+    assert "Deprecation" not in current
+    assert [row["id"] for row in alias.json()["results"]] == [new.pk]
+    assert alias["Deprecation"].startswith("@") and alias["Sunset"].endswith("GMT")
+    assert 'rel="deprecation"' in alias["Link"]
+    assert [row["id"] for row in until.json()["results"]] == [old.pk]
 
 
 @pytest.mark.django_db

@@ -14,6 +14,7 @@ from bench.common import free_port
 from content.models import MediaAsset
 from content.services.media import media_expire_pending, media_upload
 from csn.errors import ApplicationError, PermissionDeniedError
+from testing.images import image_bytes
 
 VIDEO = b"\x00\x00\x00\x18ftypmp42" + b"x" * 1000
 
@@ -135,10 +136,11 @@ def test_confirm_catches_an_object_of_another_size_or_type(s3_bucket, editor_cli
 @pytest.mark.django_db
 def test_admin_style_upload_goes_to_the_bucket(s3_bucket, editor):
     client, bucket = s3_bucket
-    file = SimpleUploadedFile("poster.png", b"\x89PNG\r\n\x1a\n" + b"p" * 100, content_type="image/png")
+    data = image_bytes()
+    file = SimpleUploadedFile("poster.png", data, content_type="image/png")
     asset = media_upload(actor=editor, file=file, folder_path="posters")
-    assert asset.status == "uploaded" and asset.size_bytes == 108 and len(asset.checksum_sha256) == 64
-    assert client.head_object(Bucket=bucket, Key=asset.file.name)["ContentLength"] == 108
+    assert asset.status == "uploaded" and asset.size_bytes == len(data) and len(asset.checksum_sha256) == 64
+    assert client.head_object(Bucket=bucket, Key=asset.file.name)["ContentLength"] == len(data)
     assert default_storage.exists(asset.file.name)
 
 

@@ -294,3 +294,14 @@ def test_the_history_names_a_deleted_actor_and_a_removed_field(editor):
     item = ContentFactory(state=State.DRAFT)
     row = ContentAuditLog.objects.create(content=item, actor=None, action="edit", changed_fields=["old_field", "tags"])
     assert str(row) == "Changed old field and tags by a deleted account"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_flushed_database_has_its_editorial_groups_again():
+    from django.contrib.auth.models import Group
+    from django.core.management import call_command
+
+    call_command("flush", interactive=False, verbosity=0)
+    publishers = Group.objects.get(name="Publishers")
+    assert publishers.permissions.filter(codename="publish_content").exists()
+    assert Group.objects.get(name="Editors").permissions.filter(codename="submit_content").exists()

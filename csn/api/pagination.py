@@ -1,6 +1,7 @@
 """The one paginator of the API: a cursor over a stable ordering (lists grow while being read)."""
 
 from rest_framework import pagination
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 
@@ -9,6 +10,15 @@ class CursorPagination(pagination.CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 100
     ordering = ("-created_at", "-id")
+
+    def decode_cursor(self, request):
+        """A cursor that does not decode is a bad parameter (400 `invalid`, `fields.cursor`), not a 404."""
+        try:
+            return super().decode_cursor(request)
+        except NotFound:
+            raise ValidationError(
+                {self.cursor_query_param: [self.invalid_cursor_message]}, code="invalid_cursor"
+            ) from None
 
     @classmethod
     def ordered_by(cls, *ordering: str) -> type["CursorPagination"]:

@@ -15,6 +15,8 @@ from rest_framework import throttling
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.settings import api_settings
 
+from csn.api.ratelimit import rate_limit_note
+
 logger = logging.getLogger(__name__)
 
 
@@ -47,6 +49,14 @@ class _ReadWriteRateThrottle(throttling.SimpleRateThrottle):
         except Exception:
             logger.warning("throttle cache unavailable; %s not counted", self.scope, exc_info=True)
             return True
+        rate_limit_note(
+            request,
+            policy=self.scope,
+            limit=self.num_requests,
+            window=self.duration,
+            remaining=self.num_requests - count,
+            reset=self.window_end - now,
+        )
         return count <= self.num_requests
 
     def _count(self, key: str) -> int:

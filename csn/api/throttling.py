@@ -6,6 +6,8 @@ import logging
 
 from rest_framework import throttling
 
+from csn.api.ratelimit import rate_limit_note
+
 logger = logging.getLogger(__name__)
 
 
@@ -21,4 +23,16 @@ class ScopedRateThrottle(throttling.ScopedRateThrottle):
             return True
 
     def allow_request_counted(self, request, view) -> bool:
-        return super().allow_request(request, view)
+        allowed = super().allow_request(request, view)
+        counted = getattr(self, "rate", None) is not None and getattr(self, "key", None) is not None
+        if counted:  # DRF's sliding window: `history`, the requests' times, newest first
+            oldest = self.history[-1] if self.history else self.now
+            rate_limit_note(
+                request,
+                policy=self.scope,
+                limit=self.num_requests,
+                window=self.duration,
+                remaining=self.num_requests - len(self.history),
+                reset=self.duration - (self.now - oldest),
+            )
+        return allowed

@@ -85,11 +85,10 @@ def test_a_request_enters_a_worker_thread_once(thread_calls, request_signals):
 
 @pytest.mark.django_db(transaction=True)
 def test_an_api_write_with_a_body_goes_through(thread_calls):
-    from rest_framework.authtoken.models import Token
-
+    from accounts.services import token_issue
     from testing.factories import UserFactory
 
-    token = Token.objects.create(user=UserFactory())
+    token = token_issue(user=UserFactory())
     headers = [(b"authorization", f"Token {token.key}".encode()), (b"content-type", b"application/json")]
     status, _, body = async_to_sync(_request)("PATCH", "/api/v1/me/", b'{"display_name": "Over ASGI"}', headers)
 
@@ -265,3 +264,14 @@ def test_daphne_refuses_a_large_body_before_receiving_it():
         piece = b"10000\r\n" + b"x" * 0x10000 + b"\r\n"  # 64 KiB chunks: 17 of them pass 1 MiB
         reply, _ = exchange(base, chunked, [piece] * 40)
         assert reply.startswith(b"HTTP/1.1 413"), reply[:200]
+
+        # twisted would parse a form body itself (all of it in memory) and answer a malformed one with
+        # an empty 400 of its own: the body goes to Django untouched, and its answer is in our shape.
+        form = b"--abc--\r\n"
+        malformed = (
+            b"POST /api/v1/auth/register/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: multipart/form-data; boundary=abc\r\nContent-Length: %d\r\n\r\n%s" % (len(form), form)
+        )
+        reply, _ = exchange(base, malformed)
+        assert reply.startswith(b"HTTP/1.1 415") and b"json\r\n" in reply, reply[:300]  # problem+json
+        assert b'"code":"unsupported_media_type"' in reply, reply[:300]

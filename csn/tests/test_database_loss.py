@@ -13,9 +13,9 @@ from urllib.parse import urlsplit
 import psycopg
 import pytest
 from django.db import connection
-from rest_framework.authtoken.models import Token
 from websockets.sync.client import connect
 
+from accounts.services import token_issue
 from streaming.tests.servers import daphne_on_test_db
 from testing.factories import LiveGameFactory, UserFactory
 
@@ -104,7 +104,7 @@ def test_connections_ended_while_idle_in_the_pool_are_replaced_as_they_are_hande
 @pytest.mark.slow
 def test_no_500_when_postgresql_ends_every_backend_under_load():
     game = LiveGameFactory()
-    token = Token.objects.create(user=UserFactory()).key
+    token = token_issue(user=UserFactory()).key
 
     with daphne_on_test_db() as (base,):
         with Load(base, token) as load:
@@ -123,6 +123,7 @@ def test_no_500_when_postgresql_ends_every_backend_under_load():
         assert [load.get() for _ in range(20)] == [200] * 20, load.errors[:5]
 
         with connect(base.replace("http", "ws") + "/ws/", open_timeout=10) as ws:
+            assert json.loads(ws.recv(timeout=10))["type"] == "hello"
 
             def request(message):
                 ws.send(json.dumps(message))

@@ -7,9 +7,9 @@ import urllib.request
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from rest_framework.authtoken.models import Token
 from websockets.asyncio.client import connect
 
+from accounts.services import token_issue
 from bench.common import free_port
 from streaming.tests.servers import daphne_on_test_db
 from testing.factories import LiveGameFactory, UserFactory
@@ -60,7 +60,7 @@ def _scrape(url: str) -> dict:
 @pytest.mark.django_db(transaction=True)
 def test_a_daphne_process_exports_http_live_and_loop_metrics_on_its_metrics_port(tmp_path):
     game = LiveGameFactory()
-    token = Token.objects.create(user=UserFactory()).key
+    token = token_issue(user=UserFactory(), name="metrics test").key
     port = free_port()
     env = {"PROMETHEUS_MULTIPROC_DIR": str(tmp_path), "CSN_METRICS_PORT": str(port), "CSN_METRICS_ADDR": "127.0.0.1"}
     scrape_url = f"http://127.0.0.1:{port}/metrics"
@@ -72,6 +72,7 @@ def test_a_daphne_process_exports_http_live_and_loop_metrics_on_its_metrics_port
 
         async def scenario():
             async with connect(base.replace("http", "ws") + "/ws/") as ws:
+                assert json.loads(await ws.recv())["type"] == "hello"
                 assert (await _request(ws, {"type": "auth", "token": token}))["type"] == "ack"
                 assert (await _request(ws, {"type": "subscribe", "topic": f"game:{game.pk}"}))["type"] == "snapshot"
                 assert (await _request(ws, {"type": "subscribe", "topic": f"chat:{game.pk}"}))["type"] == "snapshot"

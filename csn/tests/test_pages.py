@@ -13,7 +13,15 @@ from testing.factories import GameFactory, LiveGameFactory
 
 pytestmark = pytest.mark.django_db
 
-NOT_FOUND = {"error": {"code": "not_found", "message": "Not found.", "fields": {}}}
+NOT_FOUND = {
+    "type": "tag:csn,2026:problem/not_found",
+    "title": "Not found",
+    "status": 404,
+    "detail": "Not found.",
+    "code": "not_found",
+    "fields": {},
+    "error": {"code": "not_found", "message": "Not found.", "fields": {}},
+}
 
 
 def test_home_page_links_live_and_upcoming_games_the_api_docs_and_the_admin(client):
@@ -68,7 +76,7 @@ def test_unknown_api_paths_answer_the_json_error_shape(settings, debug, method, 
     response = getattr(client, method)(path, HTTP_AUTHORIZATION="Token nope")
 
     assert response.status_code == 404
-    assert response["Content-Type"] == "application/json"
+    assert response["Content-Type"] == "application/problem+json"
     assert response.json() == NOT_FOUND
 
 

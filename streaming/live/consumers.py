@@ -11,8 +11,12 @@ from collections import deque
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.utils import timezone
 
-from accounts.selectors import token_with_user
+from accounts.selectors import token_active_until
+from accounts.services import token_authenticate
+from content.services import presence as studio
+from content.services.presence import STUDIO
 from csn import metrics, requestid
 from csn.errors import ApplicationError
 from csn.realtime import drain
@@ -22,7 +26,7 @@ from csn.realtime.log import topic_replay
 from csn.realtime.sessions import credential_id
 from csn.realtime.topics import USER_TOPIC, public_topic, user_group, user_topic
 from csn.text import text_storable
-from streaming.live import selectors
+from streaming.live import protocol, selectors
 from streaming.live.permissions import can_moderate
 from streaming.live.representation import chat_message_data
 from streaming.live.services import chat, presence
@@ -30,12 +34,11 @@ from streaming.live.topics import parse_topic
 
 logger = logging.getLogger(__name__)
 
-CLOSE_SIGNED_OUT = 4401  # the socket's credential was revoked or the account deactivated: sign in again
-CLOSE_SLOW_READER = 4008
-CLOSE_FLOOD = 4029
-# This process is draining: reconnect (after `delay_ms`) and resume. 4012 for 1012 (service restart), which
-# daphne (autobahn) may not send: a server close code is 1000 or 3000-4999.
-CLOSE_SERVICE_RESTART = 4012
+CLOSE_SIGNED_OUT = protocol.Close.SIGNED_OUT  # the credential was revoked or expired: sign in again
+CLOSE_SLOW_READER = protocol.Close.SLOW_READER
+CLOSE_FLOOD = protocol.Close.FLOOD
+# This process is draining: reconnect (after `delay_ms`) and resume.
+CLOSE_SERVICE_RESTART = protocol.Close.SERVICE_RESTART
 PIPELINED = {"chat.send"}
 MAX_IN_FLIGHT = 16
 MAX_ID = 2**63 - 1  # game ids and seqs are bigints: past this the database refuses the parameter
@@ -62,14 +65,17 @@ def _strings_storable(value) -> bool:
 
 
 def _token_user(key: str):
-    token = token_with_user(key=key)  # the lookup the API's token authentication uses
-    return token.user if token and token.user.is_active else None
+    """The token's user and the token, or an ApplicationError saying why not (the API's own check)."""
+    token = token_authenticate(key=key)
+    return token.user, token
 
 
 def _subscribe_read(*, topic: str, kind: str, ident, since, user):
     """Replay after `since` when possible, otherwise a snapshot. Returns ("replay"|"snapshot", ...)."""
     if since is not None:
-        if kind != USER_TOPIC:
+        if kind == STUDIO:
+            studio.studio_access(user=user, content_id=ident)
+        elif kind != USER_TOPIC:
             selectors.access_game(ident)
         rows = topic_replay(topic=topic, since=since)
         if rows is not None:
@@ -108,11 +114,17 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         self.credential: str | None = None  # how this socket signed in (a digest), for revocation
         self.subscriptions: dict[str, Subscription] = {}
         self.sessions: dict[int, str] = {}
+        self.studio_open: set[int] = set()  # content items this (staff) socket has open in the Studio
         self.queue: deque[Item] = deque()
         self.sending: asyncio.Task | None = None  # finishes a send that suspended, then the queue
         self.recent = deque()
         self.gone = False
         self.in_flight: set[asyncio.Task] = set()
+        self.expiry: asyncio.TimerHandle | None = None  # a token-signed socket closes when its token ends
+        self.version = protocol.requested_version(self.scope)
+        if self.version is None:
+            await self._refuse_version()
+            return
         self.sees_all_chat = False  # moderators see every chat message, also when chat is sampled
         headers = dict(self.scope.get("headers") or [])
         self.request_id = requestid.sane(headers.get(b"x-request-id")) or requestid.new()
@@ -129,8 +141,15 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             else:
                 self.sees_all_chat = await database_sync_to_async(can_moderate)(self.user)
         await self.accept()
+        await self.reply(protocol.hello(version=self.version, user=self.user))
         if drain.draining:  # accepted just before the listener closed: go elsewhere at once
             await self.drain_reconnect(drain.reconnect_delay_ms())
+
+    async def _refuse_version(self) -> None:
+        """An unknown protocol version: said in a frame, then closed with a code that says not to retry."""
+        await self.accept()
+        await self.reply(protocol.unsupported_version())
+        await self._close(protocol.Close.UNSUPPORTED_VERSION)
 
     async def _join_user_group(self, user_id: int) -> None:
         group = user_group(user_id)
@@ -150,7 +169,11 @@ class GatewayConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code):
         drain.unregister(self)
+        if self.expiry is not None:
+            self.expiry.cancel()
         await self._leave_all()
+        for content_id in self.studio_open:
+            await database_sync_to_async(studio.editor_close)(content_id=content_id, socket=self.channel_name)
         if self.sending is not None:
             self.sending.cancel()
         if self.sessions:
@@ -245,7 +268,11 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             logger.debug("live: reply to a closed socket dropped", exc_info=True)
 
     async def error(self, code: str, message: str, ref=None, **extra) -> None:
-        await self.reply({"type": "error", "code": code, "message": message, "ref": ref, **extra})
+        await self.reply({"type": "error", "status": "error", "code": code, "message": message, "ref": ref, **extra})
+
+    async def ack(self, ref, **data) -> None:
+        """The answer to a request that went well: every request gets one `ack` or one `error`."""
+        await self.reply({"type": "ack", "status": "ok", "ref": ref, **data})
 
     # --- messages to this user's sockets, through Channels' layer (csn.realtime.sessions) -------
     async def sockets_revoke(self, event: dict) -> None:
@@ -325,33 +352,52 @@ class GatewayConsumer(AsyncWebsocketConsumer):
                 await handler(self, message, ref)
         except ApplicationError as exc:
             extra = {"fields": exc.fields} if exc.fields else {}
-            await self.error(exc.code, exc.message, ref, **extra)
+            await self.error(exc.code, exc.message, ref, **exc.extra, **extra)
         except Exception:
             logger.exception("live: %s failed", message["type"])
             await self.error("server_error", "Something went wrong on our side.", ref)
 
     async def on_ping(self, message, ref):
-        await self.reply({"type": "pong", "ref": ref})
+        await self.reply({"type": "pong", "status": "ok", "ref": ref})
 
     async def on_auth(self, message, ref):
         key = message.get("token")
         if not isinstance(key, str) or not key or len(key) > 64:
             raise ApplicationError("`token` is required.", code="invalid_token")
-        user = await database_sync_to_async(_token_user)(key)
-        if user is None:
-            raise ApplicationError("The token is not valid.", code="invalid_token")
+        user, token = await database_sync_to_async(_token_user)(key)
         if self.user is not None and self.user.pk != user.pk:
             raise ApplicationError("This socket is signed in as someone else.", code="already_authenticated")
         if self.user is None:
             await self._join_user_group(user.pk)
             # A revocation sent between the lookup and the join reached no socket: look again.
-            if await database_sync_to_async(_token_user)(key) is None:
+            try:
+                await database_sync_to_async(_token_user)(key)
+            except ApplicationError:
                 await self._leave_user_group(user.pk)
-                raise ApplicationError("The token is not valid.", code="invalid_token")
+                raise
         self.user = user
-        self.credential = credential_id("token", key)
+        self.credential = token.credential
+        self._expire_at(token.pk, token.expires_at)
         self.sees_all_chat = await database_sync_to_async(can_moderate)(user)
-        await self.reply({"type": "ack", "ref": ref, "user": {"id": user.pk, "name": user.display_name}})
+        await self.ack(ref, user={"id": user.pk, "name": user.display_name})
+
+    def _expire_at(self, token_id: int, expires_at) -> None:
+        """When the token's expiry comes, look again: a refreshed token lives on, an ended one closes."""
+        if self.expiry is not None:
+            self.expiry.cancel()
+        loop = asyncio.get_running_loop()
+        delay = max(0.0, (expires_at - timezone.now()).total_seconds())
+        self.expiry = loop.call_later(delay, lambda: loop.create_task(self._token_expiry_check(token_id)))
+
+    async def _token_expiry_check(self, token_id: int) -> None:
+        if self.gone:
+            return
+        until = await database_sync_to_async(token_active_until)(token_id=token_id)
+        if until is not None:
+            self._expire_at(token_id, until)
+            return
+        await self.reply({"type": "notice", "name": "signed_out", "data": {"reason": "token_expired"}})
+        await self._close(CLOSE_SIGNED_OUT)
 
     def _internal_topic(self, topic) -> tuple[str, str, int | None]:
         kind, ident = parse_topic(topic)
@@ -391,9 +437,10 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         if how == "replay":
             for event_seq, name, data in payload:
                 await self.send(text_data=encode_event(topic=topic, seq=event_seq, name=name, data=data))
-            await self.reply({"type": "ack", "ref": ref, "topic": public, "seq": seq, "replayed": len(payload)})
+            await self.ack(ref, topic=public, seq=seq, replayed=len(payload))
         else:
-            snapshot = {"type": "snapshot", "ref": ref, "topic": public, "seq": seq, "data": payload}
+            # The snapshot is this request's answer (the `ack` of a subscribe that was not resumed).
+            snapshot = {"type": "snapshot", "status": "ok", "ref": ref, "topic": public, "seq": seq, "data": payload}
             if since is not None:
                 snapshot["reset"] = True  # `since` was too old (or unknown): start over from here
             await self.reply(snapshot)
@@ -411,7 +458,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         if self.subscriptions.pop(topic, None) is None:
             raise ApplicationError("Not subscribed to this topic.", code="not_subscribed")
         await hub.leave(topic, self)
-        await self.reply({"type": "ack", "ref": ref, "topic": public_topic(topic)})
+        await self.ack(ref, topic=public_topic(topic))
 
     @staticmethod
     def _game_id(message) -> int:
@@ -427,20 +474,23 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         posted = await database_sync_to_async(chat.chat_message_post)(
             user=self.user, game_id=game_id, text=message.get("text"), client_ref="" if ref is None else str(ref)
         )
-        await self.reply({"type": "ack", "ref": ref, "message": chat_message_data(posted)})
+        await self.ack(ref, message=chat_message_data(posted))
 
     async def on_heartbeat(self, message, ref):
         game_id = self._game_id(message)
         if self.user is None:
             raise ApplicationError("Sign in to watch.", code="auth_required")
-        replace = message.get("replace")
-        if replace is not None and not (isinstance(replace, str) and len(replace) <= 64):
-            raise ApplicationError("`replace` is a viewing session id.", code="invalid_message")
+        replace, adopt = message.get("replace"), message.get("session")
+        for value in (replace, adopt):
+            if value is not None and not (isinstance(value, str) and len(value) <= 64):
+                raise ApplicationError("`replace` and `session` are viewing session ids.", code="invalid_message")
         try:
             session = await database_sync_to_async(presence.presence_heartbeat)(
                 user=self.user,
                 game_id=game_id,
-                session_id=self.sessions.get(game_id),
+                # `session`: a playback session of this game (POST /playback/) that this socket keeps
+                # alive, instead of opening a second one under the stream limit.
+                session_id=self.sessions.get(game_id) or adopt,
                 device=message.get("device", ""),
                 replace=replace,
             )
@@ -449,7 +499,33 @@ class GatewayConsumer(AsyncWebsocketConsumer):
                 self.sessions.pop(game_id, None)
             raise
         self.sessions[game_id] = str(session.pk)
-        await self.reply({"type": "ack", "ref": ref, "session": str(session.pk)})
+        await self.ack(ref, session=str(session.pk))
+
+    def _content_id(self, message) -> int:
+        content = message.get("content")
+        if not isinstance(content, int) or isinstance(content, bool) or not 0 < content <= MAX_ID:
+            raise ApplicationError("`content` is a content item id.", code="invalid_message")
+        if self.user is None:
+            raise ApplicationError("Sign in to the Studio.", code="auth_required")
+        return content
+
+    async def on_studio_open(self, message, ref):
+        """A Studio item page is open on this socket (sent again every 20 s while it stays open)."""
+        content_id = self._content_id(message)
+        if content_id not in self.studio_open and len(self.studio_open) >= settings.LIVE_MAX_SUBSCRIPTIONS:
+            raise ApplicationError("Too many items open on one connection.", code="too_many_subscriptions")
+        editors = await database_sync_to_async(studio.editor_open)(
+            user=self.user, content_id=content_id, socket=self.channel_name
+        )
+        self.studio_open.add(content_id)
+        await self.ack(ref, content=content_id, editors=editors)
+
+    async def on_studio_close(self, message, ref):
+        content_id = self._content_id(message)
+        if content_id in self.studio_open:
+            self.studio_open.discard(content_id)
+            await database_sync_to_async(studio.editor_close)(content_id=content_id, socket=self.channel_name)
+        await self.ack(ref, content=content_id)
 
     handlers = {
         "ping": on_ping,
@@ -458,4 +534,6 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         "unsubscribe": on_unsubscribe,
         "chat.send": on_chat_send,
         "heartbeat": on_heartbeat,
+        "studio.open": on_studio_open,
+        "studio.close": on_studio_close,
     }

@@ -72,7 +72,9 @@ class ChatMute(models.Model):
 
 
 class LiveSession(models.Model):
-    """A client watching a live game (the seed's live_stream_sessions), kept alive by heartbeats."""
+    """A stream a client is watching, kept alive by heartbeats: a live game (chat presence over the
+    gateway, or a player's playback of the live stream: `game`), or an item (a player's playback:
+    `content`). Every open one counts against the user's concurrent-stream limit."""
 
     class EndedReason(models.TextChoices):
         DISCONNECTED = "disconnected"  # its socket closed
@@ -81,8 +83,14 @@ class LiveSession(models.Model):
         ENDED = "ended"  # the user ended it from another device
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    game = models.ForeignKey("content.Game", on_delete=models.CASCADE, related_name="live_sessions")
+    game = models.ForeignKey(
+        "content.Game", null=True, blank=True, on_delete=models.CASCADE, related_name="live_sessions"
+    )
+    content = models.ForeignKey(
+        "content.Content", null=True, blank=True, on_delete=models.CASCADE, related_name="playback_sessions"
+    )
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="live_sessions")
+    playback = models.BooleanField(default=False, help_text="Started by POST /playback/ (a player), not by presence")
     device = models.CharField(max_length=40, blank=True)
     started_at = models.DateTimeField(auto_now_add=True)
     last_heartbeat_at = models.DateTimeField()
@@ -96,9 +104,16 @@ class LiveSession(models.Model):
             models.Index(fields=["last_heartbeat_at"], condition=Q(ended_at=None), name="live_open_stale_idx"),
             models.Index(fields=["ended_at"], condition=~Q(ended_at=None), name="live_ended_idx"),  # retention
         ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(game__isnull=False, content__isnull=True) | Q(game__isnull=True, content__isnull=False),
+                name="live_session_watches_one",
+            )
+        ]
 
     def __str__(self):
-        return f"session {self.id} of {self.user_id} on {self.game_id}"
+        watched = f"game {self.game_id}" if self.game_id else f"content {self.content_id}"
+        return f"session {self.id} of {self.user_id} on {watched}"
 
 
 class GameEvent(models.Model):

@@ -47,6 +47,8 @@ def session_data(session: LiveSession) -> dict:
     return {
         "id": str(session.pk),
         "game": session.game_id,
+        "content": session.content_id,
+        "playback": session.playback,
         "device": session.device,
         "started_at": datetime_text(session.started_at),
         "last_heartbeat_at": datetime_text(session.last_heartbeat_at),

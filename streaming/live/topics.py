@@ -1,5 +1,7 @@
-"""The live topics: `game:<id>` (score, play-by-play, viewers), `chat:<id>` and the signed-in `user`."""
+"""The live topics: `game:<id>` (score, play-by-play, viewers), `chat:<id>`, the signed-in `user`, and
+staff's `studio:<content id>` (who has an item open in the Studio; content.services.presence)."""
 
+from content.services.presence import STUDIO
 from csn.errors import ApplicationError
 from csn.realtime.topics import USER_TOPIC, topic_name
 
@@ -21,6 +23,6 @@ def parse_topic(topic) -> tuple[str, int | None]:
         return USER_TOPIC, None
     if isinstance(topic, str) and ":" in topic:
         kind, _, ident = topic.partition(":")
-        if kind in (GAME, CHAT) and ident.isascii() and ident.isdigit() and len(ident) < 19:
+        if kind in (GAME, CHAT, STUDIO) and ident.isascii() and ident.isdigit() and len(ident) < 19:
             return kind, int(ident)
     raise ApplicationError("Unknown topic.", code="unknown_topic")

@@ -1,7 +1,10 @@
 """Pages served by Django outside the API: the home page and the watch page (templates, plain JavaScript
-over the live gateway)."""
+over the live gateway), and the live protocol's AsyncAPI document."""
 
-from django.http import Http404
+import functools
+from pathlib import Path
+
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
 from csn.errors import NotFoundError
@@ -20,3 +23,13 @@ def game_watch(request, game_id: int):
         raise Http404("No such game.") from None
     user = request.user if request.user.is_authenticated else None
     return render(request, "streaming/watch.html", {"game": game, "viewer": user})
+
+
+@functools.cache
+def _asyncapi() -> bytes:
+    return (Path(__file__).parent / "asyncapi.yaml").read_bytes()
+
+
+def asyncapi_document(request):
+    """The live protocol, machine-readable (AsyncAPI 3): every message and every topic's events."""
+    return HttpResponse(_asyncapi(), content_type="application/yaml; charset=utf-8")

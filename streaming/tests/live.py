@@ -7,6 +7,7 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
 from csn.asgi import application
+from streaming.tests import asyncapi
 
 db = database_sync_to_async
 
@@ -16,10 +17,15 @@ class Client:
 
     def __init__(self, path: str = "/ws/", headers=None):
         self.communicator = WebsocketCommunicator(application, path, headers=headers or [])
+        self.hello: dict | None = None
+        self.seen: list[str] = []  # the AsyncAPI messages received, in order
 
     async def connect(self):
+        """Connected, past the server's `hello` (kept in `self.hello`)."""
         connected, code = await self.communicator.connect()
         assert connected, code
+        self.hello = await self.recv()
+        assert self.hello["type"] == "hello", self.hello
         return self
 
     async def send(self, message) -> None:
@@ -29,7 +35,10 @@ class Client:
             await self.communicator.send_json_to(message)
 
     async def recv(self, timeout: float = 3) -> dict:
-        return json.loads(await self.communicator.receive_from(timeout))
+        """The next frame, checked against the AsyncAPI document."""
+        frame = json.loads(await self.communicator.receive_from(timeout))
+        self.seen.extend(asyncapi.server_frame(frame))
+        return frame
 
     async def recv_events(self, count: int, timeout: float = 3) -> list[dict]:
         """The next `count` events, unpacking `batch` frames."""

@@ -3,9 +3,9 @@
 import pytest
 from asgiref.sync import async_to_sync
 from django.db import transaction
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.services import token_issue
 from streaming.fans import services as fans_services
 from streaming.fans.models import FavoriteTeam
 from streaming.tests.live import Client, db
@@ -18,7 +18,7 @@ def on_user_topic(user, action, *, expect: int):
     """Sign a websocket in as `user`, follow `user`, run `action` (sync, in a DB thread), and return the
     events that arrive (`expect` of them), then check nothing else does."""
 
-    token = Token.objects.get_or_create(user=user)[0].key
+    token = token_issue(user=user).key
 
     async def scenario():
         client = await Client().connect()

@@ -6,7 +6,6 @@ import pytest
 
 from csn.realtime import load
 from csn.realtime.frames import encode_event
-from csn.realtime.hub import Item
 
 GAME, CHAT = "game:7", "chat:7"
 
@@ -89,21 +88,3 @@ def test_level_three_samples_chat_in_large_rooms_only_and_names_the_authors():
     shed, authors = load.shed(CHAT, chat, 100)
     assert _names(shed) == [(9, "skipped"), (10, "chat.message"), (11, "skipped"), (12, "chat.deleted")]
     assert authors == {900, 1100}
-
-
-def test_moderators_and_authors_get_the_whole_item_everyone_else_the_shed_one():
-    from streaming.live.consumers import GatewayConsumer
-
-    item = Item(CHAT, [_event(CHAT, 11, "chat.message", {"user": {"id": 5}})])
-    item.shed, item.shed_authors = Item(CHAT, [_event(CHAT, 11, "skipped")]), {5}
-
-    def consumer(user_id, moderator=False):
-        socket = GatewayConsumer.__new__(GatewayConsumer)
-        socket.user = type("U", (), {"pk": user_id})() if user_id else None
-        socket.sees_all_chat = moderator
-        return socket
-
-    assert consumer(5)._sees_all(item)  # the author
-    assert consumer(6, moderator=True)._sees_all(item)
-    assert not consumer(6)._sees_all(item)
-    assert not consumer(None)._sees_all(item)

@@ -32,6 +32,11 @@ class FavoritePlayerSerializer(serializers.ModelSerializer):
 
 
 class NotificationSerializer(serializers.ModelSerializer):
+    data = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text="By `kind`: `game_live` {game_id}, `new_content` {content_id}, `announcement` {announcement_id}.",
+    )
+
     class Meta:
         model = Notification
         fields = ["id", "kind", "title", "body", "data", "read_at", "created_at"]

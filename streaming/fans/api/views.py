@@ -4,6 +4,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from csn.api.pagination import CursorPagination, paginated_response
+from csn.api.schema import error_codes
 from streaming.fans import selectors, services
 from streaming.fans.api.serializers import (
     FavoritePlayerInputSerializer,
@@ -20,16 +21,24 @@ FAVORITE_PAGINATION = CursorPagination.ordered_by("-created_at", "-id")
 class FavoriteTeamsView(APIView):
     pagination_class = FAVORITE_PAGINATION
 
-    @extend_schema(responses={200: FavoriteTeamSerializer(many=True)})
+    @extend_schema(
+        operation_id="listFavoriteTeams",
+        summary="List followed teams",
+        description="The teams the user follows, newest first, cursor-paginated.",
+        responses={200: FavoriteTeamSerializer(many=True)},
+    )
     def get(self, request):
         return paginated_response(
             view=self, queryset=selectors.favorite_teams(user=request.user), serializer_class=FavoriteTeamSerializer
         )
 
     @extend_schema(
+        operation_id="followTeam",
+        summary="Follow a team",
+        description="Idempotent: 201 when added, 200 when already a favorite.",
         request=FavoriteTeamInputSerializer,
         responses={201: FavoriteTeamSerializer, 200: FavoriteTeamSerializer},
-        description="Idempotent: 201 when added, 200 when already a favorite.",
+        extensions=error_codes({404: ["team_not_found"]}),
     )
     def post(self, request):
         data = FavoriteTeamInputSerializer(data=request.data)
@@ -41,7 +50,13 @@ class FavoriteTeamsView(APIView):
 
 
 class FavoriteTeamView(APIView):
-    @extend_schema(request=None, responses={204: None}, description="Idempotent.")
+    @extend_schema(
+        operation_id="unfollowTeam",
+        summary="Unfollow a team",
+        description="Idempotent: 204 whether or not the team was followed.",
+        request=None,
+        responses={204: None},
+    )
     def delete(self, request, team_id: int):
         services.favorite_team_remove(user=request.user, team_id=team_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -50,16 +65,24 @@ class FavoriteTeamView(APIView):
 class FavoritePlayersView(APIView):
     pagination_class = FAVORITE_PAGINATION
 
-    @extend_schema(responses={200: FavoritePlayerSerializer(many=True)})
+    @extend_schema(
+        operation_id="listFavoritePlayers",
+        summary="List followed players",
+        description="The players the user follows, newest first, cursor-paginated.",
+        responses={200: FavoritePlayerSerializer(many=True)},
+    )
     def get(self, request):
         return paginated_response(
             view=self, queryset=selectors.favorite_players(user=request.user), serializer_class=FavoritePlayerSerializer
         )
 
     @extend_schema(
+        operation_id="followPlayer",
+        summary="Follow a player",
+        description="Idempotent: 201 when added, 200 when already a favorite.",
         request=FavoritePlayerInputSerializer,
         responses={201: FavoritePlayerSerializer, 200: FavoritePlayerSerializer},
-        description="Idempotent: 201 when added, 200 when already a favorite.",
+        extensions=error_codes({404: ["player_not_found"]}),
     )
     def post(self, request):
         data = FavoritePlayerInputSerializer(data=request.data)
@@ -71,7 +94,13 @@ class FavoritePlayersView(APIView):
 
 
 class FavoritePlayerView(APIView):
-    @extend_schema(request=None, responses={204: None}, description="Idempotent.")
+    @extend_schema(
+        operation_id="unfollowPlayer",
+        summary="Unfollow a player",
+        description="Idempotent: 204 whether or not the player was followed.",
+        request=None,
+        responses={204: None},
+    )
     def delete(self, request, player_id: int):
         services.favorite_player_remove(user=request.user, player_id=player_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -91,8 +120,10 @@ class NotificationsView(APIView):
     pagination_class = NotificationPagination
 
     @extend_schema(
-        responses={200: NotificationSerializer(many=True)},
+        operation_id="listNotifications",
+        summary="List notifications",
         description="Newest first, cursor-paginated; the body also has `unread_count`.",
+        responses={200: NotificationSerializer(many=True)},
     )
     def get(self, request):
         return paginated_response(
@@ -104,14 +135,27 @@ class NotificationsView(APIView):
 
 
 class NotificationReadView(APIView):
-    @extend_schema(request=None, responses={200: NotificationSerializer})
+    @extend_schema(
+        operation_id="markNotificationRead",
+        summary="Mark a notification read",
+        description="Idempotent; the user's other devices get `notification.read`.",
+        request=None,
+        responses={200: NotificationSerializer},
+        extensions=error_codes({404: ["notification_not_found"]}),
+    )
     def post(self, request, notification_id: int):
         notification = services.notification_mark_read(user=request.user, notification_id=notification_id)
         return Response(NotificationSerializer(notification).data)
 
 
 class NotificationsReadAllView(APIView):
-    @extend_schema(request=None, responses={200: NotificationsReadAllOutputSerializer})
+    @extend_schema(
+        operation_id="markAllNotificationsRead",
+        summary="Mark every notification read",
+        description="Answers how many were marked; the user's other devices get `notification.read`.",
+        request=None,
+        responses={200: NotificationsReadAllOutputSerializer},
+    )
     def post(self, request):
         marked = services.notification_mark_all_read(user=request.user)
         return Response({"marked": marked, "unread_count": 0})

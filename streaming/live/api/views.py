@@ -7,6 +7,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from content.models import Game
+from csn.api.idempotency import idempotent
+from csn.api.schema import error_codes
 from csn.api.serializers import InputSerializer
 from streaming.live import selectors
 from streaming.live.representation import game_state, play_data, session_data
@@ -24,13 +26,59 @@ class GameEventInput(InputSerializer):
     description = serializers.CharField(max_length=280, required=False, allow_blank=True, default="")
 
 
+class LiveTeamOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class GameStateOutput(serializers.Serializer):
+    """A game's live state (streaming.live.representation.game_state), as the `score` event carries it."""
+
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=Game.Status.choices)
+    home_team = LiveTeamOutput()
+    away_team = LiveTeamOutput()
+    home_score = serializers.IntegerField()
+    away_score = serializers.IntegerField()
+    period = serializers.CharField()
+    clock = serializers.CharField()
+    starts_at = serializers.DateTimeField()
+
+
+class PlayOutput(serializers.Serializer):
+    """One play (streaming.live.representation.play_data), as the `play` event carries it."""
+
+    id = serializers.IntegerField()
+    description = serializers.CharField()
+    status = serializers.ChoiceField(choices=Game.Status.choices)
+    home_score = serializers.IntegerField()
+    away_score = serializers.IntegerField()
+    period = serializers.CharField()
+    clock = serializers.CharField()
+    changed = serializers.ListField(
+        child=serializers.ChoiceField(choices=["home_score", "away_score", "period", "clock", "status"]),
+        help_text="The game fields this event changed.",
+    )
+    created_at = serializers.DateTimeField()
+
+
 class GameEventOutput(serializers.Serializer):
-    game = serializers.DictField()
-    play = serializers.DictField()
+    game = GameStateOutput()
+    play = PlayOutput()
 
 
 class GameEventCreateView(APIView):
-    @extend_schema(request=GameEventInput, responses={201: GameEventOutput}, summary="Post a score/play event")
+    @extend_schema(
+        operation_id="postGameEvent",
+        summary="Post a score or play event",
+        description="Scorekeepers (`streaming.keep_score`): change the score, period, clock or status of a "
+        "game and add a play; followers of the game's topic get it live. Idempotency-Key supported.",
+        tags=["live"],
+        request=GameEventInput,
+        responses={201: GameEventOutput},
+        extensions=error_codes({400: ["empty_event"], 409: ["invalid_transition", "game_not_live"]}),
+    )
+    @idempotent
     def post(self, request, game_id: int):
         data = GameEventInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -58,7 +106,16 @@ class HeartbeatOutput(serializers.Serializer):
 
 
 class HeartbeatView(APIView):
-    @extend_schema(request=HeartbeatInput, responses={200: HeartbeatOutput}, summary="Viewing heartbeat")
+    @extend_schema(
+        operation_id="sendHeartbeat",
+        summary="Send a viewing heartbeat",
+        description="For players without a websocket: starts or keeps a viewing session of the game, under "
+        "the plan's stream limit (`stream_limit`, with `limit`; pass `replace` to end one of your sessions).",
+        tags=["live"],
+        request=HeartbeatInput,
+        responses={200: HeartbeatOutput},
+        extensions=error_codes({403: ["auth_required"], 409: ["stream_limit", "session_ended"]}),
+    )
     def post(self, request, game_id: int):
         data = HeartbeatInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -74,7 +131,9 @@ class HeartbeatView(APIView):
 
 class LiveSessionOutput(serializers.Serializer):
     id = serializers.UUIDField()
-    game = serializers.IntegerField()
+    game = serializers.IntegerField(allow_null=True, help_text="The live game watched (null: an item)")
+    content = serializers.IntegerField(allow_null=True, help_text="The item watched (null: a live game)")
+    playback = serializers.BooleanField(help_text="Started by POST /playback/ (a player), not by presence")
     device = serializers.CharField()
     started_at = serializers.DateTimeField()
     last_heartbeat_at = serializers.DateTimeField()
@@ -83,7 +142,13 @@ class LiveSessionOutput(serializers.Serializer):
 class LiveSessionListView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={200: LiveSessionOutput(many=True)}, summary="Your open viewing sessions")
+    @extend_schema(
+        operation_id="listLiveSessions",
+        summary="List your open viewing sessions",
+        description="The signed-in user's sessions that count against the stream limit.",
+        tags=["live"],
+        responses={200: LiveSessionOutput(many=True)},
+    )
     def get(self, request):
         return Response([session_data(session) for session in selectors.open_sessions(user=request.user)])
 
@@ -91,14 +156,28 @@ class LiveSessionListView(APIView):
 class LiveSessionView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses={204: None}, summary="End one of your viewing sessions")
+    @extend_schema(
+        operation_id="endLiveSession",
+        summary="End one of your viewing sessions",
+        description="Frees a stream: the device watching in it is told `session.ended` and refused once.",
+        tags=["live"],
+        request=None,
+        responses={204: None},
+    )
     def delete(self, request, session_id):
         presence.presence_session_end(user=request.user, session_id=session_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class ChatMessageDeleteView(APIView):
-    @extend_schema(request=None, responses={204: None}, summary="Moderator: delete a chat message")
+    @extend_schema(
+        operation_id="deleteChatMessage",
+        summary="Delete a chat message",
+        description="Moderators (`streaming.moderate_chat`): the message is hidden from the game's chat.",
+        tags=["live"],
+        request=None,
+        responses={204: None},
+    )
     def delete(self, request, message_id: int):
         chat_services.chat_message_delete(actor=request.user, message_id=message_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -109,8 +188,22 @@ class MuteInput(InputSerializer):
     minutes = serializers.IntegerField(min_value=1, max_value=1440)
 
 
+class MuteOutput(serializers.Serializer):
+    user = serializers.IntegerField(help_text="The muted user's id.")
+    until = serializers.DateTimeField(help_text="When the mute ends.")
+
+
 class ChatMuteView(APIView):
-    @extend_schema(request=MuteInput, responses={201: None}, summary="Moderator: mute a user in a game's chat")
+    @extend_schema(
+        operation_id="muteChatUser",
+        summary="Mute a user in a game's chat",
+        description="Moderators (`streaming.moderate_chat`): the user cannot chat in this game for `minutes`.",
+        tags=["live"],
+        request=MuteInput,
+        responses={201: MuteOutput},
+        extensions=error_codes({400: ["invalid_minutes"]}),
+    )
+    @idempotent
     def post(self, request, game_id: int):
         data = MuteInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -118,7 +211,7 @@ class ChatMuteView(APIView):
         mute = chat_services.chat_user_mute(
             actor=request.user, game_id=game_id, user_id=body["user"], minutes=body["minutes"]
         )
-        return Response({"user": mute.user_id, "until": mute.until}, status=status.HTTP_201_CREATED)
+        return Response(MuteOutput({"user": mute.user_id, "until": mute.until}).data, status=status.HTTP_201_CREATED)
 
 
 class ChatSettingsInput(InputSerializer):
@@ -126,8 +219,22 @@ class ChatSettingsInput(InputSerializer):
     slow_mode_seconds = serializers.IntegerField(min_value=0, max_value=3600, required=False)
 
 
+class ChatSettingsOutput(serializers.Serializer):
+    opened_early = serializers.BooleanField()
+    slow_mode_seconds = serializers.IntegerField()
+
+
 class ChatSettingsView(APIView):
-    @extend_schema(request=ChatSettingsInput, responses={200: ChatSettingsInput}, summary="Moderator: chat settings")
+    @extend_schema(
+        operation_id="updateChatSettings",
+        summary="Change a game's chat settings",
+        description="Moderators: slow mode (seconds between a user's messages, 0 = off); staff: open the chat "
+        "before the game goes live.",
+        tags=["live"],
+        request=ChatSettingsInput,
+        responses={200: ChatSettingsOutput},
+        extensions=error_codes({400: ["invalid_slow_mode"]}),
+    )
     def patch(self, request, game_id: int):
         data = ChatSettingsInput(data=request.data)
         data.is_valid(raise_exception=True)

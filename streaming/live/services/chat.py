@@ -79,10 +79,27 @@ def _chat_post_check(user, state: dict, now) -> None:
         raise PermissionDeniedError("You are muted in this chat for now.", code="muted")
     if not (user.is_staff or user.is_superuser or state["moderator"]):
         if state["recent"] >= settings.LIVE_CHAT_RATE_COUNT:
-            raise ApplicationError("You are sending messages too fast.", code="rate_limited", status=429)
+            # The window frees a slot when the oldest message in it leaves it.
+            frees_at = state["oldest_recent"] + timedelta(seconds=settings.LIVE_CHAT_RATE_WINDOW_SECONDS)
+            raise ApplicationError(
+                "You are sending messages too fast.",
+                code="rate_limited",
+                status=429,
+                extra={"retry_after": _seconds(frees_at, now)},
+            )
         slow = state["chat__slow_mode_seconds"] or 0
         if slow and state["last_here"] and state["last_here"] >= now - timedelta(seconds=slow):
-            raise ApplicationError(f"Slow mode: one message every {slow} seconds.", code="slow_mode", status=429)
+            frees_at = state["last_here"] + timedelta(seconds=slow)
+            raise ApplicationError(
+                f"Slow mode: one message every {slow} seconds.",
+                code="slow_mode",
+                status=429,
+                extra={"retry_after": _seconds(frees_at, now)},
+            )
+
+
+def _seconds(later, now) -> float:
+    return round(max(0.0, (later - now).total_seconds()), 3)
 
 
 @functools.cache
@@ -107,6 +124,7 @@ SELECT g.id, g.status, c.opened_early, c.slow_mode_seconds,
                 WHERE gp.permission_id = p.id AND ug.user_id = %(user)s)
             OR EXISTS (SELECT 1 FROM {user_perms} up WHERE up.permission_id = p.id AND up.user_id = %(user)s))),
     (SELECT count(*) FROM {message} m WHERE m.user_id = %(user)s AND m.created_at >= %(window)s),
+    (SELECT min(m.created_at) FROM {message} m WHERE m.user_id = %(user)s AND m.created_at >= %(window)s),
     (SELECT max(m.created_at) FROM {message} m WHERE m.user_id = %(user)s AND m.game_id = g.id)
 FROM {Game._meta.db_table} g LEFT JOIN {chat} c ON c.game_id = g.id
 WHERE g.id = %(game)s
@@ -127,6 +145,7 @@ _CHAT_POST_STATE_COLUMNS = (
     "muted",
     "moderator",
     "recent",
+    "oldest_recent",
     "last_here",
 )
 
@@ -156,8 +175,9 @@ def _chat_post_state(*, user, game_id: int, client_ref: str, now) -> dict | None
     if row is None:
         return None
     state = dict(zip(_CHAT_POST_STATE_COLUMNS, row, strict=True))
-    if isinstance(state["last_here"], str):  # SQLite returns timestamps as text
-        state["last_here"] = connection.ops.convert_datetimefield_value(state["last_here"], None, connection)
+    for column in ("oldest_recent", "last_here"):
+        if isinstance(state[column], str):  # SQLite returns timestamps as text
+            state[column] = connection.ops.convert_datetimefield_value(state[column], None, connection)
     state["muted"], state["moderator"] = bool(state["muted"]), bool(state["moderator"])
     return state
 

@@ -11,21 +11,17 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
+from accounts.entitlements import grants_now
 from content.models import Game
 from csn.errors import ConflictError, NotFoundError, PermissionDeniedError
 from csn.realtime.publish import publish
 from csn.realtime.sessions import user_sockets_notify
 from streaming.live.models import LiveSession
+from streaming.live.representation import session_data
 from streaming.live.selectors import viewer_count
 from streaming.live.topics import game_topic
 
 logger = logging.getLogger(__name__)
-
-
-def _stream_limit(user) -> int:
-    subscription = getattr(user, "subscription", None)
-    premium = bool(subscription and subscription.is_premium_active)
-    return settings.LIVE_STREAM_LIMITS["premium" if premium else "free"]
 
 
 def _session_uuid(session_id) -> uuid.UUID | None:
@@ -35,42 +31,75 @@ def _session_uuid(session_id) -> uuid.UUID | None:
         return None
 
 
+def _alive_since(now):
+    return now - timedelta(seconds=settings.LIVE_PRESENCE_TIMEOUT_SECONDS)
+
+
 def presence_heartbeat(*, user, game_id: int, session_id=None, device: str = "", replace=None) -> LiveSession:
-    """Keep a viewing session alive (or start one). A session without a heartbeat for 45 s is over.
-    Starting one past the plan's concurrent-stream limit is refused with `stream_limit`, unless
-    `replace` names another of the user's open sessions: that one ends (its device is told,
-    `session.ended`) and this one starts in its place. A session ended that way answers `session_ended`."""
+    """Keep a viewing session of a live game alive (or start one). A session without a heartbeat for
+    45 s is over. Starting one past the user's concurrent-stream limit is refused (`session_start`).
+    A session ended from elsewhere answers `session_ended`."""
     if not user or not user.is_authenticated:
         raise PermissionDeniedError("Sign in to watch.", code="auth_required")
-    now = timezone.now()
-    alive_since = now - timedelta(seconds=settings.LIVE_PRESENCE_TIMEOUT_SECONDS)
-    device = str(device or "")[:40]
     with transaction.atomic():
         if session_id:
-            session_uuid = _session_uuid(session_id)
-            updated = LiveSession.objects.filter(
-                pk=session_uuid, user=user, game_id=game_id, ended_at=None, last_heartbeat_at__gte=alive_since
-            ).update(last_heartbeat_at=now)
-            if updated:
-                return LiveSession.objects.get(pk=session_uuid)
-            if LiveSession.objects.filter(pk=session_uuid, user=user, ended_reason__in=ENDED_ELSEWHERE).exists():
-                raise ConflictError("This stream was ended from another device.", code="session_ended")
+            session = session_keep_alive(user=user, session_id=session_id, game_id=game_id, expired_ok=True)
+            if session is not None:
+                return session
         if not Game.objects.filter(pk=game_id).exists():
             raise NotFoundError("No such game.", code="not_found")
-        # Lock the user's row so two devices starting at once cannot both pass the limit.
-        type(user).objects.select_for_update().filter(pk=user.pk).first()
-        active = LiveSession.objects.filter(user=user, ended_at=None, last_heartbeat_at__gte=alive_since)
-        if replace:
-            replaced = active.filter(pk=_session_uuid(replace)).first()
-            if replaced is None:
-                raise NotFoundError("No such open viewing session of yours.", code="not_found")
-            _end(replaced, reason=LiveSession.EndedReason.REPLACED, now=now)
-        limit = _stream_limit(user)
-        if active.count() >= limit:
-            raise ConflictError(
-                f"Your plan allows {limit} stream(s) at a time.", code="stream_limit", fields={"limit": limit}
-            )
-        session = LiveSession.objects.create(game_id=game_id, user=user, device=device, last_heartbeat_at=now)
+        return session_start(user=user, game_id=game_id, device=device, replace=replace)
+
+
+def session_keep_alive(*, user, session_id, game_id=None, expired_ok=False) -> LiveSession | None:
+    """A heartbeat of one of the user's open sessions (of this game, when given). Refused with
+    `session_ended` when it was ended from another device or by the stream limit; when it timed out,
+    `session_expired` (or None with `expired_ok`: presence starts a new one)."""
+    now = timezone.now()
+    mine = LiveSession.objects.filter(pk=_session_uuid(session_id), user=user)
+    if game_id is not None:
+        mine = mine.filter(game_id=game_id)
+    if mine.filter(ended_at=None, last_heartbeat_at__gte=_alive_since(now)).update(last_heartbeat_at=now):
+        return mine.get()
+    session = mine.first()
+    if session is None and not expired_ok:
+        raise NotFoundError("No such viewing session of yours.", code="not_found")
+    if session is not None and session.ended_reason in ENDED_ELSEWHERE:
+        raise ConflictError("This stream was ended from another device.", code="session_ended")
+    if expired_ok:
+        return None
+    raise ConflictError("This viewing session is over; start playback again.", code="session_expired", status=410)
+
+
+def session_start(
+    *, user, game_id: int | None = None, content_id: int | None = None, device: str = "", replace=None, playback=False
+) -> LiveSession:
+    """Open a viewing session of a game or an item, under the user's concurrent-stream limit: the most
+    any product they hold allows (CSN_STREAM_LIMIT_WITHOUT_PRODUCT without one). Past it, refused with
+    `stream_limit` and the user's open sessions (each endable), unless `replace` names one of them: that
+    one ends (its device is told, `session.ended`) and this one starts in its place. Two devices
+    starting at once cannot both pass: the user's row is locked. Runs in the caller's transaction."""
+    now = timezone.now()
+    device = str(device or "")[:40]
+    type(user).objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).first()
+    active = LiveSession.objects.filter(user=user, ended_at=None, last_heartbeat_at__gte=_alive_since(now))
+    if replace:
+        replaced = active.filter(pk=_session_uuid(replace)).first()
+        if replaced is None:
+            raise NotFoundError("No such open viewing session of yours.", code="not_found")
+        _end(replaced, reason=LiveSession.EndedReason.REPLACED, now=now)
+    limit = grants_now(user_id=user.pk).max_streams
+    open_now = list(active.order_by("-last_heartbeat_at"))
+    if len(open_now) >= limit:
+        raise ConflictError(
+            f"Your plan allows {limit} stream(s) at a time.",
+            code="stream_limit",
+            extra={"limit": limit, "sessions": [session_data(session) for session in open_now]},
+        )
+    session = LiveSession.objects.create(
+        game_id=game_id, content_id=content_id, user=user, device=device, last_heartbeat_at=now, playback=playback
+    )
+    if game_id is not None:
         transaction.on_commit(lambda: viewers_changed(game_id=game_id))
     return session
 
@@ -85,9 +114,10 @@ def _end(session: LiveSession, *, reason: str, now) -> None:
     user_sockets_notify(
         user_id=session.user_id,
         name="session.ended",
-        data={"session": str(session.pk), "game": session.game_id, "reason": reason},
+        data={"session": str(session.pk), "game": session.game_id, "content": session.content_id, "reason": reason},
     )
-    transaction.on_commit(lambda: viewers_changed(game_id=session.game_id))
+    if session.game_id is not None:
+        transaction.on_commit(lambda: viewers_changed(game_id=session.game_id))
 
 
 def presence_session_end(*, user, session_id) -> LiveSession:
@@ -111,7 +141,9 @@ def presence_end(*, session_ids) -> None:
     ids = [s for s in session_ids if s]
     if not ids:
         return
-    games = set(LiveSession.objects.filter(pk__in=ids, ended_at=None).values_list("game_id", flat=True))
+    games = set(
+        LiveSession.objects.filter(pk__in=ids, ended_at=None, game__isnull=False).values_list("game_id", flat=True)
+    )
     LiveSession.objects.filter(pk__in=ids, ended_at=None).update(
         ended_at=timezone.now(), ended_reason=LiveSession.EndedReason.DISCONNECTED
     )
@@ -123,7 +155,7 @@ def presence_close_stale() -> int:
     """Close sessions whose last heartbeat is older than the timeout (the periodic job)."""
     cutoff = timezone.now() - timedelta(seconds=settings.LIVE_PRESENCE_TIMEOUT_SECONDS)
     stale = LiveSession.objects.filter(ended_at=None, last_heartbeat_at__lt=cutoff)
-    games = set(stale.values_list("game_id", flat=True))
+    games = set(stale.filter(game__isnull=False).values_list("game_id", flat=True))
     closed = stale.update(ended_at=cutoff, ended_reason=LiveSession.EndedReason.TIMEOUT)
     for game_id in games:
         viewers_changed(game_id=game_id)

@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 from asgiref.sync import async_to_sync
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.services import token_issue
 from analytics.models import OutboxEvent
 from content.models import Game
 from csn.errors import ApplicationError
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _token(user) -> str:
-    return Token.objects.get_or_create(user=user)[0].key
+    return token_issue(user=user).key
 
 
 def _code(**kwargs) -> str:

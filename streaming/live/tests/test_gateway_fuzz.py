@@ -12,8 +12,8 @@ from django.conf import settings as django_settings
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
-from rest_framework.authtoken.models import Token
 
+from accounts.services import token_issue
 from streaming.tests.live import Client
 from testing.factories import LiveGameFactory, UserFactory
 
@@ -51,7 +51,7 @@ ERROR_CODES = {
 def live(settings):
     settings.LIVE_FLOOD_MESSAGES_PER_SECOND = 10_000  # the fuzz sends as fast as replies come
     user = UserFactory()
-    return {"game": LiveGameFactory(), "token": Token.objects.create(user=user).key}
+    return {"game": LiveGameFactory(), "token": token_issue(user=user).key}
 
 
 async def reply_to(client: Client, ref) -> dict:

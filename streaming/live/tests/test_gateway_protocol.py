@@ -9,8 +9,8 @@ import pytest
 from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.db import transaction
-from rest_framework.authtoken.models import Token
 
+from accounts.services import token_issue
 from csn.realtime.models import LiveEvent
 from csn.realtime.publish import publish, publish_user_event
 from streaming.tests.live import Client, db
@@ -31,7 +31,7 @@ def _publish(topic, name, data):
 def test_ping_gets_pong_with_ref():
     async def scenario():
         client = await Client().connect()
-        assert await client.request({"type": "ping", "ref": "r1"}) == {"type": "pong", "ref": "r1"}
+        assert await client.request({"type": "ping", "ref": "r1"}) == {"type": "pong", "status": "ok", "ref": "r1"}
         await client.close()
 
     run(scenario)
@@ -64,7 +64,7 @@ def test_bad_messages_get_an_error_with_a_code_and_the_socket_stays(raw, code):
         assert reply["type"] == "error"
         assert reply["code"] == code
         assert reply["message"]
-        assert await client.request({"type": "ping"}) == {"type": "pong", "ref": None}
+        assert await client.request({"type": "ping"}) == {"type": "pong", "status": "ok", "ref": None}
         await client.close()
 
     run(scenario)
@@ -163,12 +163,12 @@ def test_concurrent_publishers_get_distinct_consecutive_seqs():
 
 def test_user_topic_needs_a_token_and_carries_only_that_users_events():
     alice, bob = UserFactory(), UserFactory()
-    alice_token = Token.objects.create(user=alice).key
+    alice_token = token_issue(user=alice).key
 
     async def scenario():
         client = await Client().connect()
         ack = await client.request({"type": "auth", "token": alice_token, "ref": 1})
-        assert ack == {"type": "ack", "ref": 1, "user": {"id": alice.pk, "name": alice.display_name}}
+        assert ack == {"type": "ack", "status": "ok", "ref": 1, "user": {"id": alice.pk, "name": alice.display_name}}
         snapshot = await client.request({"type": "subscribe", "topic": "user"})
         assert (snapshot["type"], snapshot["topic"], snapshot["seq"]) == ("snapshot", "user", 0)
 
@@ -201,7 +201,14 @@ def test_resume_with_since_replays_exactly_what_was_missed():
         await again.send({"type": "subscribe", "topic": topic, "since": last, "ref": "resume"})
         events = [await again.recv() for _ in range(3)]
         assert [(e["seq"], e["data"]["n"]) for e in events] == [(last + 1, 0), (last + 2, 1), (last + 3, 2)]
-        assert await again.recv() == {"type": "ack", "ref": "resume", "topic": topic, "seq": last + 3, "replayed": 3}
+        assert await again.recv() == {
+            "type": "ack",
+            "status": "ok",
+            "ref": "resume",
+            "topic": topic,
+            "seq": last + 3,
+            "replayed": 3,
+        }
         await db(_publish)(topic, "note", {"n": 3})
         (live,) = await again.recv_events(1)
         assert live["seq"] == last + 4
@@ -244,7 +251,7 @@ def test_a_flooding_socket_is_closed_and_others_do_not_notice(settings):
                 break
         assert outputs[-1]["code"] == 4029
         assert any('"code":"flood"' in o.get("text", "") for o in outputs)
-        assert await calm.request({"type": "ping", "ref": "ok"}) == {"type": "pong", "ref": "ok"}
+        assert await calm.request({"type": "ping", "ref": "ok"}) == {"type": "pong", "status": "ok", "ref": "ok"}
         await db(_publish)(f"game:{game.pk}", "note", {})
         assert len(await calm.recv_events(1)) == 1
         await calm.close()

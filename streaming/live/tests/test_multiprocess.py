@@ -4,17 +4,26 @@ With REDIS_URL unset (the embedded default has no cross-process transport) both 
 one process: the resume half still holds."""
 
 import asyncio
+import contextlib
 import json
 
 import pytest
 from django.conf import settings
-from rest_framework.authtoken.models import Token
 from websockets.asyncio.client import connect
 
+from accounts.services import token_issue
 from streaming.tests.servers import daphne_on_test_db
 from testing.factories import LiveGameFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+
+@contextlib.asynccontextmanager
+async def _socket(url: str):
+    """A socket past the server's `hello`."""
+    async with connect(url) as ws:
+        assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "hello"
+        yield ws
 
 
 async def _recv(ws, timeout=10) -> list[dict]:
@@ -29,7 +38,7 @@ async def _request(ws, message: dict) -> dict:
 
 def test_chat_crosses_processes_and_resume_on_the_other_gets_exactly_what_was_missed():
     game = LiveGameFactory()
-    token = Token.objects.create(user=UserFactory()).key
+    token = token_issue(user=UserFactory()).key
     topic = f"chat:{game.pk}"
     processes = 2 if settings.REDIS_URL else 1
 
@@ -38,14 +47,14 @@ def test_chat_crosses_processes_and_resume_on_the_other_gets_exactly_what_was_mi
         url_b = bases[-1].replace("http", "ws") + "/ws/"
 
         async def scenario():
-            async with connect(url_b) as sender:
+            async with _socket(url_b) as sender:
                 assert (await _request(sender, {"type": "auth", "token": token}))["type"] == "ack"
 
                 async def post(text, ref):
                     ack = await _request(sender, {"type": "chat.send", "game": game.pk, "text": text, "ref": ref})
                     assert ack["type"] == "ack", ack
 
-                async with connect(url_a) as reader:
+                async with _socket(url_a) as reader:
                     snapshot = await _request(reader, {"type": "subscribe", "topic": topic})
                     await post("hello from the other process", "1")
                     (event,) = await _recv(reader)
@@ -58,7 +67,7 @@ def test_chat_crosses_processes_and_resume_on_the_other_gets_exactly_what_was_mi
                 for n in range(3):  # the reader is away
                     await post(f"missed {n}", f"m{n}")
 
-                async with connect(url_b) as back:
+                async with _socket(url_b) as back:
                     await back.send(json.dumps({"type": "subscribe", "topic": topic, "since": last_seen, "ref": "r"}))
                     replayed = [json.loads(await asyncio.wait_for(back.recv(), 10)) for _ in range(4)]
                     assert [(m["seq"], m["data"]["text"]) for m in replayed[:3]] == [
@@ -68,6 +77,7 @@ def test_chat_crosses_processes_and_resume_on_the_other_gets_exactly_what_was_mi
                     ]
                     assert replayed[3] == {
                         "type": "ack",
+                        "status": "ok",
                         "ref": "r",
                         "topic": topic,
                         "seq": last_seen + 3,

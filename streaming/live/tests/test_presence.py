@@ -6,10 +6,9 @@ from datetime import timedelta
 import pytest
 from asgiref.sync import async_to_sync
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from accounts.services import subscription_update
+from accounts.services import subscription_update, token_issue
 from csn.realtime.models import LiveEvent
 from streaming.live import tasks
 from streaming.live.models import LiveSession
@@ -56,6 +55,8 @@ def test_concurrent_streams_are_limited_by_plan():
     assert api.post(f"/api/v1/games/{games[0].pk}/heartbeat/", {}).status_code == 200
     refused = api.post(f"/api/v1/games/{games[1].pk}/heartbeat/", {})
     assert (refused.status_code, refused.json()["error"]["code"]) == (409, "stream_limit")
+    assert (refused.json()["error"]["limit"], refused.json()["error"]["fields"]) == (1, {})
+    assert (refused.json()["limit"], refused.json()["fields"]) == (1, {})
 
     premium = UserFactory()
     subscription_update(user=premium, plan="premium", status="active")
@@ -82,7 +83,7 @@ def test_a_silent_session_is_over_after_45_seconds_and_the_job_closes_it():
 def test_socket_heartbeat_counts_viewers_and_disconnect_ends_the_session():
     game = LiveGameFactory()
     viewer, other = UserFactory(), UserFactory()
-    tokens = [Token.objects.create(user=u).key for u in (viewer, other)]
+    tokens = [token_issue(user=u).key for u in (viewer, other)]
 
     async def scenario():
         fan = await Client().connect()

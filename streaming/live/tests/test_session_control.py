@@ -6,9 +6,9 @@ import pytest
 from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.test import Client as HttpClient
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.models import AuthToken
 from accounts.services import token_issue
 from streaming.live.consumers import CLOSE_SIGNED_OUT
 from streaming.tests.live import Client, db
@@ -52,7 +52,7 @@ async def signed_out(client: Client, reason: str) -> None:
 
 
 async def still_open(client: Client) -> None:
-    assert await client.request({"type": "ping", "ref": "p"}) == {"type": "pong", "ref": "p"}
+    assert await client.request({"type": "ping", "ref": "p"}) == {"type": "pong", "status": "ok", "ref": "p"}
 
 
 def superuser():
@@ -113,7 +113,7 @@ def test_a_password_change_closes_every_socket_of_the_user():
 
         # The new token signs a socket in; the old one does not.
         assert (await phone_again(response.json()["token"]))["type"] == "ack"
-        assert (await phone_again(key))["code"] == "invalid_token"
+        assert (await phone_again(key))["code"] == "token_revoked"
 
     async def phone_again(token):
         client = await Client().connect()
@@ -180,7 +180,7 @@ def test_staff_deactivating_an_account_in_admin_closes_its_sockets_and_revokes_i
     run(scenario)
     user.refresh_from_db()
     assert not user.is_active
-    assert not Token.objects.filter(user=user).exists()
+    assert not AuthToken.objects.filter(user=user, revoked_at__isnull=True).exists()
 
 
 def test_staff_setting_a_password_in_admin_closes_the_user_sockets():
@@ -202,7 +202,7 @@ def test_staff_setting_a_password_in_admin_closes_the_user_sockets():
         await signed_out(phone, "password_changed")
 
     run(scenario)
-    assert not Token.objects.filter(user=user).exists()
+    assert not AuthToken.objects.filter(user=user, revoked_at__isnull=True).exists()
 
 
 def test_a_mute_reaches_the_muted_user_sockets_even_off_that_chat():
@@ -243,7 +243,9 @@ def test_at_the_stream_limit_the_user_ends_the_session_they_pick():
         tv, phone = await token_socket(key), await token_socket(key)
         first = await tv.request({"type": "heartbeat", "game": game.pk, "device": "tv"})
         refused = await phone.request({"type": "heartbeat", "game": other_game.pk, "device": "phone"})
-        assert (refused["code"], refused["fields"]) == ("stream_limit", {"limit": 1})
+        assert (refused["code"], refused["limit"]) == ("stream_limit", 1)
+        assert [s["id"] for s in refused["sessions"]] == [first["session"]]
+        assert "fields" not in refused  # fields are only ever what is wrong with an input
 
         sessions = await db(api(key=key).get)("/api/v1/live/sessions/")
         assert [(s["id"], s["game"], s["device"]) for s in sessions.json()] == [(first["session"], game.pk, "tv")]
@@ -253,7 +255,7 @@ def test_at_the_stream_limit_the_user_ends_the_session_they_pick():
         )
         assert started["type"] == "ack" and started["session"] != first["session"]
         # The TV is told at once (so is the phone: the notice goes to all the user's sockets).
-        ended = {"session": first["session"], "game": game.pk, "reason": "replaced"}
+        ended = {"session": first["session"], "game": game.pk, "content": None, "reason": "replaced"}
         assert await tv.recv(timeout=1) == {"type": "notice", "name": "session.ended", "data": ended}
         assert await phone.recv(timeout=1) == {"type": "notice", "name": "session.ended", "data": ended}
         # Its next heartbeat is refused once, not restarted behind the user's back...
@@ -281,7 +283,12 @@ def test_ending_a_session_over_the_api_tells_its_device_and_frees_the_slot():
         assert (await db(other_client.delete)(url)).status_code == 404  # not someone else's to end
         assert (await db(APIClient().delete)(url)).status_code == 401
         assert (await db(api(key=key).delete)(url)).status_code == 204
-        assert (await tv.recv(timeout=1))["data"] == {"session": session, "game": game.pk, "reason": "ended"}
+        assert (await tv.recv(timeout=1))["data"] == {
+            "session": session,
+            "game": game.pk,
+            "content": None,
+            "reason": "ended",
+        }
         assert (await db(api(key=key).delete)(url)).status_code == 404  # already ended
         assert (await db(api(key=key).get)("/api/v1/live/sessions/")).json() == []
 

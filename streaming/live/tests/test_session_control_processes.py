@@ -50,6 +50,7 @@ async def request(ws, message: dict) -> dict:
 
 async def socket(url: str, key: str):
     ws = await connect(url)
+    assert json.loads(await asyncio.wait_for(ws.recv(), 5))["type"] == "hello"
     assert (await request(ws, {"type": "auth", "token": key}))["type"] == "ack"
     return ws
 
@@ -98,7 +99,12 @@ def test_mutes_sessions_and_revocations_reach_the_user_sockets_in_the_other_proc
             assert (await request(phone, {"type": "heartbeat", "game": other_game.pk, "replace": first}))[
                 "type"
             ] == "ack"
-            assert (await notice(tv))["data"] == {"session": first, "game": game.pk, "reason": "replaced"}
+            assert (await notice(tv))["data"] == {
+                "session": first,
+                "game": game.pk,
+                "content": None,
+                "reason": "replaced",
+            }
             assert (await notice(phone))["name"] == "session.ended"
 
             # Signing out through process two closes the token's sockets on both processes within 1 s.

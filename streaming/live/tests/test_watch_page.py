@@ -7,8 +7,8 @@ import urllib.request
 import pytest
 from django.conf import global_settings, settings
 from django.test import Client as HttpClient
-from rest_framework.authtoken.models import Token
 
+from accounts.services import token_issue
 from streaming.live.tests.factories import scorekeeper
 from streaming.tests.servers import daphne_on_test_db
 from testing.factories import LiveGameFactory, UserFactory
@@ -50,7 +50,7 @@ def test_chat_and_scores_reach_every_page_and_html_stays_text():
     game = LiveGameFactory(home_score=0, away_score=0)
     alice, bob = UserFactory(display_name="Alice"), UserFactory(display_name="Bob")
     cookies = {"alice": _session(alice), "bob": _session(bob)}
-    keeper_token = Token.objects.create(user=scorekeeper()).key
+    keeper_token = token_issue(user=scorekeeper()).key
 
     with daphne_on_test_db() as (base,), sync_playwright() as playwright:
         browser = _chromium(playwright)

@@ -108,9 +108,13 @@ class Command(BaseCommand):
             games = self._games(teams)
             self._plays(users["scorekeeper"], games)
             created = self._content(users, teams, games)
+            products = self._products(teams, games)
         self.stdout.write(
             f"Catalogue: {Team.objects.count()} teams, {Player.objects.count()} players, "
             f"{Game.objects.count()} games, {Content.objects.count()} items ({created} new)."
+        )
+        self.stdout.write(
+            f"Products: {', '.join(products)} (the premium viewer holds premium; play with POST /api/v1/playback/)."
         )
         self.stdout.write(f"Demo admin: {admin.email} / {DEMO_PASSWORD}  (http://127.0.0.1:8000/admin/)")
         for email, _name, _staff, groups, premium in DEMO_USERS:
@@ -197,6 +201,24 @@ class Command(BaseCommand):
             )
             games.append(game)
         return games
+
+    def _products(self, teams: list[Team], games: list[Game]) -> list[str]:
+        """Passes beside the premium plan (migration 0004): a sport pass, a team pass, one game."""
+        from accounts.models import Product, ProductRule
+
+        live = next((g for g in games if g.status == Game.Status.LIVE), games[0])
+        passes = [
+            ("basketball-pass", "Basketball pass", Product.Kind.LEAGUE_PASS, None, {"sport": Sport.BASKETBALL}),
+            (f"team-{teams[0].slug}", f"{teams[0].name} pass", Product.Kind.TEAM_PASS, None, {"team_id": teams[0].pk}),
+            (f"game-{live.pk}", f"{live} (single game)", Product.Kind.SINGLE_GAME, 2, {"game_id": live.pk}),
+        ]
+        for code, name, kind, pass_days, rule in passes:
+            product, created = Product.objects.get_or_create(
+                code=code, defaults={"name": name[:120], "kind": kind, "pass_days": pass_days}
+            )
+            if created:
+                ProductRule.objects.create(product=product, **rule)
+        return list(Product.objects.order_by("name").values_list("code", flat=True))
 
     def _plays(self, scorekeeper: User, games: list[Game]) -> None:
         """The live game's play-by-play so far, posted the way a scorekeeper would (once)."""

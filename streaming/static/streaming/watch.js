@@ -1,5 +1,7 @@
 // The watch page: one websocket, game and chat topics, resume with `since` after a drop.
 // Every text from the server is set with textContent: chat is never rendered as HTML.
+// Reconnecting (docs/protocol.md, "Close codes"): full jitter (a random delay between 0 and a cap that
+// doubles per failed attempt, at most 30 s), and never on the codes that say not to.
 (function () {
   "use strict";
   const root = document.getElementById("watch");
@@ -7,10 +9,20 @@
   const signedIn = root.dataset.signedIn === "1";
   const topics = ["game:" + gameId, "chat:" + gameId];
   const seq = {};          // topic -> last applied seq
+  let drainDelay = null;   // ms to wait before reconnecting, from a draining server's `reconnect`
   const resyncing = {};    // topic -> true while a resubscribe is in flight
+  const PROTOCOL_VERSION = 1;
+  const BACKOFF_BASE = 500, BACKOFF_CAP = 30000;
+  // Close codes after which reconnecting would not help: what the page says instead.
+  const FINAL_CLOSES = {
+    4029: "Disconnected: this page sent too many messages. Reload to reconnect.",
+    4406: "This page is out of date. Reload it.",
+  };
   let ws = null;
-  let backoff = 500;
+  let attempt = 0;             // failed connections in a row
   let heartbeatTimer = null;
+  let pingTimer = null;
+  let pongDue = null;          // when a ping is unanswered this long, the connection is dead
   let refCounter = 0;
 
   const $ = (id) => document.getElementById(id);
@@ -27,10 +39,25 @@
     send(message);
   }
 
+  function reconnectDelay() {
+    const cap = Math.min(BACKOFF_CAP, BACKOFF_BASE * 2 ** attempt);
+    attempt += 1;
+    return Math.random() * cap;  // full jitter: clients cut off together do not come back together
+  }
+
+  function keepalive(intervalSeconds) {
+    clearInterval(pingTimer);
+    pingTimer = setInterval(function () {
+      send({ type: "ping", ref: "keepalive" });
+      clearTimeout(pongDue);
+      pongDue = setTimeout(function () { if (ws) ws.close(); }, intervalSeconds * 1000);
+    }, intervalSeconds * 1000);
+  }
+
   function connect() {
-    ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws/");
+    const base = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws/";
+    ws = new WebSocket(base + "?v=" + PROTOCOL_VERSION);
     ws.onopen = function () {
-      backoff = 500;
       setText("conn", "live");
       topics.forEach(subscribe);
       if (signedIn) {
@@ -45,6 +72,8 @@
     };
     ws.onclose = function (e) {
       clearInterval(heartbeatTimer);
+      clearInterval(pingTimer);
+      clearTimeout(pongDue);
       setChatEnabled(false);
       Object.keys(resyncing).forEach((t) => delete resyncing[t]);
       if (e.code === 4401) {             // signed out elsewhere: this session's credential is gone
@@ -55,9 +84,16 @@
         $("notice").replaceChildren(link);
         return;
       }
-      setText("conn", "reconnecting");
-      setTimeout(connect, backoff);
-      backoff = Math.min(backoff * 2, 10000);
+      if (FINAL_CLOSES[e.code]) {
+        setText("conn", "disconnected");
+        notice(FINAL_CLOSES[e.code]);
+        return;
+      }
+      setText("conn", "reconnecting");  // a restart (1012), a slow reader (4008), a lost network...
+      // A draining server (4012) said when to come back: the delays it hands out spread the sockets.
+      const delay = drainDelay !== null ? drainDelay : reconnectDelay();
+      drainDelay = null;
+      setTimeout(connect, delay);
     };
   }
 
@@ -65,6 +101,16 @@
 
   function handle(message) {
     switch (message.type) {
+      case "hello":
+        attempt = 0;  // the server took us: the next drop starts the backoff over
+        keepalive(message.ping_interval);
+        break;
+      case "pong":
+        clearTimeout(pongDue);
+        break;
+      case "reconnect":                  // this server is going away: the close (4012) follows
+        drainDelay = message.delay_ms;
+        break;
       case "snapshot":
         seq[message.topic] = message.seq;
         delete resyncing[message.topic];

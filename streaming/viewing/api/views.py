@@ -6,7 +6,9 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from csn.api.idempotency import idempotent
 from csn.api.pagination import CursorPagination, paginated_response
+from csn.api.schema import error_codes
 from csn.errors import NotFoundError
 from streaming.viewing import selectors, services
 from streaming.viewing.api.serializers import (
@@ -33,7 +35,13 @@ from streaming.viewing.api.serializers import (
 
 
 class ProgressView(APIView):
-    @extend_schema(responses={200: ProgressSerializer})
+    @extend_schema(
+        operation_id="getProgress",
+        summary="Get your progress in an item",
+        description="The stored reading of the item for the signed-in user.",
+        responses={200: ProgressSerializer},
+        extensions=error_codes({404: ["no_progress"]}),
+    )
     def get(self, request, content_id: int):
         progress = selectors.progress_get(user=request.user, content_id=content_id)
         if progress is None:
@@ -41,8 +49,11 @@ class ProgressView(APIView):
         return Response(ProgressSerializer(progress).data)
 
     @extend_schema(
+        operation_id="recordProgress",
+        summary="Record your progress in an item",
         request=ProgressInputSerializer,
         responses={200: ProgressRecordOutputSerializer},
+        extensions=error_codes({400: ["invalid_position", "invalid_duration", "position_past_end"]}),
         description="Record a reading. One upsert; an older reading than the stored one changes nothing "
         "and answers the stored state with `applied: false`. Completed at >= 90%.",
     )
@@ -54,7 +65,13 @@ class ProgressView(APIView):
 
 
 class ContinueWatchingView(APIView):
-    @extend_schema(parameters=[ContinueWatchingQuerySerializer], responses={200: ContinueWatchingOutputSerializer})
+    @extend_schema(
+        operation_id="listContinueWatching",
+        summary="List Continue Watching",
+        description="Unfinished items, newest first, with their cards; `limit` 1-50.",
+        parameters=[ContinueWatchingQuerySerializer],
+        responses={200: ContinueWatchingOutputSerializer},
+    )
     def get(self, request):
         query = ContinueWatchingQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -65,14 +82,23 @@ class ContinueWatchingView(APIView):
 class HistoryView(APIView):
     pagination_class = CursorPagination.ordered_by("-last_watched_at", "-id")
 
-    @extend_schema(responses={200: ProgressWithContentSerializer(many=True)})
+    @extend_schema(
+        operation_id="listHistory",
+        summary="List your watch history",
+        description="Everything watched, newest first, cursor-paginated, with the items' cards.",
+        responses={200: ProgressWithContentSerializer(many=True)},
+    )
     def get(self, request):
         return paginated_response(
             view=self, queryset=selectors.history(user=request.user), serializer_class=ProgressWithContentSerializer
         )
 
     @extend_schema(
-        operation_id="v1_history_clear", request=None, responses={204: None}, description="Clear the whole history."
+        operation_id="clearHistory",
+        summary="Clear your watch history",
+        description="Forgets every item's progress; the user's other devices get `history.cleared`.",
+        request=None,
+        responses={204: None},
     )
     def delete(self, request):
         services.history_clear(user=request.user)
@@ -80,7 +106,14 @@ class HistoryView(APIView):
 
 
 class HistoryEntryView(APIView):
-    @extend_schema(request=None, responses={204: None})
+    @extend_schema(
+        operation_id="deleteHistoryEntry",
+        summary="Forget one item of your history",
+        description="The user's other devices get `progress.deleted`.",
+        request=None,
+        responses={204: None},
+        extensions=error_codes({404: ["not_in_history"]}),
+    )
     def delete(self, request, content_id: int):
         services.history_entry_delete(user=request.user, content_id=content_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -92,16 +125,24 @@ class HistoryEntryView(APIView):
 class MyListView(APIView):
     pagination_class = CursorPagination.ordered_by("-created_at", "-id")
 
-    @extend_schema(responses={200: MyListItemSerializer(many=True)})
+    @extend_schema(
+        operation_id="listMyList",
+        summary="List My List",
+        description="The saved items, newest first, cursor-paginated, with their cards.",
+        responses={200: MyListItemSerializer(many=True)},
+    )
     def get(self, request):
         return paginated_response(
             view=self, queryset=selectors.my_list(user=request.user), serializer_class=MyListItemSerializer
         )
 
     @extend_schema(
+        operation_id="addToMyList",
+        summary="Add an item to My List",
+        description="Idempotent: 201 when added, 200 when it was already in the list.",
         request=ContentIdInputSerializer,
         responses={201: MyListItemSerializer, 200: MyListItemSerializer},
-        description="Idempotent: 201 when added, 200 when it was already in the list.",
+        extensions=error_codes({404: ["not_found"]}),  # the content
     )
     def post(self, request):
         data = ContentIdInputSerializer(data=request.data)
@@ -113,13 +154,24 @@ class MyListView(APIView):
 
 
 class MyListItemView(APIView):
-    @extend_schema(responses={200: MyListMembershipSerializer})
+    @extend_schema(
+        operation_id="getMyListMembership",
+        summary="Is an item in My List",
+        description="`in_list` and, when it is, `added_at`.",
+        responses={200: MyListMembershipSerializer},
+    )
     def get(self, request, content_id: int):
         item = services.my_list_contains(user=request.user, content_id=content_id)
         body = {"content_id": content_id, "in_list": item is not None, "added_at": item.created_at if item else None}
         return Response(MyListMembershipSerializer(body).data)
 
-    @extend_schema(request=None, responses={204: None}, description="Idempotent.")
+    @extend_schema(
+        operation_id="removeFromMyList",
+        summary="Remove an item from My List",
+        description="Idempotent: 204 whether or not it was there.",
+        request=None,
+        responses={204: None},
+    )
     def delete(self, request, content_id: int):
         services.my_list_remove(user=request.user, content_id=content_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -136,13 +188,25 @@ def _playlist_detail(playlist, user) -> dict:
 class PlaylistListView(APIView):
     pagination_class = CursorPagination.ordered_by("-updated_at", "-id")
 
-    @extend_schema(responses={200: PlaylistSerializer(many=True)})
+    @extend_schema(
+        operation_id="listPlaylists",
+        summary="List your playlists",
+        description="Most recently changed first, cursor-paginated, with `item_count`.",
+        responses={200: PlaylistSerializer(many=True)},
+    )
     def get(self, request):
         return paginated_response(
             view=self, queryset=selectors.playlists(user=request.user), serializer_class=PlaylistSerializer
         )
 
-    @extend_schema(request=PlaylistCreateInputSerializer, responses={201: PlaylistDetailSerializer})
+    @extend_schema(
+        operation_id="createPlaylist",
+        summary="Create a playlist",
+        description="An empty playlist; `shared: true` gives it a link token at once. Idempotency-Key supported.",
+        request=PlaylistCreateInputSerializer,
+        responses={201: PlaylistDetailSerializer},
+    )
+    @idempotent
     def post(self, request):
         data = PlaylistCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -154,14 +218,23 @@ class PlaylistDetailView(APIView):
     def _get(self, request, playlist_id):
         return selectors.access_playlist(user=request.user, playlist_id=playlist_id)
 
-    @extend_schema(responses={200: PlaylistDetailSerializer})
+    @extend_schema(
+        operation_id="getPlaylist",
+        summary="Get a playlist",
+        description="The playlist with its items in order; an item no longer available has `content: null`.",
+        responses={200: PlaylistDetailSerializer},
+        extensions=error_codes({404: ["playlist_not_found"]}),
+    )
     def get(self, request, playlist_id: int):
         return Response(_playlist_detail(self._get(request, playlist_id), request.user))
 
     @extend_schema(
+        operation_id="updatePlaylist",
+        summary="Rename, share or unshare a playlist",
+        description="Rename and/or share (`shared: true` issues a new link token) or unshare.",
         request=PlaylistUpdateInputSerializer,
         responses={200: PlaylistDetailSerializer},
-        description="Rename and/or share (`shared: true` issues a new link token) or unshare.",
+        extensions=error_codes({404: ["playlist_not_found"]}),
     )
     def patch(self, request, playlist_id: int):
         data = PlaylistUpdateInputSerializer(data=request.data)
@@ -169,7 +242,14 @@ class PlaylistDetailView(APIView):
         playlist = services.playlist_update(user=request.user, playlist_id=playlist_id, **data.validated_data)
         return Response(_playlist_detail(playlist, request.user))
 
-    @extend_schema(request=None, responses={204: None})
+    @extend_schema(
+        operation_id="deletePlaylist",
+        summary="Delete a playlist",
+        description="The playlist and its items; a shared link stops working.",
+        request=None,
+        responses={204: None},
+        extensions=error_codes({404: ["playlist_not_found"]}),
+    )
     def delete(self, request, playlist_id: int):
         services.playlist_delete(user=request.user, playlist_id=playlist_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -177,9 +257,13 @@ class PlaylistDetailView(APIView):
 
 class PlaylistItemsView(APIView):
     @extend_schema(
+        operation_id="addPlaylistItem",
+        summary="Append an item to a playlist",
+        description="Idempotent: 201 when added, 200 with the existing item when it is already there. At "
+        "most 500 items.",
         request=ContentIdInputSerializer,
         responses={201: PlaylistItemSerializer, 200: PlaylistItemSerializer},
-        description="Append an item. Idempotent: 200 with the existing item when it is already there.",
+        extensions=error_codes({400: ["playlist_full"], 404: ["playlist_not_found", "not_found"]}),
     )
     def post(self, request, playlist_id: int):
         data = ContentIdInputSerializer(data=request.data)
@@ -194,7 +278,14 @@ class PlaylistItemsView(APIView):
 
 
 class PlaylistItemView(APIView):
-    @extend_schema(request=None, responses={204: None})
+    @extend_schema(
+        operation_id="removePlaylistItem",
+        summary="Remove an item from a playlist",
+        description="The other items keep their order.",
+        request=None,
+        responses={204: None},
+        extensions=error_codes({404: ["playlist_not_found", "item_not_found"]}),
+    )
     def delete(self, request, playlist_id: int, item_id: int):
         services.playlist_item_remove(user=request.user, playlist_id=playlist_id, item_id=item_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -202,9 +293,12 @@ class PlaylistItemView(APIView):
 
 class PlaylistOrderView(APIView):
     @extend_schema(
+        operation_id="reorderPlaylist",
+        summary="Reorder a playlist",
+        description="Set the order: `item_ids` must list every item of the playlist exactly once.",
         request=PlaylistReorderInputSerializer,
         responses={200: PlaylistDetailSerializer},
-        description="Set the order: `item_ids` must list every item of the playlist exactly once.",
+        extensions=error_codes({400: ["not_a_permutation"], 404: ["playlist_not_found"]}),
     )
     def put(self, request, playlist_id: int):
         data = PlaylistReorderInputSerializer(data=request.data)
@@ -220,8 +314,12 @@ class SharedPlaylistView(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
+        operation_id="getSharedPlaylist",
+        summary="Read a shared playlist",
+        description="Anyone with the link, signed in or not: the title and the available items only.",
         responses={200: SharedPlaylistSerializer},
         parameters=[OpenApiParameter("token", str, OpenApiParameter.PATH)],
+        extensions=error_codes({404: ["playlist_not_found"]}),
     )
     def get(self, request, token: str):
         playlist = selectors.access_shared_playlist(token=token)

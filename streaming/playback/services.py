@@ -1,0 +1,217 @@
+"""Playback authorization: may this user play this item or this game's live stream, here, now? If so a
+viewing session (the same as the live presence sessions: one concurrent-stream limit for both) and a
+short-lived signed address for it; if not, a refusal the player can act on:
+
+| code | when | with |
+| `not_found` | no such item or game (or an item the user may not see) | |
+| `not_available_yet` | the item's window has not opened / the game has not started | `available_from` / `starts_at` |
+| `expired` | the item's window has closed / the game is over | `available_until` / `ended_at` |
+| `not_entitled` | a premium item or a live stream none of the user's products unlocks | `products` |
+| `region_unavailable` | a blacked-out game (or its replays) and CSN cannot tell where the viewer is | |
+| `blackout` | the viewer's region is blacked out | `region`, `replay_opens_at` |
+| `stream_limit` | as many streams open as the user's products allow | `limit`, `sessions` |
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import OuterRef, Prefetch, Subquery
+from django.utils import timezone
+
+from accounts.entitlements import grants_now
+from content.models import Content, Game, MediaAsset, Team
+from content.services.rights import Facts, content_facts, game_facts, products_unlocking, unlocked
+from csn.errors import ApplicationError, ConflictError, NotFoundError, PermissionDeniedError
+from csn.representation import datetime_text
+from streaming.live.models import GameEvent, LiveSession
+from streaming.live.services.presence import session_start
+from streaming.playback.models import Blackout
+from streaming.playback.region import Region
+from streaming.playback.signing import playback_url
+
+# The manifests a ready media asset of an item may be (HLS); other assets (thumbnails, sources) are not played.
+MANIFEST_TYPES = ("application/vnd.apple.mpegurl", "application/x-mpegurl", "audio/mpegurl")
+
+
+@dataclass(frozen=True)
+class Playback:
+    session: LiveSession
+    url: str
+    expires_at: datetime
+
+
+def _refused(code: str, message: str, status: int = 403, **extra) -> ApplicationError:
+    return ApplicationError(message, code=code, status=status, extra=extra)
+
+
+def playback_start(
+    *,
+    user,
+    region: Callable[[], Region | None],
+    content_id: int | None = None,
+    game_id: int | None = None,
+    device="",
+    replace=None,
+) -> Playback:
+    """Authorize one playback of an item (`content_id`) or of a game's live stream (`game_id`) and open
+    its session. `region` finds the viewer's region, asked only for a game with blackouts. Refusals are
+    listed in the module's docstring; nothing is opened when refused."""
+    if not user or not user.is_authenticated:
+        raise PermissionDeniedError("Sign in to watch.", code="auth_required")
+    now = timezone.now()
+    if content_id is not None:
+        # Staff may play drafts (reviewing them); viewers published items, in their window or not (a
+        # player is told when an item opens or that it closed).
+        queryset = Content.objects.all() if user.is_staff else Content.objects.filter(state=Content.State.PUBLISHED)
+        content = (
+            queryset.select_related("game")
+            .prefetch_related(Prefetch("teams", queryset=Team.objects.only("id", "sport")))
+            .annotate(manifest_file=Subquery(_ready_manifests(OuterRef("pk")).values("file")[:1]))
+            .filter(pk=content_id)
+            .first()
+        )
+        if content is None:
+            raise NotFoundError("No such content.")
+        _check_window(content, now)
+        _check_entitled(user, content_facts(content), locked=content.is_premium)
+        if content.game_id is not None:
+            _check_blackout(content.game, region, now, live=False)
+        source = content_source(content)
+        watched = {"content_id": content.pk}
+    else:
+        game = Game.objects.filter(pk=game_id).first()
+        if game is None:
+            raise NotFoundError("No such game.")
+        _check_game_on_air(game)
+        _check_entitled(user, game_facts(game), locked=True)
+        _check_blackout(game, region, now, live=True)
+        source = settings.CSN_LIVE_MANIFEST.format(game_id=game.pk)
+        watched = {"game_id": game.pk}
+    with transaction.atomic():
+        session = session_start(user=user, device=device, replace=replace, playback=True, **watched)
+    url, expires_at = playback_url(source=source, session_id=session.pk)
+    return Playback(session=session, url=url, expires_at=expires_at)
+
+
+def _check_window(content: Content, now) -> None:
+    if content.available_from and content.available_from > now:
+        raise _refused(
+            "not_available_yet",
+            "This item is not available yet.",
+            available_from=datetime_text(content.available_from),
+        )
+    if content.available_until and content.available_until <= now:
+        raise _refused(
+            "expired",
+            "This item is no longer available.",
+            status=410,
+            available_until=datetime_text(content.available_until),
+        )
+
+
+def _check_game_on_air(game: Game) -> None:
+    if game.status in (Game.Status.SCHEDULED, Game.Status.POSTPONED):
+        starts_at = datetime_text(game.starts_at) if game.status == Game.Status.SCHEDULED else None
+        raise _refused("not_available_yet", "This game has not started.", starts_at=starts_at)
+    if game.status == Game.Status.FINAL:
+        raise _refused(
+            "expired",
+            "This game is over; its replays are items.",
+            status=410,
+            ended_at=datetime_text(game_ended_at(game)),
+        )
+
+
+def _check_entitled(user, facts: Facts, *, locked: bool) -> None:
+    if locked and not unlocked(grants_now(user_id=user.pk), facts):
+        products = [{"code": p.code, "name": p.name, "kind": p.kind} for p in products_unlocking(facts)]
+        raise _refused("not_entitled", "None of your products includes this.", products=products)
+
+
+def game_ended_at(game: Game) -> datetime | None:
+    """When a final game ended: its last scorekeeper event with the final status (else its last edit)."""
+    if game.status != Game.Status.FINAL:
+        return None
+    event = GameEvent.objects.filter(game=game, status=Game.Status.FINAL).order_by("-created_at").first()
+    return event.created_at if event else game.updated_at
+
+
+def blackout_matches(blackout: Blackout, region: Region) -> bool:
+    postal = f"{region.country}:{region.postal_code}" if region.postal_code else ""
+    return (
+        region.country in blackout.countries
+        or (bool(region.subdivision) and f"{region.country}-{region.subdivision}" in blackout.subdivisions)
+        or (bool(postal) and any(postal.startswith(prefix) for prefix in blackout.postal_prefixes if prefix))
+    )
+
+
+def _check_blackout(game: Game, region_of: Callable[[], Region | None], now, *, live: bool) -> None:
+    """A blacked-out game's live stream may not be shown in its regions; its items (replays) open there
+    `replay_after_minutes` after the game ends. An unknown region cannot be cleared."""
+    blackouts = list(Blackout.objects.filter(game=game))
+    if not blackouts:
+        return
+    ended_at = game_ended_at(game)
+    if not live:
+        still_closed = [
+            b for b in blackouts if ended_at is None or now < ended_at + timedelta(minutes=b.replay_after_minutes)
+        ]
+        if not still_closed:
+            return
+        blackouts = still_closed
+    region = region_of()
+    if region is None:
+        raise _refused(
+            "region_unavailable",
+            "This game is blacked out in some regions and your region is unknown; watch through the CDN or "
+            "verify your location.",
+        )
+    for blackout in blackouts:
+        if blackout_matches(blackout, region):
+            opens = ended_at + timedelta(minutes=blackout.replay_after_minutes) if ended_at else None
+            raise _refused(
+                "blackout",
+                "This game is blacked out in your region.",
+                region=region.data(),
+                replay_opens_at=datetime_text(opens),
+                replay_after_minutes=blackout.replay_after_minutes,
+            )
+
+
+def _ready_manifests(content):
+    return MediaAsset.objects.filter(
+        content=content, status=MediaAsset.Status.READY, content_type__in=MANIFEST_TYPES
+    ).order_by("-created_at")
+
+
+def content_source(content: Content) -> str:
+    """What an item plays: its newest ready HLS asset (a storage key), else its video URL. An item
+    loaded by `playback_start` brings the asset's key along (`manifest_file`)."""
+    if hasattr(content, "manifest_file"):
+        manifest = content.manifest_file
+    else:
+        manifest = _ready_manifests(content).values_list("file", flat=True).first()
+    if manifest:
+        return manifest
+    if content.video_url:
+        return content.video_url
+    raise ConflictError("This item has no video yet.", code="not_available_yet", extra={"available_from": None})
+
+
+def manifest_session(*, session_id) -> tuple[LiveSession, str]:
+    """The open session a CSN-served playback URL names, and its source; `session_ended` once it is
+    over (ended, replaced, timed out): a copied URL stops working with its session."""
+    alive_since = timezone.now() - timedelta(seconds=settings.LIVE_PRESENCE_TIMEOUT_SECONDS)
+    session = (
+        LiveSession.objects.select_related("content")
+        .filter(pk=session_id, playback=True, ended_at=None, last_heartbeat_at__gte=alive_since)
+        .first()
+    )
+    if session is None:
+        raise _refused("session_ended", "This playback session is over; start playback again.", status=410)
+    if session.content is not None:
+        return session, content_source(session.content)
+    return session, settings.CSN_LIVE_MANIFEST.format(game_id=session.game_id)

@@ -1,0 +1,155 @@
+"""Concurrent streams at playback: one limit for playback and live presence sessions, per product;
+two devices starting at once past the limit (exactly one wins); ending a session from another device
+reaches its socket at once and refuses its next heartbeat."""
+
+import functools
+from datetime import timedelta
+
+import pytest
+from asgiref.sync import async_to_sync
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from accounts.services import token_issue
+from csn.errors import ConflictError
+from streaming.live.models import LiveSession
+from streaming.playback.services import playback_start
+from streaming.tests.live import Client, db
+from testing.concurrency import at_once
+from testing.factories import ContentFactory, LiveGameFactory, UserFactory, holding, product_with
+
+
+def api(user=None, key=None) -> APIClient:
+    client = APIClient()
+    if key:
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    elif user is not None:
+        client.force_authenticate(user)
+    return client
+
+
+def play(client, **body):
+    return client.post("/api/v1/playback/", body, format="json")
+
+
+@pytest.mark.django_db
+def test_the_limit_is_the_most_any_held_product_allows_and_the_refusal_lists_sessions():
+    items = [ContentFactory() for _ in range(4)]
+    user = UserFactory()
+    client = api(user)
+    first = play(client, content_id=items[0].pk, device="tv").json()
+    refused = play(client, content_id=items[1].pk, device="phone")
+    assert refused.status_code == 409
+    error = refused.json()
+    assert (error["code"], error["limit"]) == ("stream_limit", 1)
+    assert [(s["id"], s["content"], s["device"]) for s in error["sessions"]] == [
+        (first["session_id"], items[0].pk, "tv")
+    ]
+
+    # a family pass allows three at once; the union takes the most
+    user = holding(user, product_with({"sport": "hockey"}, max_streams=3), product_with({}, max_streams=2))
+    client = api(user)
+    assert play(client, content_id=items[1].pk).status_code == 201
+    assert play(client, content_id=items[2].pk).status_code == 201
+    assert play(client, content_id=items[3].pk).json()["limit"] == 3
+
+
+@pytest.mark.django_db
+def test_live_presence_and_playback_share_the_limit():
+    game, item = LiveGameFactory(), ContentFactory()
+    user = UserFactory()
+    client = api(user)
+    assert client.post(f"/api/v1/games/{game.pk}/heartbeat/", {}, format="json").status_code == 200
+    refused = play(client, content_id=item.pk)
+    assert refused.json()["code"] == "stream_limit"
+    presence = refused.json()["sessions"][0]
+    assert (presence["game"], presence["playback"]) == (game.pk, False)
+    # replacing it: that one ends, this one starts
+    started = play(client, content_id=item.pk, replace=presence["id"])
+    assert started.status_code == 201
+    assert LiveSession.objects.get(pk=presence["id"]).ended_reason == "replaced"
+
+
+@pytest.mark.django_db
+def test_heartbeats_keep_a_session_alive_until_it_goes_silent():
+    item = ContentFactory()
+    user = UserFactory()
+    client = api(user)
+    session = play(client, content_id=item.pk).json()["session_id"]
+    url = f"/api/v1/playback/sessions/{session}/heartbeat/"
+    assert client.post(url).status_code == 200
+    assert api(UserFactory()).post(url).json()["code"] == "not_found"  # not theirs
+    LiveSession.objects.filter(pk=session).update(last_heartbeat_at=timezone.now() - timedelta(minutes=1))
+    response = client.post(url)
+    assert (response.status_code, response.json()["code"]) == (410, "session_expired")
+    assert play(client, content_id=item.pk).status_code == 201  # a silent session no longer counts
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_devices_starting_at_once_with_a_limit_of_one_exactly_one_wins():
+    items = [ContentFactory(), ContentFactory()]
+    user = UserFactory()
+
+    def start(item):
+        try:
+            playback_start(user=type(user).objects.get(pk=user.pk), region=lambda: None, content_id=item.pk)
+        except ConflictError as exc:
+            return exc.code
+        return "started"
+
+    results = at_once(*(functools.partial(start, item) for item in items))
+    assert sorted(results) == ["started", "stream_limit"], results
+    assert LiveSession.objects.filter(user=user, ended_at=None).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ending_a_playback_from_another_device_reaches_its_socket_and_refuses_its_heartbeat():
+    item = ContentFactory()
+    user = UserFactory()
+    key = token_issue(user=user).key
+
+    async def scenario():
+        player_socket = await Client().connect()
+        assert (await player_socket.request({"type": "auth", "token": key}))["type"] == "ack"
+        started = await db(play)(api(key=key), content_id=item.pk, device="tv")
+        session = started.json()["session_id"]
+        listed = await db(api(key=key).get)("/api/v1/playback/sessions/")
+        assert [s["id"] for s in listed.json()] == [session]
+
+        phone = api(key=key)
+        assert (await db(phone.delete)(f"/api/v1/playback/sessions/{session}/")).status_code == 204
+        notice = await player_socket.recv(timeout=2)
+        assert notice == {
+            "type": "notice",
+            "name": "session.ended",
+            "data": {"session": session, "game": None, "content": item.pk, "reason": "ended"},
+        }
+        beat = await db(api(key=key).post)(f"/api/v1/playback/sessions/{session}/heartbeat/")
+        assert (beat.status_code, beat.json()["code"]) == (409, "session_ended")
+        assert (await db(phone.delete)(f"/api/v1/playback/sessions/{session}/")).status_code == 404
+        await player_socket.close()
+
+    async_to_sync(scenario)()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_watch_page_socket_keeps_its_players_live_session_alive_instead_of_opening_another():
+    game = LiveGameFactory()
+    user = holding(UserFactory(), product_with({}))
+    key = token_issue(user=user).key
+
+    async def scenario():
+        started = await db(play)(api(key=key), game_id=game.pk)
+        session = started.json()["session_id"]
+        socket = await Client().connect()
+        assert (await socket.request({"type": "auth", "token": key}))["type"] == "ack"
+        beat = await socket.request({"type": "heartbeat", "game": game.pk, "session": session})
+        assert beat == {"type": "ack", "status": "ok", "ref": None, "session": session}
+        again = await socket.request({"type": "heartbeat", "game": game.pk})
+        assert again["session"] == session
+        bad = await socket.request({"type": "heartbeat", "game": game.pk, "session": 7})
+        assert bad["code"] == "invalid_message"
+        await socket.close()
+
+    async_to_sync(scenario)()
+    assert LiveSession.objects.filter(user=user).count() == 1
