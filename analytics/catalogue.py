@@ -157,6 +157,30 @@ _EVENTS = [
         {"game_id": Prop(INTEGER), "length": Prop(INTEGER, required=False)},
     ),
     EventSpec(
+        "chat_reported",
+        SERVER,
+        "A viewer reported a live chat message to the moderators.",
+        {"game_id": Prop(INTEGER), "message_id": Prop(INTEGER), "reason": Prop(STRING)},
+    ),
+    EventSpec(
+        "poll_voted",
+        SERVER,
+        "A viewer voted in a live chat poll (or changed their vote).",
+        {"game_id": Prop(INTEGER), "poll_id": Prop(INTEGER), "option": Prop(INTEGER)},
+    ),
+    EventSpec(
+        "prediction_made",
+        SERVER,
+        "A viewer made (or changed) a pick on a game prediction.",
+        {"game_id": Prop(INTEGER), "prediction_id": Prop(INTEGER), "kind": Prop(STRING)},
+    ),
+    EventSpec(
+        "reaction_sent",
+        SERVER,
+        "A viewer reacted to a live game (sampled: a user's first reaction to a game in each minute).",
+        {"game_id": Prop(INTEGER), "emoji": Prop(STRING)},
+    ),
+    EventSpec(
         "my_list_added",
         SERVER,
         "A content item was added to My List.",

@@ -90,6 +90,32 @@ def chat_message_sent(*, user_id: int, game_id: int, length: int) -> None:
     )
 
 
+def chat_reported(*, user_id: int, game_id: int, message_id: int, reason: str) -> None:
+    server_event_record(
+        name="chat_reported",
+        distinct_id=user_id,
+        properties={"game_id": game_id, "message_id": message_id, "reason": reason},
+    )
+
+
+def poll_voted(*, user_id: int, game_id: int, poll_id: int, option: int) -> None:
+    server_event_record(
+        name="poll_voted", distinct_id=user_id, properties={"game_id": game_id, "poll_id": poll_id, "option": option}
+    )
+
+
+def prediction_made(*, user_id: int, game_id: int, prediction_id: int, kind: str) -> None:
+    server_event_record(
+        name="prediction_made",
+        distinct_id=user_id,
+        properties={"game_id": game_id, "prediction_id": prediction_id, "kind": kind},
+    )
+
+
+def reaction_sent(*, user_id: int, game_id: int, emoji: str) -> None:
+    server_event_record(name="reaction_sent", distinct_id=user_id, properties={"game_id": game_id, "emoji": emoji})
+
+
 def my_list_added(*, user_id: int, video_id: int, video_type: str | None = None) -> None:
     server_event_record(
         name="my_list_added", distinct_id=user_id, properties=_optional(video_id=video_id, video_type=video_type)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import bench
 
-HELPERS = {"__main__", "common", "http"}
+HELPERS = {"__main__", "common", "http", "live_reactions"}  # live_reactions runs as `live --reactions`
 
 
 def available() -> list[str]:

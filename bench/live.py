@@ -6,6 +6,7 @@ REDIS_URL is set) and (c) a minimal `websockets` broadcast server, the floor, in
 
     python -m bench live [--quick] [--servers=2]
     python -m bench live --flood [--quick] [--n=1000] [--chat-rate=1000]   (load shedding; needs REDIS_URL)
+    python -m bench live --reactions [--quick] [--servers=2]   (bench/live_reactions.py)
 
 CSN runs under daphne (bin/serve). On the in-memory layer it is the embedded default: a throw-away
 SQLite database. On Redis it is the production shape: a throw-away PostgreSQL database
@@ -70,9 +71,9 @@ def throwaway_postgres():
 
 
 @contextmanager
-def csn_server(env: dict, database_url: str = "", processes: int = 1):
-    """Migrate a fresh database, create a live game and a sender, run `processes` daphne processes;
-    yields (urls, setup, pids)."""
+def csn_server(env: dict, database_url: str = "", processes: int = 1, setup_script: str = SETUP):
+    """Migrate a fresh database, run `setup_script` (by default: create a live game and a sender; it
+    prints a JSON line), run `processes` daphne processes; yields (urls, setup, pids)."""
     with tempfile.TemporaryDirectory() as var:
         full_env = {
             **os.environ,
@@ -87,7 +88,7 @@ def csn_server(env: dict, database_url: str = "", processes: int = 1):
         }
         run = {"cwd": ROOT, "env": full_env, "check": True, "capture_output": True, "text": True}
         subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], **run)
-        setup = json.loads(subprocess.run([sys.executable, "-c", SETUP], **run).stdout.strip().splitlines()[-1])
+        setup = json.loads(subprocess.run([sys.executable, "-c", setup_script], **run).stdout.strip().splitlines()[-1])
         procs, urls = [], []
         try:
             for _ in range(processes):
@@ -300,17 +301,10 @@ def measure(urls, setup, pids, n, rate, duration) -> dict:
     }
 
 
-def main(argv: list[str]) -> None:
-    if "--flood" in argv:
-        flood(argv)
-        return
-    quick = "--quick" in argv
-    # CSN on Redis runs one daphne process per core by default, the production shape behind a load
-    # balancer (the in-memory layer is one process by nature): --servers=1 shows one process alone.
-    servers = next((int(arg.split("=", 1)[1]) for arg in argv if arg.startswith("--servers=")), 2)
-    duration = 3.0 if quick else 8.0
-    points = [(200, 10), (200, 50), (1000, 10), (1000, 50)]
-    backends = [("csn-inmemory", lambda: csn_server({"REDIS_URL": ""}))]
+def csn_backends(env: dict, servers: int, setup_script: str = SETUP) -> list:
+    """(name, server context) for CSN on the in-memory layer and, when REDIS_URL is set, on Redis with a
+    throw-away PostgreSQL database and `servers` processes."""
+    backends = [("csn-inmemory", lambda: csn_server({**env, "REDIS_URL": ""}, setup_script=setup_script))]
     redis_url = os.environ.get("REDIS_URL", "")
     if redis_url:
 
@@ -318,13 +312,32 @@ def main(argv: list[str]) -> None:
         def redis_backend():
             with (
                 throwaway_postgres() as database_url,
-                csn_server({"REDIS_URL": redis_url}, database_url, processes=servers) as server,
+                csn_server({**env, "REDIS_URL": redis_url}, database_url, servers, setup_script) as server,
             ):
                 yield server
 
         backends.append((f"csn-redis x{servers}", redis_backend))
     else:
         print("REDIS_URL is not set: CSN on Redis is not measured in this run.")
+    return backends
+
+
+def main(argv: list[str]) -> None:
+    if "--flood" in argv:
+        flood(argv)
+        return
+    if "--reactions" in argv:  # reactions and chat filters: bench/live_reactions.py
+        from bench import live_reactions
+
+        live_reactions.main(argv)
+        return
+    quick = "--quick" in argv
+    # CSN on Redis runs one daphne process per core by default, the production shape behind a load
+    # balancer (the in-memory layer is one process by nature): --servers=1 shows one process alone.
+    servers = next((int(arg.split("=", 1)[1]) for arg in argv if arg.startswith("--servers=")), 2)
+    duration = 3.0 if quick else 8.0
+    points = [(200, 10), (200, 50), (1000, 10), (1000, 50)]
+    backends = csn_backends({}, servers)
     backends.append(("floor-websockets", floor_server))
     rows = []
     for name, server in backends:

@@ -200,7 +200,7 @@ class ContentEditor(models.Model):
 
     content = models.ForeignKey(Content, on_delete=models.CASCADE, related_name="editors")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    socket = models.CharField(max_length=64)
+    socket = models.CharField(max_length=200)  # the socket's Channels name
     seen_at = models.DateTimeField()
 
     class Meta:

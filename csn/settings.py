@@ -152,6 +152,9 @@ else:
         }
     }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's, with PostgreSQL's integer ranges: the API validates and documents the same (csn/sqlite3).
+    DATABASES["default"]["ENGINE"] = "csn.sqlite3"
 # A process-wide psycopg pool hands connections to the HTTP worker threads and to Channels' database
 # thread: a persistent per-thread connection (CONN_MAX_AGE) would sit idle in every thread.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("CSN_DB_POOL", True):
@@ -340,7 +343,7 @@ SPECTACULAR_SETTINGS = {
     "Sign in with `POST /api/v1/auth/token/` and send the token in `Authorization`. Every error is an RFC 9457 "
     "problem (the `Problem` component); each operation lists the codes it can answer in `x-error-codes`. "
     "Guides: docs/quickstart.md, docs/api.md; changes: docs/changelog.md.",
-    "VERSION": "1.3.0",
+    "VERSION": "1.3.1",
     # Paths start /api/v1/: tags and operation ids come from what follows.
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     "SERVERS": [
@@ -504,6 +507,10 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
     {
         "GameStatusEnum": "content.models.Game.Status",
         "MediaAssetStatusEnum": "content.models.MediaAsset.Status",
+        "ChatMessageStatusEnum": [("published", "published"), ("pending", "pending"), ("rejected", "rejected")],
+        "ChatReportStatusEnum": "streaming.live.models.ChatReport.Status",
+        "PredictionStatusEnum": "streaming.live.models.Prediction.Status",
+        "PredictionKindEnum": "streaming.live.models.Prediction.Kind",
     }
 )
 
@@ -556,6 +563,16 @@ LIVE_EVENT_RETENTION_HOURS = env_int("CSN_RETAIN_LIVE_EVENTS_HOURS", 48)
 LIVE_CHAT_MAX_LENGTH = 500
 LIVE_CHAT_RATE_COUNT = env_int("CSN_LIVE_CHAT_RATE_COUNT", 5)
 LIVE_CHAT_RATE_WINDOW_SECONDS = env_int("CSN_LIVE_CHAT_RATE_WINDOW", 10)
+# Banned terms (RE2): one term's compiled program at most this many instructions / bytes; a game's set
+LIVE_CHAT_TERM_MAX_PROGRAM = 5000
+LIVE_CHAT_TERM_MAX_MEM = 1 << 20
+LIVE_CHAT_TERM_SET_MAX_MEM = 64 << 20
+# Chat reports: messages of context shown with a reported message; reports one user may file per hour
+LIVE_CHAT_REPORT_CONTEXT = 5
+LIVE_CHAT_REPORTS_PER_HOUR = 30
+# Reactions to a game: the fixed set, and how many one socket may send per second
+LIVE_REACTIONS = env_str("CSN_LIVE_REACTIONS", "🔥,👏,😂,😮,😡,🎉").split(",")
+LIVE_REACTIONS_PER_SECOND = env_int("CSN_LIVE_REACTIONS_PER_SECOND", 5)
 LIVE_PRESENCE_TIMEOUT_SECONDS = 45
 # Redis pub/sub channels are shared by every database number; the prefix keeps them apart.
 LIVE_REDIS_CHANNEL_PREFIX = "csn.live." + (REDIS_URL.rstrip("/").rsplit("/", 1)[-1] if REDIS_URL else "0") + "."
@@ -584,7 +601,7 @@ LIVE_SHED_SAMPLE_KEEP_ONE_IN = env_int("CSN_LIVE_SHED_SAMPLE_KEEP_ONE_IN", 10)
 # A fan-out pass later than this after its event's publish is logged, with the publishing request ids.
 LIVE_SLOW_FANOUT_LOG_SECONDS = 1.0
 # Live tests run daphne in a subprocess on the test database: SQLite's must be a file, not memory.
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASES["default"]["ENGINE"] == "csn.sqlite3":
     DATABASES["default"].setdefault("TEST", {})["NAME"] = str(VAR_DIR / "test-db.sqlite3")
 
 # --- CSN Studio (issue 15): scheduling, editing together, CSV imports, image renditions ----------

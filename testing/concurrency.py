@@ -1,5 +1,6 @@
 """Running calls at the same moment in threads, for races (two publishers, two devices)."""
 
+import functools
 import threading
 import time
 
@@ -34,4 +35,14 @@ def at_once(*calls) -> list:
         thread.start()
     for thread in threads:
         thread.join(timeout=30)
+    return results
+
+
+def run_together(count, work) -> list:
+    """`work(0)` ... `work(count - 1)` at the same moment (`at_once`); what each returned, in order.
+    A call that raised fails the test with its exception."""
+    results = at_once(*(functools.partial(work, index) for index in range(count)))
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
     return results

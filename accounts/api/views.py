@@ -213,8 +213,9 @@ class PasswordChangeView(APIView):
     @extend_schema(
         operation_id="changePassword",
         summary="Change your password",
-        description="Needs the current password. Revokes the old token and closes every open websocket of "
-        "the user (`4401`); the answer holds this device's new token.",
+        description="Needs the current password. Revokes every token of the user (every device signs in "
+        "again) and closes every open websocket of the user (`4401`); the answer holds a new token for this "
+        "device, under the same name.",
         request=PasswordChangeInputSerializer,
         responses={200: TokenOutputSerializer},
         extensions=error_codes({400: ["wrong_password", "weak_password"]}),
@@ -225,9 +226,10 @@ class PasswordChangeView(APIView):
         services.password_change(user=request.user, **data.validated_data)
         # A browser session that changed its password stays signed in; other sessions end.
         update_session_auth_hash(request._request, request.user)
-        # The old token is revoked; this device gets a fresh one.
-        token = services.token_issue(user=request.user)
-        return Response({"token": token.key})
+        # Every token is revoked; this device gets a fresh one, under the same name.
+        presented = _presented_token(request)
+        token = services.token_issue(user=request.user, name=presented.name if presented else "")
+        return Response(TokenOutputSerializer(token).data)
 
 
 class StripeWebhookView(APIView):
@@ -271,7 +273,3 @@ class EntitlementListView(APIView):
     )
     def get(self, request):
         return Response(EntitlementOutputSerializer(entitlements.user_entitlements(user=request.user), many=True).data)
-        # Every token is revoked; this device gets a fresh one, under the same name.
-        presented = _presented_token(request)
-        token = services.token_issue(user=request.user, name=presented.name if presented else "")
-        return Response(TokenOutputSerializer(token).data)

@@ -312,6 +312,7 @@ def import_check(*, job_id: int) -> ImportJob:
         return job  # checked already (a task delivered twice)
     outcome = Outcome()
     model = MODELS[job.kind]
+    team_names = dict(Team.objects.values_list("pk", "name"))
     try:
         for batch in _checked_batches(job, outcome, _report(job)):
             existing = set(
@@ -324,8 +325,7 @@ def import_check(*, job_id: int) -> ImportJob:
                 outcome.updated += action == "update"
                 outcome.created += action == "create"
                 if len(outcome.preview) < PREVIEW_ROWS:
-                    shown = {k: str(v) if v is not None else "" for k, v in values.items()}
-                    outcome.preview.append({"row": number, "action": action, "external_id": external_id, **shown})
+                    outcome.preview.append(_preview(number, action, external_id, values, team_names))
     except FileRefused as exc:
         return _finish(job, Status.INVALID, outcome, message=str(exc))
     if outcome.error_count:
@@ -335,6 +335,25 @@ def import_check(*, job_id: int) -> ImportJob:
         return _finish(job, Status.INVALID, outcome, message="The file has no rows under its header.")
     message = f"{outcome.rows} rows checked: {outcome.created} to create, {outcome.updated} to update."
     return _finish(job, Status.CHECKED, outcome, message=message)
+
+
+def _preview(number: int, action: str, external_id: str, values: dict, team_names: dict) -> dict:
+    """One row as the editor reads it: labels for columns and choices, teams by name."""
+    row = {"Row": number, "Action": "New" if action == "create" else "Update", "External id": external_id}
+    if "starts_at" in values:
+        row |= {
+            "Home team": team_names.get(values["home_team_id"], ""),
+            "Away team": team_names.get(values["away_team_id"], ""),
+            "Starts at": timezone.localtime(values["starts_at"]).strftime("%Y-%m-%d %H:%M %Z"),
+            "Sport": Sport(values["sport"]).label,
+            "Venue": values["venue"],
+            "Status": Game.Status(values["status"]).label,
+        }
+    else:
+        number_text = "" if values["number"] is None else str(values["number"])
+        row |= {"Team": team_names.get(values["team_id"], ""), "Name": values["name"], "Number": number_text}
+        row["Position"] = values["position"]
+    return row
 
 
 def _finish(job: ImportJob, status: str, outcome: Outcome, *, message: str) -> ImportJob:

@@ -12,7 +12,7 @@ from content.services.imports import csv_export, csv_safe, import_commit_request
 from csn.errors import PermissionDeniedError
 from testing.factories import GameFactory, PlayerFactory, TeamFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_tasks")]
 GAMES_HEADER = "external_id,home_team,away_team,starts_at,venue\n"
 
 
@@ -48,7 +48,17 @@ def test_dry_run_then_import_then_again_updates_without_duplicates(editor, teams
         job = import_start(actor=editor, kind="games", file=csv_file(games_csv(30)))
     job.refresh_from_db()
     assert (job.status, job.total_rows, job.created_count, job.error_count) == ("checked", 30, 30, 0)
-    assert job.preview[0]["external_id"] == "g1" and job.preview[0]["action"] == "create"
+    assert job.preview[0] == {
+        "Row": 2,
+        "Action": "New",
+        "External id": "g1",
+        "Home team": "Lakers",
+        "Away team": "Celtics",
+        "Starts at": "2031-01-01 19:01 UTC",
+        "Sport": "Basketball",
+        "Venue": "Arena 1",
+        "Status": "Scheduled",
+    }
     assert not Game.objects.exists()  # a dry run writes nothing
     with django_capture_on_commit_callbacks(execute=True):
         import_commit_request(job=job, actor=editor)

@@ -17,7 +17,7 @@ from csn.errors import ApplicationError
 from testing.factories import MediaAssetFactory
 from testing.images import image_bytes
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_tasks")]
 
 
 @pytest.fixture

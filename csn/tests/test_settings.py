@@ -47,7 +47,7 @@ def test_nothing_set_means_the_embedded_default(tmp_path):
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
-        "django.db.backends.sqlite3",
+        "csn.sqlite3",
         "channels.layers.InMemoryChannelLayer",
         "True",
         "django.core.files.storage.FileSystemStorage",

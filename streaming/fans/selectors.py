@@ -19,3 +19,8 @@ def notifications(*, user) -> QuerySet[Notification]:
 
 def unread_notification_count(*, user) -> int:
     return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def follows_any_team(user_id: int, team_ids) -> bool:
+    """Whether the user follows one of the teams (the live chat's fans-only mode)."""
+    return FavoriteTeam.objects.filter(user_id=user_id, team_id__in=list(team_ids)).exists()

@@ -8,10 +8,15 @@ from django.contrib import admin, messages
 
 from content.models import Game
 from csn.errors import ApplicationError
+from streaming.live import chat_admin
+from streaming.live.chat_admin import ModeratorsOnly
 from streaming.live.models import ChatMessage, ChatMute, GameChat, GameEvent, LiveSession
 from streaming.live.permissions import can_keep_score, can_moderate
 from streaming.live.services import chat as chat_services
+from streaming.live.services import moderation
 from streaming.live.services.scores import game_event_record
+
+__all__ = ["chat_admin"]  # its pages register with this module
 
 
 class GameEventForm(forms.ModelForm):
@@ -82,12 +87,24 @@ class GameEventAdmin(admin.ModelAdmin):
 
 @admin.register(ChatMessage)
 class ChatMessageAdmin(admin.ModelAdmin):
-    list_display = ["game", "user_name", "text", "created_at", "deleted_at"]
-    list_filter = ["deleted_at"]
+    list_display = ["game", "user_name", "text", "status", "held_reason", "created_at", "deleted_at"]
+    list_filter = ["status", "deleted_at"]
     search_fields = ["text", "user_name"]
-    readonly_fields = ["game", "user", "user_name", "user_avatar", "text", "client_ref", "created_at", "deleted_at"]
+    readonly_fields = [
+        "game",
+        "user",
+        "user_name",
+        "user_avatar",
+        "text",
+        "status",
+        "held_reason",
+        "reply_to",
+        "client_ref",
+        "created_at",
+        "deleted_at",
+    ]
     exclude = ["deleted_by"]
-    actions = ["delete_for_everyone"]
+    actions = ["delete_for_everyone", "approve_held", "reject_held"]
 
     def has_module_permission(self, request):
         return can_moderate(request.user)
@@ -107,27 +124,30 @@ class ChatMessageAdmin(admin.ModelAdmin):
             chat_services.chat_message_delete(actor=request.user, message_id=message.pk)
         self.message_user(request, f"{queryset.count()} message(s) deleted.")
 
+    def _review(self, request, queryset, approve: bool):
+        done = 0
+        for message in queryset:
+            try:
+                moderation.chat_message_review(actor=request.user, message_id=message.pk, approve=approve)
+                done += 1
+            except ApplicationError as exc:  # another moderator was first, or it was never held
+                self.message_user(request, f"message {message.pk}: {exc.message}", level=messages.WARNING)
+        self.message_user(request, f"{done} message(s) {'approved' if approve else 'rejected'}.")
+
+    @admin.action(description="Approve held messages (everyone gets them)")
+    def approve_held(self, request, queryset):
+        self._review(request, queryset, approve=True)
+
+    @admin.action(description="Reject held messages")
+    def reject_held(self, request, queryset):
+        self._review(request, queryset, approve=False)
+
 
 @admin.register(ChatMute)
-class ChatMuteAdmin(admin.ModelAdmin):
+class ChatMuteAdmin(ModeratorsOnly, admin.ModelAdmin):
     list_display = ["game", "user", "until", "created_by"]
     raw_id_fields = ["game", "user"]
     fields = ["game", "user", "until"]
-
-    def has_module_permission(self, request):
-        return can_moderate(request.user)
-
-    def has_view_permission(self, request, obj=None):
-        return can_moderate(request.user)
-
-    def has_add_permission(self, request):
-        return can_moderate(request.user)
-
-    def has_change_permission(self, request, obj=None):
-        return can_moderate(request.user)
-
-    def has_delete_permission(self, request, obj=None):
-        return can_moderate(request.user)
 
     # Through the services, so the chat's followers hear of every change (`chat.muted`).
     def save_model(self, request, obj, form, change):
@@ -141,16 +161,28 @@ class ChatMuteAdmin(admin.ModelAdmin):
 
 
 @admin.register(GameChat)
-class GameChatAdmin(admin.ModelAdmin):
-    list_display = ["game", "opened_early", "slow_mode_seconds"]
-    raw_id_fields = ["game"]
+class GameChatAdmin(ModeratorsOnly, admin.ModelAdmin):
+    list_display = [
+        "game",
+        "opened_early",
+        "slow_mode_seconds",
+        "mode",
+        "min_account_age_minutes",
+        "first_message_review",
+    ]
+    list_filter = ["mode", "first_message_review"]
+    raw_id_fields = ["game", "pinned_message"]
+    fields = ["game", "opened_early", "slow_mode_seconds", "mode", "min_account_age_minutes", "first_message_review"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # settings change through the service (audited, broadcast), never vanish
 
     def save_model(self, request, obj, form, change):
+        # Only what changed: a moderator who is not staff may save slow mode without touching early opening.
         chat_services.chat_settings_update(
             actor=request.user,
             game_id=obj.game_id,
-            opened_early=obj.opened_early,
-            slow_mode_seconds=obj.slow_mode_seconds,
+            **{name: getattr(obj, name) for name in form.changed_data if name != "game"},
         )
 
 

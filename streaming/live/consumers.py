@@ -26,11 +26,11 @@ from csn.realtime.log import topic_replay
 from csn.realtime.sessions import credential_id
 from csn.realtime.topics import USER_TOPIC, public_topic, user_group, user_topic
 from csn.text import text_storable
-from streaming.live import protocol, selectors
+from streaming.live import protocol, reactions, selectors
 from streaming.live.permissions import can_moderate
 from streaming.live.representation import chat_message_data
-from streaming.live.services import chat, presence
-from streaming.live.topics import parse_topic
+from streaming.live.services import chat, engagement, moderation, presence
+from streaming.live.topics import game_topic, parse_topic
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ def _subscribe_read(*, topic: str, kind: str, ident, since, user):
         if kind == STUDIO:
             studio.studio_access(user=user, content_id=ident)
         elif kind != USER_TOPIC:
-            selectors.access_game(ident)
+            selectors.topic_access(kind=kind, ident=ident, user=user)
         rows = topic_replay(topic=topic, since=since)
         if rows is not None:
             return "replay", (rows[-1][0] if rows else since), rows
@@ -120,6 +120,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         self.recent = deque()
         self.gone = False
         self.in_flight: set[asyncio.Task] = set()
+        self.reacted: reactions.SocketReactions | None = None
         self.expiry: asyncio.TimerHandle | None = None  # a token-signed socket closes when its token ends
         self.version = protocol.requested_version(self.scope)
         if self.version is None:
@@ -472,9 +473,49 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         if self.user is None:
             raise ApplicationError("Sign in to chat.", code="auth_required")
         posted = await database_sync_to_async(chat.chat_message_post)(
-            user=self.user, game_id=game_id, text=message.get("text"), client_ref="" if ref is None else str(ref)
+            user=self.user,
+            game_id=game_id,
+            text=message.get("text"),
+            client_ref="" if ref is None else str(ref),
+            reply_to=message.get("reply_to"),
         )
         await self.ack(ref, message=chat_message_data(posted))
+
+    async def on_chat_report(self, message, ref):
+        if self.user is None:
+            raise ApplicationError("Sign in to report.", code="auth_required")
+        report = await database_sync_to_async(moderation.chat_message_report)(
+            user=self.user,
+            message_id=message.get("message"),
+            reason=message.get("reason"),
+            note=message.get("note", ""),
+        )
+        await self.ack(ref, report=report.pk)
+
+    async def on_reaction(self, message, ref):
+        """Counted here; the game's counts frame (once a second) carries it."""
+        game_id = self._game_id(message)
+        if self.user is None:
+            raise ApplicationError("Sign in to react.", code="auth_required")
+        if game_topic(game_id) not in self.subscriptions:
+            raise ApplicationError("Follow the game's topic to react to it.", code="not_subscribed")
+        if self.reacted is None:
+            self.reacted = reactions.SocketReactions()
+        reactions.counter.add(socket=self.reacted, user_id=self.user.pk, game_id=game_id, emoji=message.get("emoji"))
+        await self.ack(ref)
+
+    async def on_poll_vote(self, message, ref):
+        vote = await database_sync_to_async(engagement.poll_vote)(
+            user=self.user, poll_id=message.get("poll"), option=message.get("option")
+        )
+        reactions.counter.poll_voted(vote.poll_id)
+        await self.ack(ref, poll=vote.poll_id, option=vote.option)
+
+    async def on_prediction_pick(self, message, ref):
+        pick = await database_sync_to_async(engagement.prediction_pick)(
+            user=self.user, prediction_id=message.get("prediction"), choice=message.get("choice")
+        )
+        await self.ack(ref, prediction=pick.prediction_id, choice=pick.choice)
 
     async def on_heartbeat(self, message, ref):
         game_id = self._game_id(message)
@@ -533,6 +574,10 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         "subscribe": on_subscribe,
         "unsubscribe": on_unsubscribe,
         "chat.send": on_chat_send,
+        "chat.report": on_chat_report,
+        "reaction": on_reaction,
+        "poll.vote": on_poll_vote,
+        "prediction.pick": on_prediction_pick,
         "heartbeat": on_heartbeat,
         "studio.open": on_studio_open,
         "studio.close": on_studio_close,

@@ -4,6 +4,8 @@ moderate chat as well."""
 
 from dataclasses import dataclass
 
+from csn.errors import PermissionDeniedError
+
 
 @dataclass(frozen=True)
 class LivePermission:
@@ -29,6 +31,11 @@ def can_keep_score(user) -> bool:
 
 def can_moderate(user) -> bool:
     return _signed_in(user) and (user.is_staff or user.has_perm(MODERATE_CHAT.name))
+
+
+def moderator_required(user) -> None:
+    if not can_moderate(user):
+        raise PermissionDeniedError("Only moderators may do this.", code="permission_denied")
 
 
 ROLE_GROUPS = {"Scorekeepers": [KEEP_SCORE], "Moderators": [MODERATE_CHAT]}

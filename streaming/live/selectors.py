@@ -4,18 +4,38 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from content.models import Game
 from content.services import presence
 from content.services.presence import STUDIO
-from csn.errors import NotFoundError
+from csn.errors import NotFoundError, PermissionDeniedError
 from csn.realtime.log import current_seq
 from csn.realtime.topics import USER_TOPIC
-from streaming.live.models import ChatMessage, GameChat, GameEvent, LiveSession
-from streaming.live.representation import chat_message_data, game_state, play_data
-from streaming.live.topics import GAME
+from streaming.live.models import (
+    ChatMessage,
+    ChatReport,
+    GameChat,
+    GameEvent,
+    LiveSession,
+    Poll,
+    PollVote,
+    Prediction,
+    PredictionPick,
+)
+from streaming.live.permissions import can_moderate
+from streaming.live.representation import (
+    chat_message_data,
+    chat_settings_data,
+    game_state,
+    held_message_data,
+    play_data,
+    poll_data,
+    prediction_data,
+    report_data,
+)
+from streaming.live.topics import GAME, MOD
 
 
 def chat_is_open(game: Game, chat: GameChat | None) -> bool:
@@ -74,7 +94,7 @@ def topic_snapshot(*, topic: str, kind: str, ident: int | None, user) -> tuple[i
             presence.studio_access(user=user, content_id=ident)
             seq = current_seq(topic, lock=True)
             return seq, {"editors": presence.editors_of(content_id=ident)}
-        game = access_game(ident)
+        game = topic_access(kind=kind, ident=ident, user=user)
         seq = current_seq(topic, lock=True)
         if kind == GAME:
             plays = GameEvent.objects.filter(game=game).order_by("-created_at", "-id")[: settings.LIVE_SNAPSHOT_PLAYS]
@@ -83,15 +103,104 @@ def topic_snapshot(*, topic: str, kind: str, ident: int | None, user) -> tuple[i
                 "plays": [play_data(p) for p in plays],
                 "viewers": viewer_count(game_id=game.pk),
             }
-        chat = GameChat.objects.filter(game=game).first()
-        messages = ChatMessage.objects.filter(game=game, deleted_at=None).order_by("-created_at", "-id")[
-            : settings.LIVE_SNAPSHOT_CHAT_MESSAGES
-        ]
+        if kind == MOD:
+            return seq, moderation_queue(game_id=game.pk)
+        chat = GameChat.objects.filter(game=game).select_related("pinned_message__reply_to").first()
+        visible = Q(status=ChatMessage.Status.PUBLISHED)
+        if user is not None and user.is_authenticated:
+            visible |= Q(status=ChatMessage.Status.HELD, user_id=user.pk)  # the author sees theirs, pending
+        messages = (
+            ChatMessage.objects.filter(visible, game=game, deleted_at=None)
+            .select_related("reply_to")
+            .order_by("-created_at", "-id")[: settings.LIVE_SNAPSHOT_CHAT_MESSAGES]
+        )
+        pinned = chat.pinned_message if chat else None
         return seq, {
-            "open": chat_is_open(game, chat),
-            "slow_mode_seconds": chat.slow_mode_seconds if chat else 0,
+            **chat_settings_data(chat, open_now=chat_is_open(game, chat)),
+            "pinned": chat_message_data(pinned) if pinned and pinned.deleted_at is None else None,
             "messages": [chat_message_data(m) for m in reversed(messages)],
+            "polls": game_polls(game_id=game.pk, user=user),
+            "predictions": [prediction_data(p) for p in Prediction.objects.filter(game=game)[:SNAPSHOT_PREDICTIONS]],
         }
+
+
+SNAPSHOT_POLLS = 5
+SNAPSHOT_PREDICTIONS = 10
+
+
+def game_polls(*, game_id: int, user, limit: int = SNAPSHOT_POLLS) -> list[dict]:
+    """The game's latest polls with their counts (and the reader's vote), newest first."""
+    polls = list(Poll.objects.filter(game_id=game_id)[:limit])
+    return polls_data(polls, user=user)
+
+
+def polls_data(polls: list[Poll], *, user) -> list[dict]:
+    ids = [poll.pk for poll in polls]
+    counts: dict[int, dict[int, int]] = {}
+    for poll_id, option, n in (
+        PollVote.objects.filter(poll_id__in=ids).values_list("poll_id", "option").annotate(n=Count("id"))
+    ):
+        counts.setdefault(poll_id, {})[option] = n
+    mine = {}
+    if user is not None and user.is_authenticated:
+        mine = dict(PollVote.objects.filter(poll_id__in=ids, user_id=user.pk).values_list("poll_id", "option"))
+    now = timezone.now()
+    return [poll_data(p, counts=counts.get(p.pk, {}), now=now, your_vote=mine.get(p.pk)) for p in polls]
+
+
+def prediction_record(*, user) -> dict:
+    """A user's record over resolved predictions: picks made, right, wrong."""
+    picks = PredictionPick.objects.filter(user_id=user.pk, prediction__status=Prediction.Status.RESOLVED)
+    record = picks.aggregate(
+        made=Count("id"), right=Count("id", filter=Q(correct=True)), missed=Count("id", filter=Q(correct=False))
+    )
+    return {"resolved": record["made"], "correct": record["right"], "wrong": record["missed"]}
+
+
+def topic_access(*, kind: str, ident: int, user) -> Game:
+    """Whether the user may follow the topic: every game's `game` and `chat`; `mod` is moderators' only
+    (`forbidden_topic`). An unknown game is not found."""
+    if kind == MOD and not can_moderate(user):
+        raise PermissionDeniedError("Only moderators follow this topic.", code="forbidden_topic")
+    return access_game(ident)
+
+
+MOD_QUEUE_LIMIT = 100
+
+
+def moderation_queue(*, game_id: int) -> dict:
+    """The moderators' queue of one chat, oldest first: held messages and open reports (each with the
+    message, what was said before it and the reporter's history)."""
+    held = (
+        ChatMessage.objects.filter(game_id=game_id, status=ChatMessage.Status.HELD, deleted_at=None)
+        .select_related("reply_to")
+        .order_by("created_at", "id")[:MOD_QUEUE_LIMIT]
+    )
+    reports = (
+        ChatReport.objects.filter(game_id=game_id, status=ChatReport.Status.OPEN)
+        .select_related("message__reply_to", "reporter")
+        .order_by("created_at", "id")[:MOD_QUEUE_LIMIT]
+    )
+    return {"held": [held_message_data(m) for m in held], "reports": [report_queue_item(r) for r in reports]}
+
+
+def report_queue_item(report: ChatReport) -> dict:
+    """One report as moderators work it: the message, its context, the reporter's record."""
+    message = report.message
+    context = (
+        ChatMessage.objects.filter(
+            game_id=message.game_id, status=ChatMessage.Status.PUBLISHED, created_at__lte=message.created_at
+        )
+        .exclude(pk=message.pk)
+        .select_related("reply_to")
+        .order_by("-created_at", "-id")[: settings.LIVE_CHAT_REPORT_CONTEXT]
+    )
+    history = ChatReport.objects.filter(reporter_id=report.reporter_id).aggregate(
+        total=Count("id"),
+        actioned=Count("id", filter=Q(status=ChatReport.Status.ACTIONED)),
+        dismissed=Count("id", filter=Q(status=ChatReport.Status.DISMISSED)),
+    )
+    return report_data(report, context=list(reversed(context)), reporter_history=history)
 
 
 # --- the Studio dashboard's "Live now" (streaming.apps registers the panel) -----------------------

@@ -2,6 +2,8 @@
 
 import asyncio
 import json
+import math
+import time
 
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
@@ -61,3 +63,53 @@ class Client:
 
 async def settle(seconds: float = 0.05):
     await asyncio.sleep(seconds)
+
+
+async def second_start() -> None:
+    """Sleep until just past a whole second (what live reactions are counted over)."""
+    now = time.time()
+    await asyncio.sleep(math.floor(now) + 1.05 - now)
+
+
+def token_for(user) -> str:
+    """A new API token of the user (one device's)."""
+    from accounts.services import token_issue
+
+    return token_issue(user=user).key
+
+
+def error_code(call, **kwargs) -> str:
+    """The code of the ApplicationError that `call(**kwargs)` raises (the test fails if none)."""
+    import pytest
+
+    from csn.errors import ApplicationError
+
+    with pytest.raises(ApplicationError) as info:
+        call(**kwargs)
+    return info.value.code
+
+
+# --- plain `websockets` clients, for tests against real daphne processes -------------------------
+async def ws_hello(ws):
+    """Past the server's `hello` (the first frame on a new socket)."""
+    assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "hello"
+    return ws
+
+
+async def ws_named(ws, name: str, timeout=10) -> dict:
+    """The next event called `name` (frames before it are skipped)."""
+    while True:
+        for event in await ws_events(ws, timeout):
+            if event.get("name") == name:
+                return event
+
+
+async def ws_events(ws, timeout=10) -> list[dict]:
+    """The events of the next frame (a `batch` unpacked)."""
+    message = json.loads(await asyncio.wait_for(ws.recv(), timeout))
+    return message["events"] if message["type"] == "batch" else [message]
+
+
+async def ws_request(ws, message: dict) -> dict:
+    await ws.send(json.dumps(message))
+    return json.loads(await asyncio.wait_for(ws.recv(), 10))

@@ -11,6 +11,7 @@ from csn.api.idempotency import idempotent
 from csn.api.schema import error_codes
 from csn.api.serializers import InputSerializer
 from streaming.live import selectors
+from streaming.live.models import GameChat
 from streaming.live.representation import game_state, play_data, session_data
 from streaming.live.services import chat as chat_services
 from streaming.live.services import presence
@@ -217,28 +218,36 @@ class ChatMuteView(APIView):
 class ChatSettingsInput(InputSerializer):
     opened_early = serializers.BooleanField(required=False)
     slow_mode_seconds = serializers.IntegerField(min_value=0, max_value=3600, required=False)
+    mode = serializers.ChoiceField(choices=GameChat.Mode.values, required=False, help_text="Who may post")
+    min_account_age_minutes = serializers.IntegerField(min_value=0, max_value=525600, required=False)
+    first_message_review = serializers.BooleanField(
+        required=False, help_text="Hold the message of anyone who never had one published"
+    )
+    reason = serializers.CharField(max_length=280, required=False, allow_blank=True, help_text="Kept in the audit")
 
 
 class ChatSettingsOutput(serializers.Serializer):
     opened_early = serializers.BooleanField()
     slow_mode_seconds = serializers.IntegerField()
+    mode = serializers.ChoiceField(choices=GameChat.Mode.values)
+    min_account_age_minutes = serializers.IntegerField()
+    first_message_review = serializers.BooleanField()
 
 
 class ChatSettingsView(APIView):
     @extend_schema(
         operation_id="updateChatSettings",
         summary="Change a game's chat settings",
-        description="Moderators: slow mode (seconds between a user's messages, 0 = off); staff: open the chat "
-        "before the game goes live.",
+        description="Moderators: slow mode (seconds between a user's messages, 0 = off), who may post (`mode`: "
+        "everyone, premium, fans of either team, emotes only), the minimum account age, first-message review; "
+        "staff: open the chat before the game goes live. Audited with the values before and after.",
         tags=["live"],
         request=ChatSettingsInput,
         responses={200: ChatSettingsOutput},
-        extensions=error_codes({400: ["invalid_slow_mode"]}),
+        extensions=error_codes({400: ["invalid_slow_mode", "invalid_settings"]}),
     )
     def patch(self, request, game_id: int):
         data = ChatSettingsInput(data=request.data)
         data.is_valid(raise_exception=True)
         chat_settings = chat_services.chat_settings_update(actor=request.user, game_id=game_id, **data.validated_data)
-        return Response(
-            {"opened_early": chat_settings.opened_early, "slow_mode_seconds": chat_settings.slow_mode_seconds}
-        )
+        return Response({name: getattr(chat_settings, name) for name in ChatSettingsOutput().fields})

@@ -11,6 +11,7 @@ from streaming.live.permissions import can_keep_score
 from streaming.live.representation import game_state, play_data
 from streaming.live.selectors import game_locked
 from streaming.live.services.chat import chat_settings_publish
+from streaming.live.services.engagement import predictions_on_play
 from streaming.live.topics import game_topic
 
 STATUS_TRANSITIONS = {
@@ -38,6 +39,7 @@ def game_event_record(
     if not can_keep_score(actor):
         raise PermissionDeniedError("Only scorekeepers post game events.", code="permission_denied")
     game = game_locked(game_id)
+    before = {"home_score": game.home_score, "away_score": game.away_score}
     changed = []
     for field, value in (("home_score", home_score), ("away_score", away_score), ("period", period), ("clock", clock)):
         if value is not None and getattr(game, field) != value:
@@ -69,6 +71,7 @@ def game_event_record(
     )
     game = Game.objects.select_related("home_team", "away_team").get(pk=game.pk)
     publish(topic=game_topic(game.pk), name="game.event", data={"game": game_state(game), "play": play_data(event)})
+    predictions_on_play(game=game, event=event, before=before)
     if "status" in changed:
         chat_settings_publish(game, GameChat.objects.filter(game=game).first())
     if went_live:

@@ -3,8 +3,8 @@
 import pytest
 from asgiref.sync import async_to_sync
 from django.contrib.auth.models import Permission
-from rest_framework.authtoken.models import Token
 
+from accounts.services import token_issue
 from content.models import ContentEditor
 from streaming.tests.live import Client, db
 from testing.factories import ContentFactory, UserFactory
@@ -22,7 +22,7 @@ def studio_staff(**kwargs):
 def _signed_in(user):
     async def connect():
         client = await Client().connect()
-        token = await db(lambda: Token.objects.create(user=user).key)()
+        token = await db(lambda: token_issue(user=user).key)()
         assert (await client.request({"type": "auth", "token": token}))["type"] == "ack"
         return client
 

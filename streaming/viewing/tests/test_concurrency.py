@@ -1,43 +1,18 @@
 """Many devices writing at once: real threads, real connections, committed transactions."""
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 
 from analytics.models import OutboxEvent
 from streaming.viewing.models import MyListItem, WatchProgress
+from testing.concurrency import run_together
 from testing.factories import ContentFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
-
-
-def _run_together(count, work):
-    """Start `count` calls of work(i) at the same instant, each in its own thread and connection.
-
-    The embedded SQLite test database is in memory with a shared cache, where a second writer fails at
-    once ("table is locked") instead of waiting as it does on a file. There the threads take turns in
-    whatever order they arrive, which still tests out-of-order readings; PostgreSQL (CI) runs them at once.
-    """
-    barrier = threading.Barrier(count)
-    turns = threading.Lock() if connection.vendor == "sqlite" else nullcontext()
-
-    def one(i):
-        try:
-            barrier.wait(timeout=10)
-            with turns:
-                return work(i)
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(one, range(count)))
 
 
 def _client(user):
@@ -56,7 +31,7 @@ def test_twenty_devices_upserting_one_row_keep_one_row_with_the_newest_reading(u
         body = {"position_seconds": position, "duration_seconds": 1000.0, "recorded_at": at.isoformat()}
         return _client(user).put(f"/api/v1/progress/{content.pk}/", body, format="json").status_code
 
-    statuses = _run_together(20, write)
+    statuses = run_together(20, write)
 
     assert statuses == [200] * 20
     [row] = WatchProgress.objects.filter(user=user, content=content)
@@ -73,7 +48,7 @@ def test_twenty_devices_crossing_the_threshold_at_once_complete_once(user, outbo
         body = {"position_seconds": 950.0 + i, "duration_seconds": 1000.0, "recorded_at": at.isoformat()}
         return _client(user).put(f"/api/v1/progress/{content.pk}/", body, format="json").status_code
 
-    assert _run_together(20, write) == [200] * 20
+    assert run_together(20, write) == [200] * 20
     assert OutboxEvent.objects.filter(name="video_complete").count() == 1
     assert OutboxEvent.objects.filter(name="video_play").count() == 1
 
@@ -84,7 +59,7 @@ def test_double_tap_on_my_list_adds_once(user, outbox_held):
     def add(_):
         return _client(user).post("/api/v1/my-list/", {"content_id": content.pk}, format="json").status_code
 
-    statuses = _run_together(5, add)
+    statuses = run_together(5, add)
 
     assert sorted(statuses) == [200, 200, 200, 200, 201]
     assert MyListItem.objects.filter(user=user, content=content).count() == 1

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("content", "0004_search_indexes"),
-        ("streaming", "0006_playback_sessions_blackouts"),
+        ("streaming", "0007_chat_moderation_engagement"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
