@@ -5,8 +5,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
     CSN_PRODUCTION=1 CSN_HOST=0.0.0.0 CSN_PORT=8000 PYTHON=python
 
 WORKDIR /app
-COPY requirements.txt .
-RUN pip install -r requirements.txt
+COPY requirements.txt requirements-otel.txt ./
+# OpenTelemetry is optional (CSN_OTEL=1 turns it on): build with --build-arg WITH_OTEL=1 to include it.
+ARG WITH_OTEL=0
+RUN pip install -r requirements.txt \
+ && if [ "$WITH_OTEL" = "1" ]; then pip install -r requirements-otel.txt; fi
 
 COPY . .
 # collectstatic needs settings to load; these placeholders exist only for this build step.

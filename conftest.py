@@ -41,6 +41,15 @@ def _isolated_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _no_load_shedding(settings, monkeypatch):
+    """A busy test machine lags: no test sees events shed unless it asks (csn/realtime/tests/test_load.py)."""
+    from csn.realtime import load
+
+    settings.LIVE_SHED_LAG_SECONDS = [3600.0, 3601.0, 3602.0]
+    monkeypatch.setattr(load, "state", load.State())
+
+
 @pytest.fixture
 def outbox_held(monkeypatch):
     """Keep committed analytics events in the outbox, so a test can count what a use case committed.

@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.conf import settings
 
-from analytics.services import delivery, scheduling
+from analytics.services import delivery, scheduling, upkeep
 
 
 @shared_task(
@@ -19,3 +19,13 @@ def deliver_outbox() -> dict:
     if result.more:
         scheduling.request_delivery_now()
     return {"sent": result.sent, "failed": result.failed, "dead": result.dead}
+
+
+@shared_task(name="analytics.outbox_measure", ignore_result=True)
+def outbox_measure() -> dict:
+    return upkeep.outbox_measure()
+
+
+@shared_task(name="analytics.outbox_dead_prune", ignore_result=True)
+def outbox_dead_prune() -> int:
+    return upkeep.outbox_dead_prune()

@@ -1,6 +1,8 @@
 """Shared pieces of the benchmarks: a daphne server to measure, percentiles, printing."""
 
+import asyncio
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -24,21 +26,39 @@ def free_port() -> int:
 @contextmanager
 def daphne_server(env: dict | None = None, port: int | None = None):
     """Run the project under daphne (bin/serve) on a free port; yields the base URL."""
+    with daphne_process(env, port) as proc:
+        yield proc.base
+
+
+@contextmanager
+def daphne_process(env: dict | None = None, port: int | None = None):
+    """Run the project under daphne (bin/serve) on a free port; yields its Popen, with `.base` its URL."""
     port = port or free_port()
-    full_env = {**os.environ, **(env or {}), "CSN_PORT": str(port), "PYTHON": sys.executable, "DEBUG": "0"}
+    # A short drain (SIGTERM ends it below): sockets a test left open do not hold the process for long.
+    # No load shedding unless asked: a busy test machine lags, and tests count every event.
+    defaults = {"CSN_LIVE_DRAIN_SECONDS": "1", "CSN_LIVE_SHED_LAG_SECONDS": "3600,3601,3602"}
+    full_env = {**defaults, **os.environ, **(env or {})}
+    full_env.update({"CSN_PORT": str(port), "PYTHON": sys.executable, "DEBUG": "0"})
     proc = subprocess.Popen([str(ROOT / "bin" / "serve")], cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
+    proc.base = f"http://127.0.0.1:{port}"
+    with running(proc, proc.base + "/healthz", "daphne", 30):
+        yield proc
+
+
+@contextmanager
+def running(proc: subprocess.Popen, health_url: str, what: str, timeout: float):
+    """Wait until `health_url` answers (or fail if `proc` ends first); terminate `proc` at the end."""
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + timeout
         while True:
             try:
-                urllib.request.urlopen(base + "/healthz", timeout=1).read()
+                urllib.request.urlopen(health_url, timeout=1).read()
                 break
             except OSError:
                 if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("daphne did not start") from None
-                time.sleep(0.2)
-        yield base
+                    raise RuntimeError(f"{what} did not start") from None
+                time.sleep(0.1)
+        yield proc
     finally:
         proc.terminate()
         try:
@@ -140,3 +160,69 @@ def split_load(bases: list[str], make, rate: float, duration: float) -> tuple[li
         for key, count in run_errors.items():
             errors[key] = errors.get(key, 0) + count
     return latencies, errors
+
+
+NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+
+
+def nginx_config(workdir: Path, listen: str, upstreams: list[str]) -> Path:
+    """deploy/nginx/nginx.conf listening on `listen` (host:port), balancing `upstreams` (host:port), written
+    into `workdir` with its upstream.conf; returns the nginx.conf path."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    conf = (ROOT / "deploy" / "nginx" / "nginx.conf").read_text().replace("listen 8080;", f"listen {listen};")
+    (workdir / "nginx.conf").write_text(conf)
+    servers = "".join(f"    server {upstream} max_fails=1 fail_timeout=5s;\n" for upstream in upstreams)
+    (workdir / "upstream.conf").write_text(f"upstream csn_web {{\n{servers}    keepalive 32;\n}}\n")
+    return workdir / "nginx.conf"
+
+
+def nginx_command(conf: Path) -> list[str]:
+    return [NGINX, "-p", str(conf.parent), "-c", str(conf), "-g", f"daemon off; pid {conf.parent}/nginx.pid;"]
+
+
+@contextmanager
+def nginx_proxy(upstreams: list[str], workdir: Path, port: int | None = None):
+    """deploy/nginx/nginx.conf (the compose proxy) on a free port, balancing `upstreams` (host:port);
+    yields its base URL. Needs nginx (Debian's `nginx`)."""
+    if NGINX is None:
+        raise RuntimeError("nginx is not installed")
+    port = port or free_port()
+    conf = nginx_config(workdir, f"127.0.0.1:{port}", upstreams)
+    proc = subprocess.Popen(nginx_command(conf), stdout=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    with running(proc, base + "/healthz", "nginx", 10):
+        yield base
+
+
+async def open_followers(url: str, topics: list[str], count: int, batch: int = 50, **options) -> list:
+    """`count` websockets to `url`, opened `batch` at a time, each subscribed to `topics` (its snapshots
+    received): a list of (socket, {topic: snapshot seq})."""
+    import json
+
+    from websockets.asyncio.client import connect
+
+    opened = []
+
+    async def open_one():
+        ws = await connect(url, max_size=None, max_queue=None, **{"open_timeout": 60, **options})
+        seqs = {}
+        for topic in topics:
+            await ws.send(json.dumps({"type": "subscribe", "topic": topic}))
+            while (message := json.loads(await ws.recv()))["type"] != "snapshot":
+                pass
+            seqs[topic] = message["seq"]
+        opened.append((ws, seqs))
+
+    for offset in range(0, count, batch):
+        await asyncio.gather(*(open_one() for _ in range(min(batch, count - offset))))
+    return opened
+
+
+def script_json(code: str, args: list, env: dict) -> dict:
+    """Run `python -c code args` in the project with `env`; the JSON its last line of output prints."""
+    import json
+
+    result = subprocess.run(
+        [sys.executable, "-c", code, *map(str, args)], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])

@@ -5,6 +5,7 @@ against (a) CSN on the in-memory layer (in-process hub), (b) CSN on Redis (pub/s
 REDIS_URL is set) and (c) a minimal `websockets` broadcast server, the floor, in the same run.
 
     python -m bench live [--quick] [--servers=2]
+    python -m bench live --flood [--quick] [--n=1000] [--chat-rate=1000]   (load shedding; needs REDIS_URL)
     python -m bench live --reactions [--quick] [--servers=2]   (bench/live_reactions.py)
 
 CSN runs under daphne (bin/serve). On the in-memory layer it is the embedded default: a throw-away
@@ -25,7 +26,7 @@ import time
 import urllib.request
 from contextlib import contextmanager
 
-from bench.common import ROOT, free_port, postgres_admin, print_table, summary
+from bench.common import ROOT, free_port, open_followers, postgres_admin, print_table, script_json, summary
 
 CLIENT_PROCESSES = 2
 SETUP = """
@@ -190,21 +191,9 @@ def _receivers_main(url, topic, tag, count, ready, start, stop_at, results) -> N
 
 
 async def _receivers(url, topic, tag, count, ready, start, stop_at, results):
-    from websockets.asyncio.client import connect
-
     latencies: list[float] = []
     received = 0
-    sockets = []
-
-    async def open_one():
-        ws = await connect(url, max_size=None, max_queue=None, open_timeout=30)
-        await ws.send(json.dumps({"type": "subscribe", "topic": topic}))
-        while json.loads(await ws.recv())["type"] != "snapshot":
-            pass
-        sockets.append(ws)
-
-    for offset in range(0, count, 50):
-        await asyncio.gather(*(open_one() for _ in range(min(50, count - offset))))
+    sockets = [ws for ws, _ in await open_followers(url, [topic], count)]
     ready.set()
 
     async def read(ws):
@@ -334,6 +323,9 @@ def csn_backends(env: dict, servers: int, setup_script: str = SETUP) -> list:
 
 
 def main(argv: list[str]) -> None:
+    if "--flood" in argv:
+        flood(argv)
+        return
     if "--reactions" in argv:  # reactions and chat filters: bench/live_reactions.py
         from bench import live_reactions
 
@@ -370,3 +362,154 @@ def main(argv: list[str]) -> None:
     print(f"target no message lost (CSN): {'met' if lossless else 'MISSED'}")
     print(f"target p95 < 100 ms at N=1000 R=10 on Redis: {'met' if fast else 'MISSED (or not measured)'}")
     print(f"target delivered >= 0.5 x floor at every N and R: {'met' if half else 'MISSED'}")
+
+
+# --- python -m bench live --flood: scores keep flowing while chat floods ----------------------------
+FLOOD_PUBLISHER = """
+import django, json, sys, time, random
+django.setup()
+from django.db import transaction
+from csn.realtime.publish import publish, publish_many
+game, chat_rate, score_every, duration = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+topic_game, topic_chat = f"game:{game}", f"chat:{game}"
+begin = time.monotonic()
+tick, next_score, scores, chats = 0.05, 0.0, 0, 0
+while (now := time.monotonic() - begin) < duration:
+    if now >= next_score:
+        with transaction.atomic():
+            publish(topic=topic_game, name="game.event", data={"score": scores, "sent_at": time.time()})
+        scores += 1
+        next_score += score_every
+    batch = int(chat_rate * tick)
+    with transaction.atomic():
+        publish_many([
+            (topic_chat, "chat.message", {"user": {"id": random.randint(1, 10**6)}, "text": "flood " * 8, "sent_at": time.time()})
+            for _ in range(batch)
+        ])
+    chats += batch
+    time.sleep(max(0.0, tick - (time.monotonic() - begin - now)))
+print(json.dumps({"scores": scores, "chats": chats}))
+"""
+
+
+def _flood_receivers_main(url, game, count, ready, start, stop_at, results) -> None:
+    asyncio.run(_flood_receivers(url, game, count, ready, start, stop_at, results))
+
+
+async def _flood_receivers(url, game, count, ready, start, stop_at, results):
+    score_latencies: list[float] = []
+    counts = {"scores": 0, "chat": 0, "skipped": 0, "gaps": 0, "dropped": 0}
+    sockets = await open_followers(url, [f"game:{game}", f"chat:{game}"], count)
+    ready.set()
+
+    async def read(ws, last):
+        try:
+            while True:
+                frame = json.loads(await ws.recv())
+                now = time.time()
+                for event in frame["events"] if frame["type"] == "batch" else [frame]:
+                    if event.get("type") != "event":
+                        continue
+                    if event["seq"] != last[event["topic"]] + 1:
+                        counts["gaps"] += 1
+                    last[event["topic"]] = event["seq"]
+                    if event["name"] == "game.event":
+                        counts["scores"] += 1
+                        score_latencies.append((now - event["data"]["sent_at"]) * 1000)
+                    elif event["name"] == "chat.message":
+                        counts["chat"] += 1
+                    elif event["name"] == "skipped":
+                        counts["skipped"] += 1
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the socket closed under the client (a slow reader cut off, a timeout)
+            counts["dropped"] += 1
+
+    readers = [asyncio.ensure_future(read(ws, last)) for ws, last in sockets]
+    await asyncio.get_running_loop().run_in_executor(None, start.wait)
+    await asyncio.sleep(max(0.0, stop_at.value - time.time()))
+    for task in readers:
+        task.cancel()
+    for ws, _ in sockets:
+        await ws.close()
+    results.put((counts, score_latencies))
+
+
+def flood_point(urls, setup, pids, n, chat_rate, duration, env) -> dict:
+    ctx = multiprocessing.get_context("spawn")
+    ready = [ctx.Event() for _ in range(CLIENT_PROCESSES)]
+    start, stop_at, results = ctx.Event(), ctx.Value("d", 0.0), ctx.Queue()
+    share = [n // CLIENT_PROCESSES + (1 if i < n % CLIENT_PROCESSES else 0) for i in range(CLIENT_PROCESSES)]
+    procs = [
+        ctx.Process(
+            target=_flood_receivers_main,
+            args=(urls[i % len(urls)], setup["game"], share[i], ready[i], start, stop_at, results),
+        )
+        for i in range(CLIENT_PROCESSES)
+    ]
+    for proc in procs:
+        proc.start()
+    for event in ready:
+        event.wait(300)
+    stop_at.value = time.time() + duration + 5.0
+    cpu_before = sum(_cpu_seconds(pid) for pid in pids)
+    start.set()
+    published = script_json(FLOOD_PUBLISHER, [setup["game"], chat_rate, 0.2, duration], env)
+    totals = {"scores": 0, "chat": 0, "skipped": 0, "gaps": 0, "dropped": 0}
+    latencies: list[float] = []
+    for _ in procs:
+        counts, sample = results.get(timeout=300)
+        latencies.extend(sample)
+        for key in totals:
+            totals[key] += counts[key]
+    cpu = sum(_cpu_seconds(pid) for pid in pids) - cpu_before
+    for proc in procs:
+        proc.join(10)
+    return {
+        "N": n,
+        "chat/s": chat_rate,
+        "scores lost": published["scores"] * n - totals["scores"],
+        "score p50": summary(latencies)["p50"],
+        "score p95": summary(latencies)["p95"],
+        "chat delivered": totals["chat"],
+        "chat skipped": totals["skipped"],
+        "chat shed %": 100.0 * totals["skipped"] / max(1, totals["skipped"] + totals["chat"]),
+        "gaps": totals["gaps"],
+        "sockets dropped": totals["dropped"],
+        "server cpu %": 100.0 * cpu / (duration + 5.0),
+    }
+
+
+def flood(argv: list[str]) -> None:
+    """One game, N sockets each on its game and chat topics; chat published far past what the room can
+    fan out, a score event every 200 ms; with load shedding (the default) and without it."""
+    redis_url = os.environ.get("REDIS_URL", "")
+    if not redis_url:
+        print("REDIS_URL is not set: the flood needs the Redis hub (the publisher is another process).")
+        return
+    n = next((int(arg.split("=", 1)[1]) for arg in argv if arg.startswith("--n=")), 1000)
+    chat_rate = next((float(arg.split("=", 1)[1]) for arg in argv if arg.startswith("--chat-rate=")), 1000.0)
+    duration = 5.0 if "--quick" in argv else 15.0
+    rows = []
+    modes = [("shedding", {}), ("no shedding", {"CSN_LIVE_SHED_LAG_SECONDS": "1000,1001,1002"})]
+    for name, extra in modes:
+        with (
+            throwaway_postgres() as database_url,
+            csn_server({"REDIS_URL": redis_url, **extra}, database_url) as (urls, setup, pids),
+        ):
+            env = {
+                **os.environ,
+                "DATABASE_URL": os.environ.get("BENCH_DATABASE_URL", database_url),
+                "REDIS_URL": redis_url,
+                "DJANGO_SETTINGS_MODULE": "csn.settings",
+                "LOG_LEVEL": "WARNING",
+            }
+            row = {"mode": name, **flood_point(urls, setup, pids, n, chat_rate, duration, env)}
+            rows.append(row)
+            print_table([row], list(row))
+            sys.stdout.flush()
+    print(f"\nlive flood, one process, {duration:.0f} s, {CLIENT_PROCESSES} client processes, same machine")
+    print_table(rows, list(rows[0]))
+    shed = rows[0]
+    met = shed["scores lost"] == 0 and shed["score p95"] < 250
+    print(f"target with shedding: scores 0 lost and p95 < 250 ms: {'met' if met else 'MISSED'}")

@@ -1,11 +1,12 @@
 """Reads of the catalogue that several callers share."""
 
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from content.models import Content, Game, MediaAsset, Player, Team
+from csn.db import read_alias
 from csn.errors import NotFoundError
 
 
@@ -40,7 +41,7 @@ def content_relations(content_ids) -> tuple[dict[int, list[dict]], dict[int, lis
     if not teams:
         return teams, players
     ids = list(teams)
-    with connection.cursor() as cursor:
+    with connections[read_alias()].cursor() as cursor:  # read-only: the replica when there is one
         cursor.execute(_TEAMS_SQL.format(ids=", ".join(["%s"] * len(ids))), ids)
         for content_id, pk, name, slug, sport in cursor.fetchall():
             teams[content_id].append({"id": pk, "name": name, "slug": slug, "sport": sport})
@@ -90,8 +91,9 @@ def content_filter_tag(queryset: QuerySet[Content], tag: str) -> QuerySet[Conten
 
 
 def games_with_teams(queryset: QuerySet[Game] | None = None) -> QuerySet[Game]:
+    """Games with their teams, read-only: from the replica when there is one (csn.db.read_alias)."""
     queryset = Game.objects.all() if queryset is None else queryset
-    return queryset.select_related("home_team", "away_team")
+    return queryset.using(read_alias()).select_related("home_team", "away_team")
 
 
 GAME_CONTENT_LIMIT = 50

@@ -19,7 +19,10 @@ from django.conf import settings  # noqa: E402
 # start-up objects frozen (never scanned again, below) gave p95 10-13 ms and p99 17-22 ms.
 gc.set_threshold(settings.SERVER_GC_THRESHOLD, *gc.get_threshold()[1:])
 
+from csn import telemetry  # noqa: E402
 from csn.asgi_http import SyncASGIHandler  # noqa: E402
+
+telemetry.setup()  # CSN_OTEL=1: before the handler loads the middleware the instrumentation adds
 
 django_asgi_app = SyncASGIHandler()
 

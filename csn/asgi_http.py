@@ -49,6 +49,7 @@ from django.http import FileResponse
 from django.urls import set_script_prefix
 
 from csn.api.errors import PROBLEM_JSON, problem_body, problem_response
+from csn.realtime import drain
 
 TOO_LARGE = problem_body("payload_too_large", "The request body is too large.", status=413)
 OVERLOADED = "The server is busy: retry in a moment, or elsewhere."
@@ -159,6 +160,11 @@ class SyncASGIHandler(ASGIHandler):
         finally:
             self.backlog.leave(waiting)
             body_file.close()
+
+    async def send_response(self, response, send):
+        if drain.draining:  # leaving (SIGTERM): the proxy should not reuse this connection
+            response["Connection"] = "close"
+        return await super().send_response(response, send)
 
     async def read_body(self, receive, limit: int | None = None):
         """Django's read_body, stopping as soon as the body passes `limit` bytes (a chunked one)."""

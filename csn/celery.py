@@ -1,10 +1,13 @@
 """The Celery app. Configured for at-least-once work: late acks, reject on worker loss."""
 
 import os
+import time
 
-from celery import Celery
+from celery import Celery, signals
 from kombu.transport import redis as kombu_redis
 from redis.exceptions import ConnectionError as RedisConnectionError
+
+from csn import db, metrics, requestid
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "csn.settings")
 
@@ -37,4 +40,56 @@ app = Celery("csn")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # streaming's tasks live in its parts (one app, several `tasks` modules).
-app.autodiscover_tasks(["streaming.live"])
+app.autodiscover_tasks(["streaming.live", "streaming.fans"])
+
+
+# --- Request ids, metrics and traces of tasks ------------------------------------------------------
+# A task queued while handling a request carries the request's id in its headers and runs under it, so
+# its log lines name the request. Each run is counted by task and outcome and timed (csn.metrics).
+REQUEST_ID_HEADER = "csn_request_id"
+
+
+@signals.before_task_publish.connect
+def _request_id_send(headers=None, **_):
+    request_id = requestid.current()
+    if request_id and headers is not None:
+        headers[REQUEST_ID_HEADER] = request_id
+
+
+@signals.task_prerun.connect
+def _task_started(task_id=None, task=None, **_):
+    # Queued from a request: its id. Run eagerly (embedded default): the caller's, still current.
+    request_id = requestid.sane(getattr(task.request, REQUEST_ID_HEADER, None)) or requestid.current() or task_id
+    task.request.csn_context = (requestid.bind(request_id), db.work_started(), time.perf_counter())
+
+
+@signals.task_postrun.connect
+def _task_finished(task=None, state=None, **_):
+    context = getattr(task.request, "csn_context", None)
+    if context is None:
+        return
+    token, work, started = context
+    task.request.csn_context = None
+    db.work_ended(work)
+    metrics.celery_tasks.labels(task.name, (state or "unknown").lower()).inc()
+    metrics.celery_task_duration.labels(task.name).observe(time.perf_counter() - started)
+    requestid.unbind(token)
+
+
+@signals.worker_init.connect
+def _worker_metrics(**_):
+    from django.conf import settings
+
+    metrics.serve_port(settings.METRICS_PORT, settings.METRICS_ADDR)
+
+
+@signals.worker_process_init.connect
+def _worker_process_traces(**_):
+    from csn import telemetry
+
+    telemetry.setup(celery=True)
+
+
+@signals.worker_process_shutdown.connect
+def _worker_process_gone(pid=None, **_):
+    metrics.process_exited(pid)

@@ -97,6 +97,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: every response gets its X-Request-ID and is timed, whatever answers it.
+    "csn.requestid.RequestIdMiddleware",
+    "csn.metrics.HttpMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -104,6 +107,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "csn.api.ratelimit.RateLimitHeadersMiddleware",  # RateLimit headers from the API's throttles
+    "csn.db.ReadYourWritesMiddleware",  # a client that just wrote reads the primary (csn.db)
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -173,6 +177,23 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_boo
         # while PostgreSQL is unreachable before failing (and /readyz answers 503).
         "timeout": env_int("CSN_DB_POOL_TIMEOUT", 3),
     }
+# Behind PgBouncer in transaction pooling, a session outlives no transaction: no server-side prepared
+# statements (psycopg prepares a query it ran 5 times) and no server-side cursors.
+if env_bool("CSN_DB_PGBOUNCER") and DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+# A read replica for read-only selectors (csn.db): same engine and options as the primary, never migrated.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
+DATABASE_REPLICA_STICKY_SECONDS = env_int("CSN_DB_REPLICA_STICKY_SECONDS", 5)
+if DATABASE_REPLICA_URL:
+    replica = dj_database_url.parse(DATABASE_REPLICA_URL)
+    DATABASES["replica"] = {
+        **DATABASES["default"],
+        **{key: replica[key] for key in ("NAME", "USER", "PASSWORD", "HOST", "PORT")},
+        "OPTIONS": {**DATABASES["default"].get("OPTIONS", {})},
+        "TEST": {"MIRROR": "default"},
+    }
+    DATABASE_ROUTERS = ["csn.db.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -378,6 +399,7 @@ SPECTACULAR_SETTINGS = {
         "csn.api.schema.public_operations",
         "csn.api.schema.response_headers",
         "csn.api.schema.blank_strings_any_of",
+        "csn.requestid.schema_header",  # X-Request-ID on every response
     ],
     # csn/urls.py's path converters: `<id:…>` a bigint key, `<token:…>` a share token.
     "PATH_CONVERTER_OVERRIDES": {
@@ -401,7 +423,7 @@ if PRODUCTION:
     SECURE_CONTENT_TYPE_NOSNIFF = True
     SECURE_REFERRER_POLICY = "same-origin"
     # Healthchecks are probed over plain HTTP by the orchestrator.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 
 # --- i18n -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -410,11 +432,24 @@ USE_I18N = True
 USE_TZ = True
 
 # --- Logging --------------------------------------------------------------------------------
+# `CSN_LOG_FORMAT=json`: one JSON object per line (python-json-logger), for a log pipeline. Every record
+# has the request id of the work that logged it (csn.requestid: HTTP request, websocket, Celery task).
+LOG_FORMAT = env_str("CSN_LOG_FORMAT", "plain")
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured("CSN_LOG_FORMAT is plain or json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "csn.requestid.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s %(process)d",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger", "process": "pid"},
+        },
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         # Django's default config gives "django" its own console handler (DEBUG on) besides the root's:
@@ -423,6 +458,36 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
     },
 }
+
+# --- Retention (beat jobs; csn.retention deletes in bounded batches) --------------------------------
+RETENTION_BATCH_SIZE = env_int("CSN_RETENTION_BATCH_SIZE", 1000)
+RETENTION_MAX_BATCHES = env_int("CSN_RETENTION_MAX_BATCHES", 100)  # per run; the next run goes on
+RETAIN_CHAT_DAYS = env_int("CSN_RETAIN_CHAT_DAYS", 90)
+RETAIN_LIVE_SESSIONS_DAYS = env_int("CSN_RETAIN_LIVE_SESSIONS_DAYS", 30)  # ended viewing sessions
+RETAIN_READ_NOTIFICATIONS_DAYS = env_int("CSN_RETAIN_READ_NOTIFICATIONS_DAYS", 90)
+# Delivered outbox rows are deleted as PostHog accepts them; rows given up on ("dead") stay this long.
+RETAIN_DEAD_OUTBOX_DAYS = env_int("CSN_RETAIN_DEAD_OUTBOX_DAYS", 30)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "retention-chat": {"task": "streaming.chat_messages_prune", "schedule": 3600.0},
+        "retention-live-sessions": {"task": "streaming.live_sessions_prune", "schedule": 3600.0},
+        "retention-notifications": {"task": "streaming.notifications_read_prune", "schedule": 3600.0},
+        "retention-outbox": {"task": "analytics.outbox_dead_prune", "schedule": 3600.0},
+        "metrics-outbox": {"task": "analytics.outbox_measure", "schedule": 30.0, "options": {"expires": 30.0}},
+    }
+)
+
+# --- Metrics and traces (csn.metrics, csn.telemetry; docs/operations.md) --------------------------
+# /metrics is never public: on a port of its own (CSN_METRICS_PORT, not routed by the proxy), or on the
+# main port to a bearer of CSN_METRICS_TOKEN. Neither set: no /metrics at all.
+METRICS_PORT = env_int("CSN_METRICS_PORT", 0)
+METRICS_ADDR = env_str("CSN_METRICS_ADDR", "0.0.0.0")  # noqa: S104 (the pod's address, for the scraper)
+METRICS_TOKEN = env_str("CSN_METRICS_TOKEN")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 20:
+    raise ImproperlyConfigured("CSN_METRICS_TOKEN must be at least 20 characters")
+# OpenTelemetry tracing (Django, psycopg, Redis, Celery), exported by OTLP/HTTP to
+# OTEL_EXPORTER_OTLP_ENDPOINT; off unless CSN_OTEL=1 (needs requirements-otel.txt).
+OTEL_ENABLED = env_bool("CSN_OTEL")
 
 # Embedded mode writes under var/; make sure it exists.
 if not PRODUCTION:
@@ -510,7 +575,8 @@ LIVE_PACE_FACTOR = float(env_str("CSN_LIVE_PACE_FACTOR", "2"))
 CATALOGUE_CACHE_SECONDS = env_int("CSN_CATALOGUE_CACHE_SECONDS", 60)
 CATALOGUE_SHARED_MAX_AGE = env_int("CSN_CATALOGUE_SHARED_MAX_AGE", 30)
 CATALOGUE_STALE_WHILE_REVALIDATE = env_int("CSN_CATALOGUE_STALE_WHILE_REVALIDATE", 30)
-LIVE_EVENT_RETENTION_HOURS = 48
+# Resume replays events this recent (clients further behind get a snapshot); older ones are deleted.
+LIVE_EVENT_RETENTION_HOURS = env_int("CSN_RETAIN_LIVE_EVENTS_HOURS", 48)
 LIVE_CHAT_MAX_LENGTH = 500
 LIVE_CHAT_RATE_COUNT = env_int("CSN_LIVE_CHAT_RATE_COUNT", 5)
 LIVE_CHAT_RATE_WINDOW_SECONDS = env_int("CSN_LIVE_CHAT_RATE_WINDOW", 10)
@@ -535,6 +601,22 @@ CELERY_BEAT_SCHEDULE["live-events-prune"] = {"task": "realtime.live_events_prune
 # Idempotency keys (csn.api.idempotency): kept a day, then pruned.
 API_IDEMPOTENCY_TTL_SECONDS = env_int("CSN_IDEMPOTENCY_TTL", 24 * 3600)
 CELERY_BEAT_SCHEDULE["api-idempotency-keys-prune"] = {"task": "api.idempotency_keys_prune", "schedule": 3600.0}
+# Graceful drain on SIGTERM (csn/serve.py, csn.realtime.drain): sockets are told to reconnect and closed,
+# spread over this many seconds; each client waits a random 0..LIVE_RECONNECT_JITTER_MS before it does.
+# Keep the orchestrator's grace period (terminationGracePeriodSeconds, compose stop_grace_period) above it.
+LIVE_DRAIN_SECONDS = float(env_str("CSN_LIVE_DRAIN_SECONDS", "20"))
+LIVE_RECONNECT_JITTER_MS = env_int("CSN_LIVE_RECONNECT_JITTER_MS", 5000)
+# Degrade under load (csn.realtime.load): levels 1, 2, 3 start when the worst lag (fan-out or event loop)
+# passes these; a level is left after LIVE_SHED_RECOVER_SECONDS below its threshold.
+LIVE_SHED_LAG_SECONDS = [float(v) for v in env_list("CSN_LIVE_SHED_LAG_SECONDS", ["0.1", "0.25", "0.5"])]
+if len(LIVE_SHED_LAG_SECONDS) != 3 or sorted(LIVE_SHED_LAG_SECONDS) != LIVE_SHED_LAG_SECONDS:
+    raise ImproperlyConfigured("CSN_LIVE_SHED_LAG_SECONDS is three rising thresholds, e.g. 0.1,0.25,0.5")
+LIVE_SHED_RECOVER_SECONDS = float(env_str("CSN_LIVE_SHED_RECOVER_SECONDS", "10"))
+LIVE_SHED_STATE_SECONDS = [5.0, 15.0, 15.0]  # a viewer count at most this often per topic, at level 1, 2, 3
+LIVE_SHED_SAMPLE_ROOM = env_int("CSN_LIVE_SHED_SAMPLE_ROOM", 500)  # local sockets of a chat sampled at level 3
+LIVE_SHED_SAMPLE_KEEP_ONE_IN = env_int("CSN_LIVE_SHED_SAMPLE_KEEP_ONE_IN", 10)
+# A fan-out pass later than this after its event's publish is logged, with the publishing request ids.
+LIVE_SLOW_FANOUT_LOG_SECONDS = 1.0
 # Live tests run daphne in a subprocess on the test database: SQLite's must be a file, not memory.
 if DATABASES["default"]["ENGINE"] == "csn.sqlite3":
     DATABASES["default"].setdefault("TEST", {})["NAME"] = str(VAR_DIR / "test-db.sqlite3")

@@ -1,16 +1,19 @@
 """Process health (/healthz says the process answers, /readyz that its dependencies do), and the
 API's not-found answer."""
 
+import hmac
 import logging
 
 from django.conf import settings
 from django.db import connection
-from django.http import FileResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.http import FileResponse, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.urls import is_valid_path
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
+from csn import metrics as csn_metrics
 from csn.api.errors import json_404
+from csn.realtime import drain
 
 logger = logging.getLogger(__name__)
 
@@ -48,12 +51,26 @@ def readyz(request):
     checks = {"database": _check_database()}
     if settings.REDIS_URL:
         checks["redis"] = _check_redis()
+    if drain.draining:  # SIGTERM: leaving; route new work to the other processes
+        checks["draining"] = "draining"
     ready = all(error is None for error in checks.values())
     body = {
-        "status": "ok" if ready else "unavailable",
+        "status": "ok" if ready else ("draining" if drain.draining else "unavailable"),
         "checks": {name: ("ok" if error is None else error) for name, error in checks.items()},
     }
     return JsonResponse(body, status=200 if ready else 503)
+
+
+@never_cache
+def metrics(request):
+    """Prometheus exposition on the main port, only to a bearer of CSN_METRICS_TOKEN (else a 404, as
+    for any unknown path: its existence is not told)."""
+    token = settings.METRICS_TOKEN
+    given = request.headers.get("Authorization", "")
+    if not token or not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+        return json_404(request)
+    body, content_type = csn_metrics.exposition()
+    return HttpResponse(body, content_type=content_type)
 
 
 @csrf_exempt  # as every API view: a token client's POST gets the JSON 404, not the CSRF failure page

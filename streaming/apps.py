@@ -11,10 +11,15 @@ class StreamingConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
+        from csn.realtime import load
         from streaming.fans import receivers
         from streaming.live.permissions import role_groups_ensure
 
         receivers.subscribe()
+        # Under load a process sheds viewer counts (a state: the newest replaces the rest) and samples
+        # chat in very large rooms; scores and play-by-play are never shed (csn.realtime.load).
+        load.register("viewers", load.STATE)
+        load.register("chat.message", load.SAMPLED)
         from streaming.live.studio import panels_register
 
         panels_register()

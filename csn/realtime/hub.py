@@ -22,12 +22,16 @@ missed meanwhile, so clients need not wait for a later event to notice the gap.
 """
 
 import asyncio
+import contextvars
 import logging
 import threading
+import time
 
 from channels.db import database_sync_to_async
 from django.conf import settings
 
+from csn import metrics, requestid
+from csn.realtime import drain, load
 from csn.realtime.frames import batch_frame, encode_event
 from csn.realtime.log import current_seq, topic_replay
 
@@ -41,7 +45,7 @@ MAX_PACE_SECONDS = 0.5
 class Item:
     """Events of one topic fanned out together; `frame` is encoded once and shared by every socket."""
 
-    __slots__ = ("events", "frame", "message", "topic")
+    __slots__ = ("events", "frame", "message", "shed", "shed_authors", "topic")
 
     def __init__(self, topic: str, events: list[tuple[int, str]]):
         self.topic = topic
@@ -49,6 +53,9 @@ class Item:
         self.frame = events[0][1] if len(events) == 1 else batch_frame([text for _, text in events])
         # The ASGI message itself is shared too: the server only reads it.
         self.message = {"type": "websocket.send", "text": self.frame}
+        # Under load (csn.realtime.load): what most sockets get instead, and whose own events it sheds.
+        self.shed: Item | None = None
+        self.shed_authors: set = set()
 
     @property
     def last_seq(self) -> int:
@@ -60,6 +67,9 @@ class Hub:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.topics: dict[str, set] = {}
         self.pending: dict[str, list[tuple[int, str]]] = {}
+        # Per topic with pending events: the oldest one's publish time (wall clock) and the request ids
+        # that published them (for the fan-out lag metric and the slow fan-out log line).
+        self.pending_since: dict[str, tuple[float, list[str]]] = {}
         self.next_pass: dict[str, float] = {}  # loop time before which a topic's next pass waits
         # Per followed topic, the newest seq this process passed on, or the topic's seq when this process
         # began to follow it: a replay after a reconnect starts there.
@@ -76,22 +86,27 @@ class Hub:
         if self.loop is not loop:
             # A new loop (tests run one per test): start clean on it.
             self.loop, self.topics, self.pending, self.next_pass, self.last_seq = loop, {}, {}, {}, {}
+            self.pending_since = {}
             self._pubsub, self._reader, self._redis_ready = None, None, None
+            metrics.ensure_loop_sampler(on_sample=self.sample)
 
     async def join(self, topic: str, subscriber) -> None:
         self._bind()
         subscribers = self.topics.setdefault(topic, set())
         first = not subscribers
-        subscribers.add(subscriber)
+        if subscriber not in subscribers:
+            subscribers.add(subscriber)
+            metrics.live_subscriptions.labels(topic.partition(":")[0]).inc()
         if first and self.redis_url:
             await self._redis_subscribe(topic)
             await self._seq_remember(topic)
 
     async def leave(self, topic: str, subscriber) -> None:
         subscribers = self.topics.get(topic)
-        if not subscribers or asyncio.get_running_loop() is not self.loop:
+        if not subscribers or asyncio.get_running_loop() is not self.loop or subscriber not in subscribers:
             return
         subscribers.discard(subscriber)
+        metrics.live_subscriptions.labels(topic.partition(":")[0]).dec()
         if not subscribers:
             del self.topics[topic]
             self.next_pass.pop(topic, None)
@@ -105,12 +120,25 @@ class Hub:
     def subscriber_count(self, topic: str) -> int:
         return len(self.topics.get(topic, ()))
 
+    def sample(self, loop_lag: float) -> None:
+        """Each second on the loop (csn.metrics.loop_sampler): queue gauges, then the load level."""
+        metrics.live_hub_queue.labels("pending").set(sum(len(events) for events in self.pending.values()))
+        metrics.live_hub_queue.labels("queued").set(drain.queued_frames())
+        load.sample(loop_lag)
+
     # --- delivery (event loop thread) ----------------------------------------------------------
-    def deliver(self, topic: str, seq: int, frame: str) -> None:
+    def deliver(
+        self, topic: str, seq: int, frame: str, published_at: float | None = None, request_id: str | None = None
+    ) -> None:
         if topic not in self.topics:
             return
         pending = self.pending.setdefault(topic, [])
         pending.append((seq, frame))
+        since = self.pending_since.get(topic)
+        if since is None:
+            self.pending_since[topic] = (published_at or time.time(), [request_id] if request_id else [])
+        elif request_id and len(since[1]) < 10:
+            since[1].append(request_id)
         if len(pending) == 1:
             # Everything that arrives before the pass runs goes out as one frame.
             wait = self.next_pass.get(topic, 0.0) - self.loop.time()
@@ -121,23 +149,41 @@ class Hub:
 
     def _flush(self, topic: str) -> None:
         events = self.pending.pop(topic, None)
+        published_at, request_ids = self.pending_since.pop(topic, (None, []))
         if not events:
             return
         started = self.loop.time()
         events.sort(key=lambda event: event[0])
         self.last_seq[topic] = max(self.last_seq.get(topic, 0), events[-1][0])
         item = Item(topic, events)
-        for subscriber in list(self.topics.get(topic, ())):
+        subscribers = list(self.topics.get(topic, ()))
+        shed = load.shed(topic, events, len(subscribers))
+        if shed is not None:  # under load: most sockets get the item with some events `skipped`
+            item.shed, item.shed_authors = Item(topic, shed[0]), shed[1]
+        for subscriber in subscribers:
             subscriber.hub_push(item)
         finished = self.loop.time()
         pause = min((finished - started) * settings.LIVE_PACE_FACTOR, MAX_PACE_SECONDS)
         self.next_pass[topic] = finished + pause
+        if published_at is not None:
+            lag = max(0.0, time.time() - published_at)
+            metrics.live_fanout_lag.labels(topic.partition(":")[0]).observe(lag)
+            load.fanout_observed(lag)
+            if lag > settings.LIVE_SLOW_FANOUT_LOG_SECONDS:
+                logger.warning(
+                    "live hub: slow fan-out of %s to %d sockets: %.0f ms after publish (requests %s)",
+                    topic,
+                    len(subscribers),
+                    lag * 1000,
+                    ",".join(request_ids) or "-",
+                )
 
     # --- Redis pub/sub: one connection per process ---------------------------------------------
     async def _redis_subscribe(self, topic: str) -> None:
         if self._reader is None:
             self._redis_ready = asyncio.Event()
-            self._reader = asyncio.get_running_loop().create_task(self._read_redis())
+            # A context of its own: not the request id of the socket whose subscribe started it.
+            self._reader = asyncio.get_running_loop().create_task(self._read_redis(), context=contextvars.Context())
         await self._redis_ready.wait()
         await self._pubsub.subscribe(self.prefix + topic)
 
@@ -163,8 +209,7 @@ class Hub:
                     if message["type"] != "message":
                         continue
                     channel = message["channel"].decode()
-                    seq, _, frame = message["data"].decode().partition("|")
-                    self.deliver(channel[prefix_len:], int(seq), frame)
+                    self.deliver(channel[prefix_len:], *wire_decode(message["data"].decode()))
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -205,6 +250,22 @@ class Hub:
                 self.deliver(topic, seq, encode_event(topic=topic, seq=seq, name=name, data=data))
 
 
+def wire_encode(seq: int, frame: str, published_at: float, request_id: str | None) -> str:
+    """An event on Redis pub/sub: `seq|published_at|request_id|frame` (the frame is JSON, so it starts
+    with `{`; the request id has no `|`: csn.requestid.sane)."""
+    return f"{seq}|{published_at:.6f}|{request_id or ''}|{frame}"
+
+
+def wire_decode(data: str) -> tuple[int, str, float | None, str | None]:
+    """`(seq, frame, published_at, request_id)`; the format before the metrics (`seq|frame`) too, so
+    a rolling deploy from it loses nothing on the new processes."""
+    seq, _, rest = data.partition("|")
+    if rest.startswith("{"):
+        return int(seq), rest, None, None
+    published_at, request_id, frame = rest.split("|", 2)
+    return int(seq), frame, float(published_at), request_id or None
+
+
 hub = Hub()
 _redis_publisher = None
 _publisher_lock = threading.Lock()
@@ -212,6 +273,7 @@ _publisher_lock = threading.Lock()
 
 def fan_out(*, topic: str, seq: int, frame: str) -> None:
     """Hand a committed event to every process's hub. Callable from any thread, after commit."""
+    published_at, request_id = time.time(), requestid.current()
     if settings.REDIS_URL:
         global _redis_publisher
         import redis
@@ -221,7 +283,9 @@ def fan_out(*, topic: str, seq: int, frame: str) -> None:
                 # Short timeouts: a Redis outage must not hang the request that committed.
                 _redis_publisher = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
         try:
-            _redis_publisher.publish(settings.LIVE_REDIS_CHANNEL_PREFIX + topic, f"{seq}|{frame}")
+            _redis_publisher.publish(
+                settings.LIVE_REDIS_CHANNEL_PREFIX + topic, wire_encode(seq, frame, published_at, request_id)
+            )
         except Exception:  # stored already: subscribers get it on resume
             logger.warning("live: publish of %s#%s failed", topic, seq, exc_info=True)
         return
@@ -233,6 +297,6 @@ def fan_out(*, topic: str, seq: int, frame: str) -> None:
     except RuntimeError:
         running = None
     if running is loop:
-        hub.deliver(topic, seq, frame)
+        hub.deliver(topic, seq, frame, published_at, request_id)
     else:
-        loop.call_soon_threadsafe(hub.deliver, topic, seq, frame)
+        loop.call_soon_threadsafe(hub.deliver, topic, seq, frame, published_at, request_id)

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from csn.realtime.models import LiveEvent, LiveTopicCounter
+from csn.retention import delete_in_batches
 
 
 def current_seq(topic: str, *, lock: bool = False) -> int:
@@ -34,6 +35,6 @@ def topic_replay(*, topic: str, since: int) -> list[tuple[int, str, dict]] | Non
 
 
 def events_prune() -> int:
-    """Resume needs only recent events; older clients get a fresh snapshot."""
+    """Resume needs only recent events; older clients get a fresh snapshot. In bounded batches."""
     cutoff = timezone.now() - timedelta(hours=settings.LIVE_EVENT_RETENTION_HOURS)
-    return LiveEvent.objects.filter(created_at__lt=cutoff).delete()[0]
+    return delete_in_batches(LiveEvent.objects.filter(created_at__lt=cutoff), what="live_events")

@@ -64,6 +64,9 @@ class Notification(models.Model):
         indexes = [
             models.Index(fields=["user", "-created_at", "-id"], name="notification_user_created_idx"),
             models.Index(fields=["user"], name="notification_unread_idx", condition=models.Q(read_at__isnull=True)),
+            models.Index(  # retention
+                fields=["read_at"], name="notification_read_idx", condition=models.Q(read_at__isnull=False)
+            ),
             models.Index(
                 fields=["user", "dedupe_key"], name="notification_dedupe_idx", condition=~models.Q(dedupe_key="")
             ),

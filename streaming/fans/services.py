@@ -1,6 +1,9 @@
 """Writes of what a fan follows and what they are told: favorite teams and players, notifications
 (a favorite team's game goes live, new content for a favorite, staff announcements)."""
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
@@ -11,6 +14,7 @@ from content.selectors import content_available_q
 from csn.errors import ApplicationError, NotFoundError, PermissionDeniedError
 from csn.realtime import publish as realtime
 from csn.realtime.topics import user_topic
+from csn.retention import delete_in_batches
 from streaming.fans.models import Announcement, FavoritePlayer, FavoriteTeam, Notification
 from streaming.fans.representation import notification_data
 
@@ -166,3 +170,9 @@ def notification_mark_all_read(*, user) -> int:
     if marked:
         realtime.publish_user_event(user_id=user.pk, name="notification.read", data={"all": True})
     return marked
+
+
+def notifications_read_prune() -> int:
+    """Notifications read more than RETAIN_READ_NOTIFICATIONS_DAYS ago (unread ones are kept)."""
+    cutoff = timezone.now() - timedelta(days=settings.RETAIN_READ_NOTIFICATIONS_DAYS)
+    return delete_in_batches(Notification.objects.filter(read_at__lt=cutoff), what="read_notifications")

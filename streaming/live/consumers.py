@@ -17,7 +17,9 @@ from accounts.selectors import token_active_until
 from accounts.services import token_authenticate
 from content.services import presence as studio
 from content.services.presence import STUDIO
+from csn import metrics, requestid
 from csn.errors import ApplicationError
+from csn.realtime import drain
 from csn.realtime.frames import batch_frame, encode_event
 from csn.realtime.hub import Item, hub
 from csn.realtime.log import topic_replay
@@ -25,6 +27,7 @@ from csn.realtime.sessions import credential_id
 from csn.realtime.topics import USER_TOPIC, public_topic, user_group, user_topic
 from csn.text import text_storable
 from streaming.live import protocol, reactions, selectors
+from streaming.live.permissions import can_moderate
 from streaming.live.representation import chat_message_data
 from streaming.live.services import chat, engagement, moderation, presence
 from streaming.live.topics import game_topic, parse_topic
@@ -34,6 +37,8 @@ logger = logging.getLogger(__name__)
 CLOSE_SIGNED_OUT = protocol.Close.SIGNED_OUT  # the credential was revoked or expired: sign in again
 CLOSE_SLOW_READER = protocol.Close.SLOW_READER
 CLOSE_FLOOD = protocol.Close.FLOOD
+# This process is draining: reconnect (after `delay_ms`) and resume.
+CLOSE_SERVICE_RESTART = protocol.Close.SERVICE_RESTART
 PIPELINED = {"chat.send"}
 MAX_IN_FLIGHT = 16
 MAX_ID = 2**63 - 1  # game ids and seqs are bigints: past this the database refuses the parameter
@@ -121,6 +126,10 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         if self.version is None:
             await self._refuse_version()
             return
+        self.sees_all_chat = False  # moderators see every chat message, also when chat is sampled
+        headers = dict(self.scope.get("headers") or [])
+        self.request_id = requestid.sane(headers.get(b"x-request-id")) or requestid.new()
+        drain.register(self)
         scope_user = self.scope.get("user")
         if scope_user is not None and scope_user.is_authenticated:
             session = self.scope.get("session")
@@ -130,8 +139,12 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             self.user = await database_sync_to_async(self._reload_user)(scope_user.pk)
             if self.user is None:
                 await self._leave_user_group(scope_user.pk)
+            else:
+                self.sees_all_chat = await database_sync_to_async(can_moderate)(self.user)
         await self.accept()
         await self.reply(protocol.hello(version=self.version, user=self.user))
+        if drain.draining:  # accepted just before the listener closed: go elsewhere at once
+            await self.drain_reconnect(drain.reconnect_delay_ms())
 
     async def _refuse_version(self) -> None:
         """An unknown protocol version: said in a frame, then closed with a code that says not to retry."""
@@ -156,6 +169,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         return User.objects.select_related("subscription").filter(pk=pk, is_active=True).first()
 
     async def disconnect(self, code):
+        drain.unregister(self)
         if self.expiry is not None:
             self.expiry.cancel()
         await self._leave_all()
@@ -179,10 +193,16 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         subscription = self.subscriptions.get(item.topic)
         if subscription is None or self.gone:
             return
+        if item.shed is not None and not self._sees_all(item):
+            item = item.shed
         if subscription.holding is not None:
             subscription.holding.append(item)
             return
         self._enqueue(item)
+
+    def _sees_all(self, item: Item) -> bool:
+        """Under load this socket still gets every event of `item`: a moderator's, or its author's."""
+        return self.sees_all_chat or (self.user is not None and self.user.pk in item.shed_authors)
 
     def _enqueue(self, item: Item) -> None:
         if self.sending is None and not self.queue:
@@ -192,6 +212,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             # A slow reader: cut it off rather than hold an unbounded backlog for it.
             self.gone = True
             self.queue.clear()
+            metrics.live_slow_reader_cutoffs.inc()
             asyncio.get_running_loop().create_task(self._close(CLOSE_SLOW_READER))
             return
         self.queue.append(item)
@@ -263,6 +284,13 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         await self.reply({"type": "notice", "name": "signed_out", "data": {"reason": event["reason"]}})
         await self._close(CLOSE_SIGNED_OUT)
 
+    async def drain_reconnect(self, delay_ms: int) -> None:
+        """This process is going away (csn.realtime.drain): reconnect after `delay_ms` and resume."""
+        if self.gone:
+            return
+        await self.reply({"type": "reconnect", "delay_ms": delay_ms, "reason": "server_restart"})
+        await self._close(CLOSE_SERVICE_RESTART)
+
     async def sockets_notice(self, event: dict) -> None:
         if self.user is not None:
             await self.reply({"type": "notice", "name": event["name"], "data": event["data"]})
@@ -321,7 +349,8 @@ class GatewayConsumer(AsyncWebsocketConsumer):
 
     async def _handle(self, handler, message, ref):
         try:
-            await handler(self, message, ref)
+            with requestid.bound(self.request_id):  # in every log line, also on the database thread
+                await handler(self, message, ref)
         except ApplicationError as exc:
             extra = {"fields": exc.fields} if exc.fields else {}
             await self.error(exc.code, exc.message, ref, **exc.extra, **extra)
@@ -350,6 +379,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         self.user = user
         self.credential = token.credential
         self._expire_at(token.pk, token.expires_at)
+        self.sees_all_chat = await database_sync_to_async(can_moderate)(user)
         await self.ack(ref, user={"id": user.pk, "name": user.display_name})
 
     def _expire_at(self, token_id: int, expires_at) -> None:

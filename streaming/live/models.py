@@ -68,6 +68,7 @@ class ChatMessage(models.Model):
             models.Index(fields=["game", "-created_at"], name="chat_game_created_idx"),
             models.Index(fields=["user", "-created_at"], name="chat_user_created_idx"),
             models.Index(fields=["game", "-created_at"], condition=Q(status="held"), name="chat_held_idx"),
+            models.Index(fields=["created_at"], name="chat_created_idx"),  # retention
         ]
         constraints = [
             models.UniqueConstraint(
@@ -253,6 +254,7 @@ class LiveSession(models.Model):
             models.Index(fields=["game", "last_heartbeat_at"], condition=Q(ended_at=None), name="live_open_game_idx"),
             models.Index(fields=["user", "last_heartbeat_at"], condition=Q(ended_at=None), name="live_open_user_idx"),
             models.Index(fields=["last_heartbeat_at"], condition=Q(ended_at=None), name="live_open_stale_idx"),
+            models.Index(fields=["ended_at"], condition=~Q(ended_at=None), name="live_ended_idx"),  # retention
         ]
         constraints = [
             models.CheckConstraint(

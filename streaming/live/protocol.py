@@ -21,6 +21,7 @@ class Close:
     websocket library refuses any other type (an IntEnum member drops the connection with 1006)."""
 
     SLOW_READER = 4008  # reconnect (full jitter) and resume with `since`
+    SERVICE_RESTART = 4012  # the process is draining: reconnect after the `reconnect` frame's delay, resume
     FLOOD = 4029  # do not reconnect automatically: the client sent too much
     SIGNED_OUT = 4401  # reconnect only after signing in again
     UNSUPPORTED_VERSION = 4406  # do not reconnect with this version

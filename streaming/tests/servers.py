@@ -20,8 +20,8 @@ def subprocess_database_url() -> str:
 
 
 @contextlib.contextmanager
-def daphne_on_test_db(count: int = 1):
-    """`count` daphne processes sharing the test database (and REDIS_URL when set)."""
-    env = {"DATABASE_URL": subprocess_database_url(), "LOG_LEVEL": "WARNING"}
+def daphne_on_test_db(count: int = 1, env: dict | None = None):
+    """`count` daphne processes sharing the test database (and REDIS_URL when set), with `env` added."""
+    env = {"DATABASE_URL": subprocess_database_url(), "LOG_LEVEL": "WARNING", **(env or {})}
     with contextlib.ExitStack() as stack:
         yield [stack.enter_context(daphne_server(env)) for _ in range(count)]

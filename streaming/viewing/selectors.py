@@ -8,8 +8,8 @@ from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
 from django.db.models.functions import Now
 
 from content.selectors import content_available_q
-from csn.db import Statement
 from csn.errors import NotFoundError
+from csn.statements import Statement
 from streaming.viewing.models import MyListItem, Playlist, PlaylistItem, WatchProgress
 
 CONTINUE_WATCHING_DEFAULT_LIMIT = 10
@@ -68,7 +68,7 @@ def continue_watching(*, user, limit: int = CONTINUE_WATCHING_DEFAULT_LIMIT, now
 
 
 def continue_watching_items(*, user, limit: int = CONTINUE_WATCHING_DEFAULT_LIMIT) -> list[WatchProgress]:
-    """`continue_watching`, run as a constant statement (csn.db.Statement): compiled once per kind of
+    """`continue_watching`, run as a constant statement (csn.statements.Statement): compiled once per kind of
     user, limit and database, its time bound the database's clock (compiling the queryset on every
     request was two fifths of the endpoint's CPU). A test holds the two equal."""
     limit = max(1, min(limit, CONTINUE_WATCHING_MAX_LIMIT))

@@ -5,6 +5,7 @@ and the code publishes no event or notice it does not describe."""
 import asyncio
 import json
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import AuthToken
 from accounts.services import token_issue
+from csn.realtime import drain, load
 from csn.realtime.hub import hub
 from csn.realtime.publish import publish_many
 from streaming.fans.services import favorite_team_add, notification_mark_all_read, notify_game_live
@@ -173,12 +175,27 @@ def test_every_documented_message_is_seen_in_real_frames_and_every_request_is_do
         await request(watcher, {"type": "subscribe", "topic": f"game:{game.pk}", "since": last, "ref": "r"})
         await watcher.recv()  # the ack after the replayed event
 
+        # Under load (level 1) a viewer count inside its window is shed: `skipped`.
+        load.state.level, load.state.state_sent[game_topic(game.pk)] = 1, time.monotonic()
+        try:
+            await db(two_at_once)()  # two viewer counts: both inside the window, both shed
+            assert [event["name"] for event in await watcher.recv_events(2)] == ["skipped", "skipped"]
+        finally:
+            load.state.level = 0
+            load.state.state_sent.clear()
+
         api = APIClient()
         api.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
         assert (await db(api.delete)(f"/api/v1/live/sessions/{session}/")).status_code == 204
         await phone.recv()  # session.ended
         assert (await db(api.post)("/api/v1/auth/logout/")).status_code == 204
         await phone.recv()  # signed_out, then the close
+        try:  # this process drains (SIGTERM): the watcher is told to reconnect, then closed with 4012
+            await drain.drain(window=0)
+            while (await watcher.recv())["type"] != "reconnect":  # a viewer count may still come first
+                pass
+        finally:
+            drain.draining = False
         await watcher.close()
         return watcher.seen + phone.seen + studio.seen
 

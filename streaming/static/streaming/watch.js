@@ -9,6 +9,7 @@
   const signedIn = root.dataset.signedIn === "1";
   const topics = ["game:" + gameId, "chat:" + gameId];
   const seq = {};          // topic -> last applied seq
+  let drainDelay = null;   // ms to wait before reconnecting, from a draining server's `reconnect`
   const resyncing = {};    // topic -> true while a resubscribe is in flight
   const PROTOCOL_VERSION = 1;
   const BACKOFF_BASE = 500, BACKOFF_CAP = 30000;
@@ -89,7 +90,10 @@
         return;
       }
       setText("conn", "reconnecting");  // a restart (1012), a slow reader (4008), a lost network...
-      setTimeout(connect, reconnectDelay());
+      // A draining server (4012) said when to come back: the delays it hands out spread the sockets.
+      const delay = drainDelay !== null ? drainDelay : reconnectDelay();
+      drainDelay = null;
+      setTimeout(connect, delay);
     };
   }
 
@@ -103,6 +107,9 @@
         break;
       case "pong":
         clearTimeout(pongDue);
+        break;
+      case "reconnect":                  // this server is going away: the close (4012) follows
+        drainDelay = message.delay_ms;
         break;
       case "snapshot":
         seq[message.topic] = message.seq;

@@ -1,0 +1,137 @@
+"""Degrade under load: a process whose fan-out or event loop runs late sheds what matters least, in order.
+
+The level (0 .. 3) rises as soon as the worst lag seen (fan-out lag: publish to socket write, observed each
+pass; event-loop lag: how late a timer fired, sampled each second) passes `LIVE_SHED_LAG_SECONDS[i]`, and
+falls one step after `LIVE_SHED_RECOVER_SECONDS` below the threshold of the level. What is shed is
+registered by the app that owns the event (`register`); the transport knows only the two ways:
+
+- `STATE` events (viewer counts) carry a whole state; the newest replaces the older. From level 1 a topic
+  passes one at most every `LIVE_SHED_STATE_SECONDS[level]` (level 1: less often; level 2: coarser still).
+- `SAMPLED` events (chat messages) in rooms of at least `LIVE_SHED_SAMPLE_ROOM` local sockets: from level
+  3, one in `LIVE_SHED_SAMPLE_KEEP_ONE_IN` passes (by seq, so every socket sees the same ones); the
+  sockets that must see everything (their author, moderators: the gateway decides) get the whole item.
+
+Every event not registered (scores, play-by-play, deletions, user events) is never shed. A shed event
+still reaches each socket as `{"type": "event", "seq": n, "name": "skipped", "data": {"name": ...}}`, so
+seqs stay contiguous and clients never take it for a gap (docs/protocol.md).
+"""
+
+import json
+import logging
+import time
+
+from django.conf import settings
+
+from csn import metrics
+from csn.realtime.frames import encode_event
+
+logger = logging.getLogger(__name__)
+
+STATE = "state"
+SAMPLED = "sampled"
+SKIPPED = "skipped"
+
+_policies: dict[str, str] = {}
+
+
+def register(name: str, policy: str) -> None:
+    """Let events named `name` be shed under load, as `STATE` or `SAMPLED`."""
+    if policy not in (STATE, SAMPLED):
+        raise ValueError(policy)
+    _policies[name] = policy
+
+
+class State:
+    def __init__(self):
+        self.level = 0
+        self.worst = 0.0  # the worst fan-out lag since the last sample
+        self.calm_since: float | None = None
+        self.state_sent: dict[str, float] = {}  # topic -> monotonic time of its last state event passed
+
+
+state = State()
+
+
+def _target(lag: float) -> int:
+    return sum(lag > threshold for threshold in settings.LIVE_SHED_LAG_SECONDS)
+
+
+def _set_level(level: int, lag: float) -> None:
+    if level != state.level:
+        logger.warning("live: load shedding level %d -> %d (lag %.0f ms)", state.level, level, lag * 1000)
+    state.level = level
+    metrics.live_shed_level.set(level)
+
+
+def fanout_observed(lag: float) -> None:
+    """A fan-out pass ended `lag` seconds after its oldest event was published: rise at once."""
+    state.worst = max(state.worst, lag)
+    if _target(lag) > state.level:
+        _set_level(_target(lag), lag)
+        state.calm_since = None
+
+
+def sample(loop_lag: float) -> None:
+    """Each second: rise to the worst lag's level, or fall a step after a calm spell."""
+    worst, state.worst = max(loop_lag, state.worst), 0.0
+    target = _target(worst)
+    now = time.monotonic()
+    if target > state.level:
+        _set_level(target, worst)
+        state.calm_since = None
+    elif target < state.level:
+        if state.calm_since is None:
+            state.calm_since = now
+        elif now - state.calm_since >= settings.LIVE_SHED_RECOVER_SECONDS:
+            _set_level(state.level - 1, worst)
+            state.calm_since = now
+    else:
+        state.calm_since = None
+    metrics.live_shed_level.set(state.level)
+
+
+def shed(topic: str, events: list[tuple[int, str]], subscribers: int) -> tuple[list[tuple[int, str]], set] | None:
+    """What the sockets of `topic` get instead of `events` at the current level: the events with the shed
+    ones replaced by `skipped`, and the ids of the users whose own events were shed (they see the whole
+    item). None when nothing is shed."""
+    if state.level == 0 or not _policies:
+        return None
+    sample_room = state.level >= 3 and subscribers >= settings.LIVE_SHED_SAMPLE_ROOM
+    keep_one_in = max(1, settings.LIVE_SHED_SAMPLE_KEEP_ONE_IN)
+    state_every = settings.LIVE_SHED_STATE_SECONDS[min(state.level, len(settings.LIVE_SHED_STATE_SECONDS)) - 1]
+    now = time.monotonic()
+    out, authors, shed_names = [], set(), []
+    last_state = None
+    for index, (seq, text) in enumerate(events):
+        decoded = json.loads(text)
+        name = decoded.get("name")
+        policy = _policies.get(name)
+        keep = True
+        if policy == STATE:
+            last_state = index
+            keep = None  # decided below: only the newest of the pass may pass
+        elif policy == SAMPLED and sample_room and seq % keep_one_in:
+            keep = False
+            author = ((decoded.get("data") or {}).get("user") or {}).get("id")
+            if author is not None:
+                authors.add(author)
+        out.append([seq, text, keep, name])
+    if last_state is not None:
+        due = now - state.state_sent.get(topic, float("-inf")) >= state_every
+        for index, entry in enumerate(out):
+            if entry[2] is None:
+                entry[2] = due and index == last_state
+        if due:
+            state.state_sent[topic] = now
+    result = []
+    for seq, text, keep, name in out:
+        if keep:
+            result.append((seq, text))
+        else:
+            shed_names.append(name)
+            result.append((seq, encode_event(topic=topic, seq=seq, name=SKIPPED, data={"name": name})))
+    if not shed_names:
+        return None
+    for name in shed_names:
+        metrics.live_shed_events.labels(name).inc(subscribers)
+    return result, authors
