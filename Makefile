@@ -41,6 +41,7 @@ bench: install
 	$(PY) -m bench
 
 # The committed OpenAPI schema (docs/openapi.yaml) and the digest docs/changelog.md must record for it.
+# Run it with DATABASE_URL set to PostgreSQL: integer bounds of model fields follow the database.
 schema: install
 	$(PY) manage.py spectacular --validate --fail-on-warn --file docs/openapi.yaml
 	$(PY) -c "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'csn.settings'); django.setup(); \

@@ -3,7 +3,12 @@
 1. Intake: daphne serves the project; `fixed_rate` sends app events at 200 events/s (one event per
    request, the worst case) and in batches of 10; p95 is compared to /healthz at the same request rate.
    Target: p95 under 20 ms.
-2. Delivery: one delivery loop (`outbox_deliver`, what a Celery worker runs) drains the outbox through
+2. Action to capture (with REDIS_URL: a Redis broker): a Celery worker delivers to the local fake PostHog,
+   which notes each event's arrival minus its timestamp (set by the client when it sends). Lone events
+   (one every 1.5 s, a quiet spell before each), then `--rate` events/s in batches of 10 per request.
+   Target: p95 under 1 s for both, with delivery batches still used under load (events per PostHog
+   request).
+3. Delivery: one delivery loop (`outbox_deliver`, what a Celery worker runs) drains the outbox through
    the posthog SDK into the local fake PostHog (another process). Target: 2,000 events/s. For reference,
    the SDK's per-event `Client(sync_mode=True).capture` is measured on the same endpoint.
 
@@ -14,6 +19,7 @@ temporary SQLite file and the embedded default. `python -m bench analytics [--du
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -175,6 +181,103 @@ def _sdk_per_event(count: int, fake_url: str) -> dict:
     }
 
 
+def _events_body(content_ids: list[int], i: int, count: int) -> bytes:
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC).isoformat()  # the action: when the app sends it
+    events = [
+        {
+            "name": "video_pause",
+            "properties": {"video_id": content_ids[(i + j) % len(content_ids)], "position_seconds": 1.0},
+            "timestamp": now,
+        }
+        for j in range(count)
+    ]
+    return json.dumps({"events": events}).encode()
+
+
+def _latencies(url: str) -> dict:
+    return json.loads(urllib.request.urlopen(url + "/_latencies", timeout=5).read())
+
+
+def _arrived(url: str, before: int, expected: int, timeout: float = 30.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        got = _latencies(url)
+        if len(got["latencies_ms"]) - before >= expected or time.monotonic() > deadline:
+            return got
+        time.sleep(0.2)
+
+
+def _action_to_capture(env: dict, tokens: list[str], content_ids: list[int], *, rate: float, duration: float):
+    """Lone events, then `rate` events/s in batches of 10: latency from the app's send to PostHog."""
+    from analytics.models import OutboxEvent
+
+    OutboxEvent.objects.all().delete()  # what the intake rows left: not this part's events
+    fake, fake_url = _start_fake()
+    worker_env = {**os.environ, **env, "POSTHOG_API_KEY": KEY, "POSTHOG_HOST": fake_url, "LOG_LEVEL": "WARNING"}
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "csn", "worker", "--loglevel=WARNING", "--concurrency=2"],
+        cwd=ROOT,
+        env=worker_env,
+        stdout=subprocess.DEVNULL,
+    )
+    rows = []
+    try:
+        with daphne_server({**env, "POSTHOG_API_KEY": KEY, "POSTHOG_HOST": fake_url}) as base:
+
+            def send(i: int, count: int) -> None:
+                request = urllib.request.Request(
+                    base + "/api/v1/analytics/events/",
+                    data=_events_body(content_ids, i, count),
+                    headers={"Authorization": f"Token {tokens[i % len(tokens)]}", "Content-Type": "application/json"},
+                )
+                urllib.request.urlopen(request, timeout=10).read()
+
+            send(0, 1)  # the worker is up once this one arrives
+            before = len(_arrived(fake_url, 0, 1, timeout=60)["latencies_ms"])
+            time.sleep(1.0)
+            lone = 8
+            for i in range(lone):
+                time.sleep(1.5)  # a quiet spell, longer than the coalescing window
+                send(i, 1)
+            got = _arrived(fake_url, before, lone)
+            latencies = got["latencies_ms"][before:]
+            rows.append(
+                {"events": "lone, one every 1.5 s", "sent": lone, "arrived": len(latencies), **summary(latencies)}
+            )
+
+            before, requests_before = len(got["latencies_ms"]), got["requests"]
+
+            def make(i: int):
+                headers = {"Authorization": f"Token {tokens[i % len(tokens)]}", "Content-Type": "application/json"}
+                return "POST", "/api/v1/analytics/events/", headers, _events_body(content_ids, i, 10)
+
+            latencies, errors = fixed_rate(base, make, rate=rate / 10, duration=duration)
+            sent = (len(latencies) - sum(errors.values())) * 10  # accepted (a 503 overloaded is not)
+            got = _arrived(fake_url, before, sent)
+            latencies = got["latencies_ms"][before:]
+            posts = got["requests"] - requests_before
+            rows.append(
+                {
+                    "events": f"{rate:.0f} events/s, 10 a request",
+                    "sent": sent,
+                    "arrived": len(latencies),
+                    **summary(latencies),
+                    "events per PostHog request": len(latencies) / max(1, posts),
+                }
+            )
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+        fake.terminate()
+        fake.wait(10)
+    return rows
+
+
 def main(argv: list[str]) -> None:
     opts = _options(argv)
     with tempfile.TemporaryDirectory(prefix="csn-bench-analytics-") as tmp:
@@ -212,6 +315,15 @@ def main(argv: list[str]) -> None:
             row["p95/healthz"] = row["p95"] / baseline if baseline else float("nan")
         print("\nIntake latency (ms, from each request's scheduled start)")
         print_table(rows, ["request", "requests", "p50", "p95", "p99", "p95/healthz", "errors"])
+
+        if settings.REDIS_URL:
+            capture = _action_to_capture(env, tokens, content_ids, rate=opts["rate"], duration=opts["duration"])
+            print("\nAction to capture (ms: the app's send to the fake PostHog's receipt; a Celery worker delivers)")
+            print_table(capture, ["events", "sent", "arrived", "p50", "p95", "p99", "events per PostHog request"])
+            met = all(row["p95"] < 1000 and row["arrived"] == row["sent"] for row in capture)
+            print(f"target p95 < 1 s, lone and under load: {'met' if met else 'MISSED'}")
+        else:
+            print("\nAction to capture: needs REDIS_URL (a broker and a worker); skipped")
 
         fake, fake_url = _start_fake()
         try:

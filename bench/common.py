@@ -8,8 +8,11 @@ import subprocess
 import sys
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+
+from bench.http import fixed_rate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -121,6 +124,42 @@ def database_name(url: str) -> str:
     if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
         raise SystemExit(f"bad database name {name!r}")
     return name
+
+
+def server_pid(base: str) -> int | None:
+    """daphne's process id, found by the port it was started with (bin/serve execs it)."""
+    port = base.rsplit(":", 1)[1]
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"daphne" in b" ".join(cmdline) and port.encode() in cmdline:
+                return int(entry)
+    return None
+
+
+def cpu_seconds(pid: int | None) -> float:
+    """User + system CPU time of a process so far (Linux /proc), or NaN when unknown."""
+    if pid is None:
+        return float("nan")
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def split_load(bases: list[str], make, rate: float, duration: float) -> tuple[list[float], dict]:
+    """Fixed-rate load split evenly over the servers (each its own open-loop generator thread)."""
+    if len(bases) == 1:
+        return fixed_rate(bases[0], make, rate=rate, duration=duration)
+    with ThreadPoolExecutor(len(bases)) as pool:
+        runs = list(pool.map(lambda base: fixed_rate(base, make, rate=rate / len(bases), duration=duration), bases))
+    latencies, errors = [], {}
+    for run_latencies, run_errors in runs:
+        latencies += run_latencies
+        for key, count in run_errors.items():
+            errors[key] = errors.get(key, 0) + count
+    return latencies, errors
 
 
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)

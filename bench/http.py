@@ -63,6 +63,7 @@ async def _run(base_url: str, make_request: Callable[[int], tuple], rate: float,
     for _ in range(pool):
         idle.put_nowait(_Connection(parts.hostname, parts.port))
     latencies: list[float] = []
+    statuses: list[int | str] = []
     errors: dict[int | str, int] = {}
     total = int(rate * duration)
     start = time.perf_counter() + 0.1
@@ -78,15 +79,17 @@ async def _run(base_url: str, make_request: Callable[[int], tuple], rate: float,
                 errors[status] = errors.get(status, 0) + 1
         except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
             conn.close()
-            errors[type(exc).__name__] = errors.get(type(exc).__name__, 0) + 1
+            status = type(exc).__name__
+            errors[status] = errors.get(status, 0) + 1
         finally:
             idle.put_nowait(conn)
         latencies.append((time.perf_counter() - scheduled) * 1000)
+        statuses.append(status)
 
     await asyncio.gather(*(one(i) for i in range(total)))
     while not idle.empty():
         idle.get_nowait().close()
-    return latencies, errors
+    return latencies, errors, statuses
 
 
 def fixed_rate(
@@ -94,4 +97,16 @@ def fixed_rate(
 ) -> tuple[list[float], dict]:
     """Send `rate` requests/s for `duration` s. `make_request(i)` -> (method, path, headers, body bytes).
     Returns (latencies in ms, {status or error name: count})."""
-    return asyncio.run(_run(base_url, make_request, rate, duration, pool))
+    latencies, errors, _ = asyncio.run(_run(base_url, make_request, rate, duration, pool))
+    return latencies, errors
+
+
+def fixed_rate_by_status(
+    base_url: str, make_request: Callable[[int], tuple], *, rate: float, duration: float, pool: int = 32
+) -> dict[int | str, list[float]]:
+    """`fixed_rate`, the latencies by response status (or error name)."""
+    latencies, _, statuses = asyncio.run(_run(base_url, make_request, rate, duration, pool))
+    by_status: dict[int | str, list[float]] = {}
+    for latency, status in zip(latencies, statuses, strict=True):
+        by_status.setdefault(status, []).append(latency)
+    return by_status

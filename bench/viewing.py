@@ -17,14 +17,21 @@ import re
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from datetime import UTC, datetime
-from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from bench.common import ROOT, daphne_server, database_name, postgres_admin, print_table, summary
-from bench.http import fixed_rate
+from bench.common import (
+    ROOT,
+    cpu_seconds,
+    daphne_server,
+    database_name,
+    postgres_admin,
+    print_table,
+    server_pid,
+    split_load,
+    summary,
+)
 
 TARGET_P95_MS = 25.0
 NOTES = """What the time goes to, and what was done (server CPU per request is the figure that does not
@@ -238,42 +245,6 @@ def _plan(url: str, user_id: int) -> str:
     return out.stdout.strip() or out.stderr.strip()
 
 
-def _server_pid(base: str) -> int | None:
-    """daphne's process id, found by the port it was started with (bin/serve execs it)."""
-    port = base.rsplit(":", 1)[1]
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
-            except OSError:
-                continue
-            if b"daphne" in b" ".join(cmdline) and port.encode() in cmdline:
-                return int(entry)
-    return None
-
-
-def _cpu_seconds(pid: int | None) -> float:
-    """User + system CPU time of a process so far (Linux /proc), or NaN when unknown."""
-    if pid is None:
-        return float("nan")
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _load(bases: list[str], make, rate: float, duration: float) -> tuple[list[float], dict]:
-    """Fixed-rate load split evenly over the servers (each its own open-loop generator thread)."""
-    if len(bases) == 1:
-        return fixed_rate(bases[0], make, rate=rate, duration=duration)
-    with ThreadPoolExecutor(len(bases)) as pool:
-        runs = list(pool.map(lambda base: fixed_rate(base, make, rate=rate / len(bases), duration=duration), bases))
-    latencies, errors = [], {}
-    for run_latencies, run_errors in runs:
-        latencies += run_latencies
-        for key, count in run_errors.items():
-            errors[key] = errors.get(key, 0) + count
-    return latencies, errors
-
-
 def _token(user: int) -> str:
     return "bench" + str(user).zfill(35)
 
@@ -329,12 +300,12 @@ def main(argv: list[str]) -> int:
     results = []
     with ExitStack() as stack:
         bases = [stack.enter_context(daphne_server(env)) for _ in range(args.servers)]
-        pids = [_server_pid(base) for base in bases]
+        pids = [server_pid(base) for base in bases]
         for label, make in endpoints:
-            _load(bases, make, args.rate, args.warmup)
-            cpu_before = sum(_cpu_seconds(pid) for pid in pids)
-            latencies, errors = _load(bases, make, args.rate, args.duration)
-            cpu_ms = (sum(_cpu_seconds(pid) for pid in pids) - cpu_before) * 1000 / max(1, len(latencies))
+            split_load(bases, make, args.rate, args.warmup)
+            cpu_before = sum(cpu_seconds(pid) for pid in pids)
+            latencies, errors = split_load(bases, make, args.rate, args.duration)
+            cpu_ms = (sum(cpu_seconds(pid) for pid in pids) - cpu_before) * 1000 / max(1, len(latencies))
             results.append(
                 {
                     "endpoint": label,

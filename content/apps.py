@@ -17,7 +17,17 @@ class ContentConfig(AppConfig):
 
         enricher_register(content_facts, subject=Subject.ITEM)
 
-        from django.db.models.signals import post_migrate
+        from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
+
+        from content.models import Content, Game, Player, Team
+        from content.services.cache import row_changed
+
+        # Cached catalogue answers go stale when a row they show changes (content.services.cache).
+        for model in (Content, Team, Player, Game):
+            post_save.connect(row_changed, sender=model, dispatch_uid=f"catalogue-cache-save-{model.__name__}")
+            post_delete.connect(row_changed, sender=model, dispatch_uid=f"catalogue-cache-delete-{model.__name__}")
+        for through in (Content.teams.through, Content.players.through):
+            m2m_changed.connect(row_changed, sender=through, dispatch_uid=f"catalogue-cache-{through.__name__}")
 
         # After auth's own post_migrate handler has created this app's permissions.
         post_migrate.connect(editorial_groups_ensure, sender=self, dispatch_uid="content.editorial_groups")

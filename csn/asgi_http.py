@@ -13,6 +13,15 @@ closed after its body is sent, as Django does.
 The worker threads are a fixed pool (`CSN_HTTP_THREADS`): database connections are thread-local and
 come from the connection pool for each request, and a request never needs the event loop's thread.
 
+Overload is answered, not queued: a request that arrives while the process's backlog is past its bound
+is a 503 `overloaded` with `Retry-After`, sent from the event loop at once, so a load balancer or the
+app goes elsewhere or comes back later, and the requests already accepted keep their latency. Two
+bounds: `HTTP_MAX_IN_FLIGHT` requests accepted and not yet answered (the worker threads share one core
+through the GIL: ten CPU-bound requests at once each take ten times as long, so the number in flight is
+what a newcomer's latency grows with), and the oldest request waiting for a thread having waited
+`HTTP_MAX_QUEUE_WAIT_MS` (threads held by slow I/O). `/healthz` is never refused (it still waits its
+turn for a thread: "the process answers").
+
 Bodies are bounded before they are held: `request_body_limit` says how large a request's body may be
 (1 MiB of JSON or form, more for a multipart upload), and a larger one is a 413 in the API's error shape
 without being read. daphne (twisted) receives a whole body before it calls the application, then queues
@@ -25,6 +34,9 @@ import io
 import json
 import re
 import sys
+import threading
+import time
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import sync_to_async
@@ -40,6 +52,43 @@ from csn.api.errors import PROBLEM_JSON, problem_body, problem_response
 from csn.realtime import drain
 
 TOO_LARGE = problem_body("payload_too_large", "The request body is too large.", status=413)
+OVERLOADED = "The server is busy: retry in a moment, or elsewhere."
+NEVER_REFUSED = frozenset({"/healthz"})
+
+
+class Backlog:
+    """The requests in flight (counted on the event loop, from arrival to the end of their response) and
+    those of them waiting for a worker thread, oldest first: entries `[arrival, taken]`, marked taken when
+    a worker thread starts the request, or when it ends some other way (cancelled while waiting)."""
+
+    def __init__(self, max_in_flight: int, max_wait_seconds: float):
+        self.max_in_flight, self.max_wait = max_in_flight, max_wait_seconds
+        self.in_flight = 0
+        self.waiting: deque[list] = deque()
+        self.lock = threading.Lock()
+
+    def full(self) -> bool:
+        if self.in_flight >= self.max_in_flight:
+            return True
+        with self.lock:
+            return bool(self.waiting) and time.monotonic() - self.waiting[0][0] > self.max_wait
+
+    def arrive(self) -> list:
+        entry = [time.monotonic(), False]
+        self.in_flight += 1
+        with self.lock:
+            self.waiting.append(entry)
+        return entry
+
+    def started(self, entry: list) -> None:
+        with self.lock:
+            entry[1] = True
+            while self.waiting and self.waiting[0][1]:
+                self.waiting.popleft()
+
+    def leave(self, entry: list) -> None:
+        self.started(entry)
+        self.in_flight -= 1
 
 
 class BodyTooLarge(Exception):
@@ -74,6 +123,7 @@ class SyncASGIHandler(ASGIHandler):
         BaseHandler.__init__(self)
         self.load_middleware(is_async=False)
         self.executor = ThreadPoolExecutor(max_workers=settings.HTTP_THREADS, thread_name_prefix="http")
+        self.backlog = Backlog(settings.HTTP_MAX_IN_FLIGHT, settings.HTTP_MAX_QUEUE_WAIT_MS / 1000)
         self._respond_in_thread = sync_to_async(self._respond, thread_sensitive=False, executor=self.executor)
         install_daphne_body_limit()
 
@@ -81,6 +131,8 @@ class SyncASGIHandler(ASGIHandler):
         if scope["type"] != "http":
             raise ValueError(f"Django serves HTTP only, not {scope['type']}.")
         headers = dict(scope.get("headers") or [])
+        if self.backlog.full() and scope["path"] not in NEVER_REFUSED:
+            return await self.send_response(self.overloaded(headers.get(b"accept", b"").decode("latin-1")), send)
         limit = request_body_limit(scope["path"], headers.get(b"content-type", b"").decode("latin-1"))
         length = declared_length(headers.get(b"content-length"))
         accept = headers.get(b"accept", b"").decode("latin-1")
@@ -97,14 +149,16 @@ class SyncASGIHandler(ASGIHandler):
         except BodyTooLarge:
             too_large = problem_response("payload_too_large", TOO_LARGE["detail"], status=413, accept=accept)
             return await self.send_response(too_large, send)
+        waiting = self.backlog.arrive()
         try:
-            response = await self._respond_in_thread(scope, body_file)
+            response = await self._respond_in_thread(scope, body_file, waiting)
             try:
                 await self.send_response(response, send)
             finally:
                 if response.streaming:
                     await sync_to_async(response.close, thread_sensitive=False, executor=self.executor)()
         finally:
+            self.backlog.leave(waiting)
             body_file.close()
 
     async def send_response(self, response, send):
@@ -128,8 +182,17 @@ class SyncASGIHandler(ASGIHandler):
 
         return await super().read_body(counted)
 
-    def _respond(self, scope, body_file):
+    @staticmethod
+    def overloaded(accept: str = ""):
+        retry_after = str(settings.HTTP_RETRY_AFTER_SECONDS)
+        return problem_response(
+            "overloaded", OVERLOADED, status=503, accept=accept, headers={"Retry-After": retry_after}
+        )
+
+    def _respond(self, scope, body_file, waiting: list | None = None):
         """The whole request in one worker thread, as WSGIHandler.__call__ does it."""
+        if waiting is not None:
+            self.backlog.started(waiting)
         set_script_prefix(get_script_prefix(scope))
         signals.request_started.send(sender=self.__class__, scope=scope)
         request, response = self.create_request(scope, body_file)

@@ -119,6 +119,11 @@ SERVER_GC_THRESHOLD = env_int("CSN_GC_THRESHOLD", 10_000)
 # Worker threads serving HTTP requests in each daphne process (csn.asgi_http); each holds at most one
 # pooled database connection during a request.
 HTTP_THREADS = env_int("CSN_HTTP_THREADS", 12)
+# Overload (csn.asgi_http): past this many requests in flight, or when the oldest waiting for a worker
+# thread has waited this long, a new request is a 503 `overloaded` with Retry-After, at once.
+HTTP_MAX_IN_FLIGHT = env_int("CSN_HTTP_MAX_IN_FLIGHT", 4 * HTTP_THREADS)
+HTTP_MAX_QUEUE_WAIT_MS = env_int("CSN_HTTP_MAX_QUEUE_WAIT_MS", 50)
+HTTP_RETRY_AFTER_SECONDS = env_int("CSN_HTTP_RETRY_AFTER", 1)
 WSGI_APPLICATION = None
 
 TEMPLATES = [
@@ -205,7 +210,7 @@ if PRODUCTION:
     REDIS_URL = require("REDIS_URL")
 
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {"default": {"BACKEND": "csn.cache.RedisCache", "LOCATION": REDIS_URL}}
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
@@ -343,7 +348,7 @@ SPECTACULAR_SETTINGS = {
     "Sign in with `POST /api/v1/auth/token/` and send the token in `Authorization`. Every error is an RFC 9457 "
     "problem (the `Problem` component); each operation lists the codes it can answer in `x-error-codes`. "
     "Guides: docs/quickstart.md, docs/api.md; changes: docs/changelog.md.",
-    "VERSION": "1.3.1",
+    "VERSION": "1.4.0",
     # Paths start /api/v1/: tags and operation ids come from what follows.
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     "SERVERS": [
@@ -391,6 +396,9 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "csn.api.schema.error_responses",
         "csn.api.schema.response_fields_required",
+        "csn.api.schema.public_operations",
+        "csn.api.schema.response_headers",
+        "csn.api.schema.blank_strings_any_of",
         "csn.requestid.schema_header",  # X-Request-ID on every response
     ],
     # csn/urls.py's path converters: `<id:…>` a bigint key, `<token:…>` a share token.
@@ -525,7 +533,9 @@ ANALYTICS_SEND_TIMEOUT_SECONDS = 10
 ANALYTICS_MAX_ATTEMPTS = env_int("CSN_ANALYTICS_MAX_ATTEMPTS", 12)
 ANALYTICS_RETRY_BASE_SECONDS = 5
 ANALYTICS_RETRY_MAX_SECONDS = 1800
-ANALYTICS_KICK_SECONDS = 1
+# The first delivery ask after a quiet spell runs at once; asks within this window after it are
+# coalesced into one task at its end (analytics.services.scheduling).
+ANALYTICS_KICK_SECONDS = 0.5
 ANALYTICS_TASK_TIME_BUDGET_SECONDS = 60
 ANALYTICS_TASK_SOFT_TIME_LIMIT = 120
 ANALYTICS_TASK_TIME_LIMIT = 150
@@ -558,6 +568,13 @@ LIVE_SNAPSHOT_PLAYS = 50
 LIVE_SEND_QUEUE_MAX = env_int("CSN_LIVE_SEND_QUEUE_MAX", 2000)
 # A topic's next fan-out pass waits this many times as long as its last pass took (csn.realtime.hub).
 LIVE_PACE_FACTOR = float(env_str("CSN_LIVE_PACE_FACTOR", "2"))
+
+# Catalogue reads (csn.api.caching, content.services.cache): seconds an answer stays in the server's
+# cache (versioned keys make a change visible at once; this bounds staleness only while the cache is
+# unreachable for invalidation), and the shared-cache headers of public (credential-less) answers.
+CATALOGUE_CACHE_SECONDS = env_int("CSN_CATALOGUE_CACHE_SECONDS", 60)
+CATALOGUE_SHARED_MAX_AGE = env_int("CSN_CATALOGUE_SHARED_MAX_AGE", 30)
+CATALOGUE_STALE_WHILE_REVALIDATE = env_int("CSN_CATALOGUE_STALE_WHILE_REVALIDATE", 30)
 # Resume replays events this recent (clients further behind get a snapshot); older ones are deleted.
 LIVE_EVENT_RETENTION_HOURS = env_int("CSN_RETAIN_LIVE_EVENTS_HOURS", 48)
 LIVE_CHAT_MAX_LENGTH = 500

@@ -64,6 +64,7 @@ class SubscriptionSerializer(serializers.ModelSerializer):
 
 
 class MeOutputSerializer(serializers.ModelSerializer):
+    avatar_url = serializers.URLField(read_only=True, allow_blank=True)
     preferences = PreferencesSerializer()
     subscription = SubscriptionSerializer()
 

@@ -1,6 +1,6 @@
 from django.contrib.auth import authenticate, logout, update_session_auth_hash
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -71,6 +71,12 @@ class TokenView(APIView):
         request=TokenInputSerializer,
         responses={200: TokenOutputSerializer},
         extensions=error_codes({400: ["invalid_credentials"]}),
+        examples=[
+            OpenApiExample(
+                "Sign in", value={"email": "viewer@csn.local", "password": "csn-demo-password"}, request_only=True
+            ),
+            OpenApiExample("Token", value={"token": "9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b"}, response_only=True),
+        ],
     )
     def post(self, request):
         data = TokenInputSerializer(data=request.data)

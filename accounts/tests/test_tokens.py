@@ -200,8 +200,10 @@ def test_the_schema_declares_http_bearer_and_public_operations_need_no_token(cli
     assert (schemes["bearerAuth"]["type"], schemes["bearerAuth"]["scheme"]) == ("http", "bearer")
     assert (schemes["tokenAuth"]["in"], schemes["tokenAuth"]["name"]) == ("header", "Authorization")
     paths = schema["paths"]
-    assert {} in paths["/api/v1/content/"]["get"]["security"]  # public: a token is optional
-    assert paths["/api/v1/auth/token/"]["post"]["security"] == [{}]
+    # public: no credentials needed (`security: []`, csn.api.schema.public_operations); a token is optional
+    assert paths["/api/v1/content/"]["get"]["security"] == []
+    assert paths["/api/v1/content/"]["get"]["x-credentials"] == "optional"
+    assert paths["/api/v1/auth/token/"]["post"]["security"] == []
     assert {} not in paths["/api/v1/me/"]["get"]["security"]
     assert {"bearerAuth": []} in paths["/api/v1/me/"]["get"]["security"]
     assert paths["/api/v1/auth/token/refresh/"]["post"]["security"] == [{"bearerAuth": []}, {"tokenAuth": []}]

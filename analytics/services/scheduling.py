@@ -17,45 +17,50 @@ DELIVERY_TASK = "analytics.deliver_outbox"
 
 
 def request_delivery() -> None:
-    """Ask a worker to deliver soon. Never fails the caller: a broker that is down only delays
-    delivery until the periodic sweep. With a broker, asks are coalesced to one per
-    ANALYTICS_KICK_SECONDS (the task starts that much later, so it sees every row committed meanwhile)."""
+    """Ask a worker to deliver. Never fails the caller: a broker that is down only delays delivery until
+    the periodic sweep. With a broker, the first ask after a quiet spell queues a task that starts at
+    once (a lone event reaches PostHog in milliseconds, not after a countdown), and opens a window of
+    ANALYTICS_KICK_SECONDS shared by every process; the asks within it are coalesced into one task
+    that starts when the window ends, so it sees every row committed meanwhile and sends them as
+    batches. After the window, the next ask starts over."""
     if settings.CELERY_TASK_ALWAYS_EAGER:
         try:
             _deliver_without_broker()
         except Exception:  # the rows stay; the next ask delivers them
             logger.exception("analytics: in-process delivery failed")
         return
-    global _last_queued
-    now = time.monotonic()
-    kick = settings.ANALYTICS_KICK_SECONDS
-    if now - _last_queued < kick:
-        return  # the task this process queued starts after this commit: no Redis round trip
+    global _quiet_until
+    now = time.time()
+    if now < _quiet_until:
+        return  # a task starts after this commit (the window's last): no Redis round trip
+    window = settings.ANALYTICS_KICK_SECONDS
     try:
-        # The shared key holds the wall-clock moment the queued task starts (it expires then).
-        if not cache.add(_DELIVERY_KEY, time.time() + kick, timeout=kick):
-            # Another process asked within the window. Its task starts at the stored moment (it queued
-            # after adding the key, with the same countdown), so it covers this commit and every
-            # commit until then: stay quiet until that moment instead of asking Redis again on every
-            # request.
-            _last_queued = now - kick + _seconds_until(cache.get(_DELIVERY_KEY))
+        if cache.add(_WINDOW_KEY, now + window, timeout=window):
+            _queue_task(countdown=0)  # the first after a quiet spell: at once
             return
-    except Exception as exc:  # a cache on a Redis that is down: ask anyway
+        # Within a window: one task at its end covers every commit until then. The key of that task
+        # names the window, so a late key never stands for the next window's task.
+        window_end = _window_end(cache.get(_WINDOW_KEY), now)
+        if cache.add(f"{_WINDOW_KEY}:{window_end}", True, timeout=window + 1) and not _queue_task(
+            countdown=window_end - now
+        ):
+            return
+        _quiet_until = window_end
+    except Exception as exc:  # a cache on a Redis that is down: ask anyway, at once
         logger.warning("analytics: cache unavailable while requesting delivery: %s", exc)
-    if _queue_task(countdown=kick):
-        _last_queued = now
+        _queue_task(countdown=0)
 
 
-# When this process last queued a delayed delivery (time.monotonic()).
-_last_queued = float("-inf")
-_DELIVERY_KEY = "analytics:delivery-requested"
+# Until when (time.time()) this process knows a queued task starts after any commit it makes now.
+_quiet_until = float("-inf")
+_WINDOW_KEY = "analytics:delivery-window"
 
 
-def _seconds_until(deadline) -> float:
-    """Seconds from now to a stored task start (0 when gone or unreadable), at most one window."""
-    if not isinstance(deadline, int | float):
-        return 0.0
-    return min(max(deadline - time.time(), 0.0), settings.ANALYTICS_KICK_SECONDS)
+def _window_end(stored, now: float) -> float:
+    """The open window's end as stored (now when it just closed or is unreadable), at most one window away."""
+    if not isinstance(stored, int | float):
+        return now
+    return min(max(stored, now), now + settings.ANALYTICS_KICK_SECONDS)
 
 
 def request_delivery_now() -> None:

@@ -24,4 +24,4 @@ def _forget_queued_deliveries(monkeypatch):
     """Each test starts without a delivery queued by an earlier one."""
     from analytics.services import scheduling
 
-    monkeypatch.setattr(scheduling, "_last_queued", float("-inf"))
+    monkeypatch.setattr(scheduling, "_quiet_until", float("-inf"))

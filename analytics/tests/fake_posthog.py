@@ -1,7 +1,8 @@
 """A small HTTP server that speaks PostHog's capture API (`POST /batch/`, `/capture/`, `/e/`, `/i/v0/e/`),
 for tests and benchmarks. It records what arrives, deduplicates by uuid as PostHog does, and can be told
 to fail (503) or to hold requests. Runs in a thread (`FakePostHog().start()`) or as a process:
-`python -m analytics.tests.fake_posthog` prints its port, counts events, answers `GET /_stats`.
+`python -m analytics.tests.fake_posthog` prints its port, counts events, answers `GET /_stats` and
+`GET /_latencies` (each event's arrival minus its timestamp, for the delivery-latency bench).
 """
 
 import gzip
@@ -11,6 +12,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 CAPTURE_PATHS = {"/batch/", "/batch", "/capture/", "/e/", "/i/v0/e/", "/track/"}
@@ -30,6 +32,7 @@ class FakePostHog:
         self.received = threading.Event()  # set by every capture request
         self.hold: threading.Event | None = None  # when set, requests wait for it after recording
         self.delay = 0.0  # seconds each capture request takes, to make relays overlap
+        self.latencies_ms: list[float] = []  # per accepted event: its arrival minus its timestamp
         self.server: ThreadingHTTPServer | None = None
 
     # --- control -------------------------------------------------------------------------------
@@ -82,8 +85,10 @@ class FakePostHog:
                 uuid = event.get("uuid")
                 if not uuid or not event.get("event") or "distinct_id" not in event:
                     return 400, {"type": "validation_error", "detail": "event needs uuid, event, distinct_id"}
+            now = time.time()
             for event in batch:
                 self.accepted_events += 1
+                self.latencies_ms.append((now - _epoch(event.get("timestamp"), now)) * 1000)
                 if self.record:
                     self.arrivals[event["uuid"]] += 1
                     self.events.setdefault(event["uuid"], event)
@@ -93,6 +98,18 @@ class FakePostHog:
     def stats(self) -> dict:
         with self.lock:
             return {"requests": self.requests, "accepted_events": self.accepted_events, "unique": len(self.events)}
+
+    def latencies(self) -> dict:
+        with self.lock:
+            return {"requests": self.requests, "latencies_ms": list(self.latencies_ms)}
+
+
+def _epoch(timestamp, default: float) -> float:
+    """An event's ISO 8601 timestamp in seconds since the epoch (`default` when missing or unreadable)."""
+    try:
+        return datetime.fromisoformat(timestamp).timestamp()
+    except (TypeError, ValueError):
+        return default
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -119,6 +136,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path == "/_stats":
             self._reply(200, self.owner.stats())
+        elif self.path == "/_latencies":
+            self._reply(200, self.owner.latencies())
         else:
             self._reply(404, {"detail": "not found"})
 

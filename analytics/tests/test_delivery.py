@@ -297,26 +297,46 @@ def test_a_failing_in_process_delivery_does_not_fail_the_request(
 
 
 @pytest.mark.django_db
-def test_delivery_asks_are_coalesced_and_start_after_the_commits_they_cover(settings, monkeypatch):
+def test_the_first_ask_after_a_quiet_spell_runs_at_once_and_the_rest_of_its_window_once_at_its_end(
+    settings, monkeypatch
+):
     settings.CELERY_TASK_ALWAYS_EAGER = False
     queued = []
     monkeypatch.setattr(scheduling, "_queue_task", lambda *, countdown: queued.append(countdown) or True)
 
+    scheduling.request_delivery()
+    assert queued == [0]  # a lone event: delivered at once, no countdown
     for _ in range(5):
         scheduling.request_delivery()
-    assert queued == [settings.ANALYTICS_KICK_SECONDS]  # one task, starting after the asks it covers
+    window = settings.ANALYTICS_KICK_SECONDS
+    assert len(queued) == 2 and 0 < queued[1] <= window  # one more task, at the window's end
 
-    # Another process asked meanwhile (the shared cache key is set): still no second task.
-    monkeypatch.setattr(scheduling, "_last_queued", float("-inf"))
+    # Another process asks within the same window: its commits are covered by that task.
+    monkeypatch.setattr(scheduling, "_quiet_until", float("-inf"))
     scheduling.request_delivery()
-    assert len(queued) == 1
+    assert len(queued) == 2
 
     from django.core.cache import cache
 
-    cache.clear()  # the window passed
-    monkeypatch.setattr(scheduling, "_last_queued", float("-inf"))
+    cache.clear()  # the window passed: quiet spell over, at once again
+    monkeypatch.setattr(scheduling, "_quiet_until", float("-inf"))
     scheduling.request_delivery()
-    assert len(queued) == 2
+    assert queued[2:] == [0]
+
+
+@pytest.mark.django_db
+def test_the_window_really_closes_after_its_fraction_of_a_second(settings, monkeypatch):
+    import time
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.ANALYTICS_KICK_SECONDS = 0.2
+    queued = []
+    monkeypatch.setattr(scheduling, "_queue_task", lambda *, countdown: queued.append(countdown) or True)
+    scheduling.request_delivery()
+    scheduling.request_delivery()
+    time.sleep(0.3)
+    scheduling.request_delivery()
+    assert queued[0] == 0 and 0 < queued[1] <= 0.2 and queued[2] == 0
 
 
 @pytest.mark.django_db
@@ -338,7 +358,8 @@ def test_an_ask_within_the_window_after_this_process_queued_touches_neither_cach
     queued, cache_calls = [], []
     monkeypatch.setattr(scheduling, "_queue_task", lambda *, countdown: queued.append(countdown) or True)
     scheduling.request_delivery()
-    assert len(queued) == 1
+    scheduling.request_delivery()
+    assert len(queued) == 2  # at once, and at the window's end
 
     from django.core.cache import cache
 
@@ -346,7 +367,7 @@ def test_an_ask_within_the_window_after_this_process_queued_touches_neither_cach
     for _ in range(20):
         scheduling.request_delivery()
 
-    assert cache_calls == [] and len(queued) == 1  # only the in-process clock was read
+    assert cache_calls == [] and len(queued) == 2  # only the in-process clock was read
 
 
 @pytest.mark.django_db
@@ -358,9 +379,11 @@ def test_a_process_finding_another_s_ask_stays_quiet_until_that_task_starts(sett
     settings.CELERY_TASK_ALWAYS_EAGER = False
     queued, adds = [], []
     monkeypatch.setattr(scheduling, "_queue_task", lambda *, countdown: queued.append(countdown) or True)
-    # Another process asked: the key holds the moment its task starts.
-    kick = settings.ANALYTICS_KICK_SECONDS
-    cache.add(scheduling._DELIVERY_KEY, time.time() + kick, timeout=kick)
+    # Another process opened the window and queued the task at its end.
+    window = settings.ANALYTICS_KICK_SECONDS
+    end = time.time() + window
+    cache.add(scheduling._WINDOW_KEY, end, timeout=window)
+    cache.add(f"{scheduling._WINDOW_KEY}:{end}", True, timeout=window + 1)
     real_add = cache.add
     monkeypatch.setattr(cache, "add", lambda *args, **kwargs: adds.append(args) or real_add(*args, **kwargs))
 
@@ -368,7 +391,7 @@ def test_a_process_finding_another_s_ask_stays_quiet_until_that_task_starts(sett
         scheduling.request_delivery()
 
     assert queued == []  # the other process's task covers these commits
-    # One look at the key, then quiet until its task starts (the stored moment), no longer.
-    assert len(adds) == 1
-    quiet_for = scheduling._last_queued + kick - time.monotonic()
-    assert 0 < quiet_for <= kick
+    # One look at the keys, then quiet until that task starts, no longer.
+    assert len(adds) == 2
+    quiet_for = scheduling._quiet_until - time.time()
+    assert 0 < quiet_for <= window

@@ -107,7 +107,7 @@ def test_no_request_waits_on_posthog(user, posthog_settings, fake_posthog, setti
 
         redis.Redis.from_url(django_settings.REDIS_URL).flushdb()
         # Creating the user queued a delivery that flushdb just dropped; forget it too.
-        monkeypatch.setattr(scheduling, "_last_queued", float("-inf"))
+        monkeypatch.setattr(scheduling, "_quiet_until", float("-inf"))
 
     allowed = {int(connection.settings_dict.get("PORT") or 5432)} if connection.vendor == "postgresql" else set()
     if django_settings.REDIS_URL:

@@ -8,6 +8,7 @@ from django.utils.html import format_html
 
 from content.admin.shared import badge, media_preview
 from content.models import Game, ImportJob, Player, Team
+from content.services.cache import GAMES, catalogue_changed
 from content.services.imports import csv_export
 
 GAME_STATUS_COLOURS = {"live": "#b91c1c", "final": "#374151", "postponed": "#6b7280"}
@@ -100,6 +101,7 @@ class GameAdmin(admin.ModelAdmin):
         if "status" in fields:
             # Unless the game went live since the page was read: its status is the scorekeeper's now.
             Game.objects.filter(pk=obj.pk, status__in=GAME_UNSTARTED).update(status=obj.status)
+            catalogue_changed(GAMES)  # an UPDATE: no post_save
             fields.remove("status")
         if fields:
             obj.save(update_fields=[*fields, "updated_at"])

@@ -6,6 +6,7 @@ import django_filters
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connections
 from django.db.models import Q
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import filters
 from rest_framework.exceptions import ValidationError
 
@@ -20,6 +21,18 @@ SEARCH_MAX_TERMS = 8
 # The content text searched on PostgreSQL. Migration 0004 indexes exactly this expression (GIN): change
 # both together.
 CONTENT_SEARCH_DOCUMENT = SearchVector("title", "description", config="english")
+
+
+class CatalogueFilterBackend(DjangoFilterBackend):
+    """django-filter's backend, passed by when the query string names none of the view's filters. A
+    FilterSet deep-copies every filter and builds a form to find nothing to do: a fifth of the CPU of an
+    unfiltered content page."""
+
+    def filter_queryset(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is not None and request.query_params.keys().isdisjoint(filterset_class.base_filters):
+            return queryset
+        return super().filter_queryset(request, queryset, view)
 
 
 class CatalogueSearchFilter(filters.SearchFilter):
@@ -108,7 +121,25 @@ class StrictOrderingFilter(filters.OrderingFilter):
         return valid
 
 
-class ContentFilter(django_filters.FilterSet):
+class CatalogueFilterSet(django_filters.FilterSet):
+    """A FilterSet whose form class is built once per FilterSet class, not on every request (django-filter
+    makes a new form class, and a form field for every filter, each time: a third of a filtered page's
+    filtering CPU). The catalogue's filters depend on nothing of the request, so one class serves all;
+    each request still gets its own form instance and filters."""
+
+    @classmethod
+    def _cached_form_class(cls, build):
+        form_class = cls.__dict__.get("_form_class")
+        if form_class is None:
+            form_class = build()
+            cls._form_class = form_class
+        return form_class
+
+    def get_form_class(self):
+        return self._cached_form_class(super().get_form_class)
+
+
+class ContentFilter(CatalogueFilterSet):
     type = django_filters.ChoiceFilter(choices=Content.Type.choices)
     state = django_filters.ChoiceFilter(choices=Content.State.choices)
     team = IdFilter(field_name="teams")
@@ -136,7 +167,7 @@ class ContentFilter(django_filters.FilterSet):
         return content_filter_tag(queryset, value) if value else queryset
 
 
-class GameFilter(django_filters.FilterSet):
+class GameFilter(CatalogueFilterSet):
     status = django_filters.ChoiceFilter(choices=Game.Status.choices)
     sport = django_filters.ChoiceFilter(choices=Sport.choices)
     team = IdFilter(method="filter_team")
@@ -152,7 +183,7 @@ class GameFilter(django_filters.FilterSet):
         return queryset.filter(Q(home_team_id=value) | Q(away_team_id=value))
 
 
-class TeamFilter(django_filters.FilterSet):
+class TeamFilter(CatalogueFilterSet):
     sport = django_filters.ChoiceFilter(choices=Sport.choices)
 
     class Meta:
@@ -160,7 +191,7 @@ class TeamFilter(django_filters.FilterSet):
         fields: list = []
 
 
-class PlayerFilter(django_filters.FilterSet):
+class PlayerFilter(CatalogueFilterSet):
     team = IdFilter(field_name="team")
     sport = django_filters.ChoiceFilter(field_name="team__sport", choices=Sport.choices)
     position = django_filters.CharFilter(field_name="position", lookup_expr="iexact")

@@ -1,4 +1,3 @@
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, status
@@ -11,6 +10,7 @@ from accounts.entitlements import user_grants
 from content import selectors
 from content.api.filters import (
     CONTENT_SEARCH_DOCUMENT,
+    CatalogueFilterBackend,
     CatalogueSearchFilter,
     ContentFilter,
     GameFilter,
@@ -31,15 +31,41 @@ from content.api.serializers import (
     TransitionInputSerializer,
 )
 from content.models import Player, Team
+from content.services.cache import CONTENT, GAMES, PLAYERS, TEAMS, catalogue_generation
 from content.services.media import media_upload_confirm, media_upload_receive, media_upload_start
+from content.services.rights import entitlement_variant
 from content.services.workflow import content_transition
+from csn.api.caching import CachedReadMixin
 from csn.api.deprecation import DeprecatedParametersMixin
 from csn.api.idempotency import idempotent
 from csn.api.pagination import CursorPagination
 from csn.api.schema import error_codes
 from csn.errors import NotFoundError
 
-CATALOGUE_FILTERS = [DjangoFilterBackend, CatalogueSearchFilter, StrictOrderingFilter]
+CATALOGUE_FILTERS = [CatalogueFilterBackend, CatalogueSearchFilter, StrictOrderingFilter]
+
+
+class CatalogueCache(CachedReadMixin):
+    """A catalogue read kept in the server's cache per entitlement variant (content.services.rights), under
+    the versions of the `families` it shows (content.services.cache). Staff, who see every state, are
+    never cached where the answer shows content; elsewhere every reader gets the same answer."""
+
+    families: tuple[str, ...] = ()
+    by_variant = True
+
+    def cache_variant(self, request):
+        if not self.by_variant:
+            return "all"
+        if request.user.is_authenticated and request.user.is_staff:
+            return None
+        return entitlement_variant(user_grants(user=request.user))
+
+    def cache_generation(self):
+        return catalogue_generation(self.families)
+
+
+# Live scores change games every few seconds: shared caches keep them briefly.
+LIVE_SHARED_MAX_AGE = 5
 
 
 @extend_schema_view(
@@ -66,7 +92,7 @@ CATALOGUE_FILTERS = [DjangoFilterBackend, CatalogueSearchFilter, StrictOrderingF
         extensions=error_codes({400: ["search_too_long", "search_too_many_terms"]}),
     )
 )
-class ContentListView(DeprecatedParametersMixin, generics.ListAPIView):
+class ContentListView(CatalogueCache, DeprecatedParametersMixin, generics.ListAPIView):
     """Published items inside their availability window (staff: every item, any state)."""
 
     deprecated_parameters = {"published_after": "published_from", "published_before": "published_to"}
@@ -79,6 +105,7 @@ class ContentListView(DeprecatedParametersMixin, generics.ListAPIView):
     search_document = CONTENT_SEARCH_DOCUMENT
     ordering_fields = ["published_at", "created_at", "title", "runtime_seconds"]
     pagination_class = CursorPagination.ordered_by("-published_at", "-id")
+    families = (CONTENT, TEAMS, PLAYERS)
 
     @property
     def ordering(self):
@@ -88,7 +115,7 @@ class ContentListView(DeprecatedParametersMixin, generics.ListAPIView):
         return ("-published_at", "-id")
 
     def get_queryset(self):
-        return selectors.content_with_relations(selectors.content_visible_to(user=self.request.user))
+        return selectors.content_visible_to(user=self.request.user).select_related("game")
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
@@ -100,16 +127,19 @@ class ContentListView(DeprecatedParametersMixin, generics.ListAPIView):
         return {**super().get_serializer_context(), "grants": user_grants(user=self.request.user)}
 
 
-class ContentDetailView(APIView):
-    permission_classes = [AllowAny]
-
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
         operation_id="getContent",
         summary="Get a catalogue item",
         description="One item; not published or outside its availability window is a 404 (staff see all).",
         responses={200: ContentSerializer},
     )
-    def get(self, request, pk: int):
+)
+class ContentDetailView(CatalogueCache, APIView):
+    permission_classes = [AllowAny]
+    families = (CONTENT, TEAMS, PLAYERS)
+
+    def read(self, request, pk: int):
         content = selectors.access_content(user=request.user, content_id=pk)
         return Response(ContentSerializer(content, context={"grants": user_grants(user=request.user)}).data)
 
@@ -156,7 +186,7 @@ SEARCH_CODES = error_codes({400: ["search_too_long", "search_too_many_terms"]})
         extensions=SEARCH_CODES,
     )
 )
-class TeamListView(generics.ListAPIView):
+class TeamListView(CatalogueCache, generics.ListAPIView):
     permission_classes = [AllowAny]
     serializer_class = TeamSerializer
     queryset = Team.objects.all()
@@ -166,6 +196,8 @@ class TeamListView(generics.ListAPIView):
     ordering_fields = ["name", "created_at"]
     ordering = ("name", "id")
     pagination_class = CursorPagination.ordered_by("name", "id")
+    families = (TEAMS,)
+    by_variant = False
 
 
 @extend_schema_view(
@@ -176,7 +208,7 @@ class TeamListView(generics.ListAPIView):
         extensions=SEARCH_CODES,
     )
 )
-class PlayerListView(generics.ListAPIView):
+class PlayerListView(CatalogueCache, generics.ListAPIView):
     permission_classes = [AllowAny]
     serializer_class = PlayerSerializer
     queryset = Player.objects.select_related("team")
@@ -186,6 +218,8 @@ class PlayerListView(generics.ListAPIView):
     ordering_fields = ["name", "number", "created_at"]
     ordering = ("name", "id")
     pagination_class = CursorPagination.ordered_by("name", "id")
+    families = (PLAYERS, TEAMS)
+    by_variant = False
 
 
 @extend_schema_view(
@@ -196,7 +230,7 @@ class PlayerListView(generics.ListAPIView):
         extensions=SEARCH_CODES,
     )
 )
-class GameListView(generics.ListAPIView):
+class GameListView(CatalogueCache, generics.ListAPIView):
     """The schedule: by start time, soonest first unless `?ordering=-starts_at`."""
 
     permission_classes = [AllowAny]
@@ -207,21 +241,28 @@ class GameListView(generics.ListAPIView):
     ordering_fields = ["starts_at", "created_at"]
     ordering = ("starts_at", "id")
     pagination_class = CursorPagination.ordered_by("starts_at", "id")
+    families = (GAMES, TEAMS)
+    by_variant = False
+    shared_max_age = stale_while_revalidate = LIVE_SHARED_MAX_AGE
 
     def get_queryset(self):
         return selectors.games_with_teams()
 
 
-class GameDetailView(APIView):
-    permission_classes = [AllowAny]
-
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
         operation_id="getGame",
         summary="Get a game",
         description="A game with its teams, score, period, clock and the items linked to it that the caller may see.",
         responses={200: GameDetailSerializer},
     )
-    def get(self, request, pk: int):
+)
+class GameDetailView(CatalogueCache, APIView):
+    permission_classes = [AllowAny]
+    families = (GAMES, TEAMS, CONTENT, PLAYERS)
+    shared_max_age = stale_while_revalidate = LIVE_SHARED_MAX_AGE
+
+    def read(self, request, pk: int):
         game = selectors.games_with_teams().filter(pk=pk).first()
         if game is None:
             raise NotFoundError("Not found.")

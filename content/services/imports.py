@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from content.models import Game, ImportJob, Player, Sport, Team
+from content.services.cache import catalogue_changed, families_of
 from content.services.errors import field_error
 from csn.errors import ApplicationError, ConflictError, PermissionDeniedError
 
@@ -430,6 +431,7 @@ def import_commit(*, job_id: int) -> ImportJob:
                     unique_fields=["external_id"],
                     update_fields=update_fields,
                 )
+                catalogue_changed(*families_of(model))  # bulk_create sends no post_save
                 outcome.updated += len(existing)
                 outcome.created += len(batch) - len(existing)
     except _RollBack:

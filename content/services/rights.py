@@ -45,11 +45,14 @@ class Facts:
     type: str
 
 
-def content_facts(content: Content) -> Facts:
-    """An item's facts, from its game and teams (prefetched by `content_with_relations`: no query)."""
-    teams = list(content.teams.all())
-    sports = {team.sport for team in teams}
-    team_ids = {team.pk for team in teams}
+def content_facts(content: Content, teams: list[dict] | None = None) -> Facts:
+    """An item's facts, from its game (select_related) and teams: their brief representations when given
+    (`content.selectors.content_relations`), else `content.teams`."""
+    pairs = (
+        [(t["id"], t["sport"]) for t in teams] if teams is not None else [(t.pk, t.sport) for t in content.teams.all()]
+    )
+    sports = {sport for _, sport in pairs}
+    team_ids = {pk for pk, _ in pairs}
     game = content.game if content.game_id else None
     if game is not None:
         sports.add(game.sport)
@@ -76,13 +79,13 @@ def unlocked(grants: Grants, facts: Facts) -> bool:
     return any(rule_matches(rule, facts) for rule in grants.rules)
 
 
-def content_locked(*, content: Content, grants: Grants) -> bool:
+def content_locked(*, content: Content, grants: Grants, teams: list[dict] | None = None) -> bool:
     """`locked` in the catalogue: a premium item none of the user's products unlocks."""
     if not content.is_premium:
         return False
     if not grants.rules:  # anonymous, or no product: every premium item (no facts to gather)
         return True
-    return not unlocked(grants, content_facts(content))
+    return not unlocked(grants, content_facts(content, teams))
 
 
 def products_unlocking(facts: Facts) -> list[Product]:

@@ -9,6 +9,7 @@ from analytics import events
 from content.announcements import ContentPublished, content_published
 from content.models import Content, ContentAuditLog
 from content.services.audit import content_audit_log_create
+from content.services.cache import CONTENT, catalogue_changed
 from content.services.errors import field_error
 from content.services.revisions import revision_record
 from csn.errors import ApplicationError, ConflictError, NotFoundError, PermissionDeniedError
@@ -78,6 +79,7 @@ def _transition(*, content: Content, actor, name: str, note: str = "") -> Conten
                 f"Someone changed this item meanwhile: it is now {State(current).label.lower()}.",
                 code="state_changed",
             )
+        catalogue_changed(CONTENT)  # an UPDATE: no post_save
         content_audit_log_create(
             content=content,
             actor=actor,

@@ -239,3 +239,103 @@ def response_fields_required(result, generator, request, public):
             continue
         schema["required"] = list(schema["properties"])
     return result
+
+
+def public_operations(result, generator, request, public):
+    """drf-spectacular postprocessing hook (after `error_responses`, which reads the security): an
+    operation anyone may call has `security: []`.
+
+    drf-spectacular writes the schemes and `{}` (optional credentials), and client generators take any
+    non-empty list as "needs credentials" (openapi-python-client then asks for an authenticated client
+    even to sign in). Credentials still count where sent (premium `video_url`, staff's view of drafts):
+    `x-credentials: optional` and the description say so."""
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            if not isinstance(operation, dict) or {} not in (operation.get("security") or []):
+                continue
+            schemes = [requirement for requirement in operation["security"] if requirement]
+            operation["security"] = []
+            if schemes:
+                operation["x-credentials"] = "optional"
+                operation["description"] = (
+                    operation.get("description", "").rstrip()
+                    + "\n\nPublic: no credentials needed; a signed-in caller's token or session still counts."
+                ).lstrip()
+    return result
+
+
+_EMPTY_STRING = {"type": "string", "maxLength": 0}
+
+
+def _blank_any_of(node) -> None:
+    if isinstance(node, dict):
+        if _EMPTY_STRING in node.get("oneOf", []):
+            node["anyOf"] = node.pop("oneOf")
+        for value in node.values():
+            _blank_any_of(value)
+    elif isinstance(node, list):
+        for value in node:
+            _blank_any_of(value)
+
+
+def blank_strings_any_of(result, generator, request, public):
+    """drf-spectacular postprocessing hook: a URL or email field that may be blank is documented as
+    `oneOf` [the format, an empty string]; "" matches both (a format does not reject it for every
+    validator), which `oneOf` forbids, so valid answers failed validation. `anyOf` says the same."""
+    _blank_any_of(result)
+    return result
+
+
+HEADERS = {
+    "RateLimit-Policy": {
+        "description": 'The throttle that counted this request: `"<policy>";q=<requests>;w=<window seconds>` '
+        "(IETF draft-ietf-httpapi-ratelimit-headers). Absent while the throttle cache is down.",
+        "schema": {"type": "string", "example": '"user_read";q=1200;w=60'},
+    },
+    "RateLimit": {
+        "description": 'What is left of it: `"<policy>";r=<requests left>;t=<seconds until the window resets>`.',
+        "schema": {"type": "string", "example": '"user_read";r=1187;t=42'},
+    },
+    "Retry-After": {"description": "Seconds to wait before trying again.", "schema": {"type": "integer"}},
+    "Idempotent-Replayed": {
+        "description": "`true` when this is the stored answer to an earlier request with the same Idempotency-Key.",
+        "schema": {"type": "string", "enum": ["true"]},
+    },
+    "Deprecation": {
+        "description": "Sent when the request used something deprecated: when it was deprecated, `@<unix time>` "
+        "(RFC 9745); see `Sunset` and `Link`.",
+        "schema": {"type": "string", "example": "@1796256000"},
+    },
+    "Sunset": {
+        "description": "When the deprecated thing the request used may stop working (RFC 8594, an HTTP date).",
+        "schema": {"type": "string", "example": "Wed, 30 Jun 2027 00:00:00 GMT"},
+    },
+}
+
+
+def _header_refs(*names: str) -> dict:
+    return {name: {"$ref": f"#/components/headers/{name}"} for name in names}
+
+
+def response_headers(result, generator, request, public):
+    """drf-spectacular postprocessing hook (after `error_responses`): the headers our answers carry.
+    Every answer may carry the rate-limit fields; a 429 or 503 `Retry-After`; an idempotent operation's
+    success `Idempotent-Replayed`; an operation with deprecated parameters `Deprecation` and `Sunset`."""
+    result.setdefault("components", {})["headers"] = HEADERS
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            parameters = operation.get("parameters", [])
+            idempotent = any(p.get("name") == "Idempotency-Key" for p in parameters)
+            deprecations = any(p.get("deprecated") for p in parameters)
+            for status, response in operation["responses"].items():
+                headers = response.setdefault("headers", {})
+                headers.update(_header_refs("RateLimit-Policy", "RateLimit"))
+                if status in ("429", "503"):
+                    headers.update(_header_refs("Retry-After"))
+                if status.startswith("2") and idempotent:
+                    headers.update(_header_refs("Idempotent-Replayed"))
+                if status.startswith("2") and deprecations:
+                    headers.update(_header_refs("Deprecation", "Sunset"))
+    return result

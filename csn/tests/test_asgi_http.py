@@ -273,5 +273,52 @@ def test_daphne_refuses_a_large_body_before_receiving_it():
             b"Content-Type: multipart/form-data; boundary=abc\r\nContent-Length: %d\r\n\r\n%s" % (len(form), form)
         )
         reply, _ = exchange(base, malformed)
-        assert reply.startswith(b"HTTP/1.1 415") and b"json\r\n" in reply, reply[:300]  # problem+json
+        assert reply.startswith(b"HTTP/1.1 415") and b"Content-Type: application/problem+json" in reply, reply[:300]
         assert b'"code":"unsupported_media_type"' in reply, reply[:300]
+
+
+async def _request_to(handler, method: str, path: str) -> tuple[int, dict, bytes]:
+    communicator = ApplicationCommunicator(handler, _scope(method, path))
+    await communicator.send_input({"type": "http.request", "body": b"", "more_body": False})
+    start = await communicator.receive_output(5)
+    body = await communicator.receive_output(5)
+    await communicator.wait(5)
+    return start["status"], dict(start["headers"]), body["body"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_past_the_backlog_bound_a_request_is_a_fast_503_and_healthz_still_answers(settings, thread_calls):
+    import time
+
+    settings.HTTP_MAX_IN_FLIGHT, settings.HTTP_RETRY_AFTER_SECONDS = 3, 2
+    handler = SyncASGIHandler()
+    held = [handler.backlog.arrive() for _ in range(3)]  # three requests in flight
+
+    started = time.monotonic()
+    status, headers, body = async_to_sync(_request_to)(handler, "GET", "/api/v1/teams/")
+    assert time.monotonic() - started < 0.05
+    assert status == 503 and headers[b"Retry-After"] == b"2"
+    assert json.loads(body)["code"] == "overloaded"
+    assert thread_calls == []  # refused on the event loop: no worker thread, no view
+
+    assert async_to_sync(_request_to)(handler, "GET", "/healthz")[0] == 200
+    for entry in held:
+        handler.backlog.leave(entry)
+    assert async_to_sync(_request_to)(handler, "GET", "/api/v1/teams/")[0] == 200
+    assert not handler.backlog.waiting and handler.backlog.in_flight == 0  # a served request leaves it
+
+
+def test_the_backlog_is_full_when_its_oldest_waits_too_long_and_forgets_what_left_or_started(settings):
+    from csn.asgi_http import Backlog
+
+    backlog = Backlog(max_in_flight=10, max_wait_seconds=0.05)
+    first, second = backlog.arrive(), backlog.arrive()
+    assert not backlog.full()
+    first[0] -= 1.0  # the oldest has waited a second
+    assert backlog.full()
+    backlog.leave(second)  # taken out of order (a cancelled request): the oldest still waits
+    assert backlog.full()
+    backlog.started(first)  # a thread took it: in flight, no longer waiting
+    assert not backlog.full() and not backlog.waiting and backlog.in_flight == 1
+    backlog.leave(first)
+    assert backlog.in_flight == 0

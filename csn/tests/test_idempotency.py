@@ -2,8 +2,11 @@
 body with the key is a 409; keys are per user and expire."""
 
 import datetime as dt
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from django.db import connection, connections
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -100,3 +103,27 @@ def test_a_retried_score_event_records_one_play():
     assert first.status_code == retry.status_code == 201
     assert retry.json() == first.json()
     assert GameEvent.objects.filter(game=game).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_requests_with_one_key_at_once_do_the_work_once(user):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite runs one write at a time: the race needs PostgreSQL")
+    barrier = threading.Barrier(2)
+
+    def post():
+        client = APIClient()
+        client.force_authenticate(user)
+        barrier.wait()
+        try:
+            response = _post(client, {"title": "At once"}, key="race")
+            return response.status_code, response.json()["id"]
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda _: post(), range(2)))
+
+    assert [status for status, _ in answers] == [201, 201]
+    assert answers[0][1] == answers[1][1]
+    assert Playlist.objects.filter(user=user).count() == 1

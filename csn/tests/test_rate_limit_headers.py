@@ -66,3 +66,14 @@ def test_no_headers_when_the_throttle_cache_is_down(low_rates, monkeypatch):
 
     assert response.status_code == 200
     assert "RateLimit" not in response
+
+
+def test_analytics_intake_shows_its_own_window(user):
+    client = APIClient()
+    client.force_authenticate(user)
+
+    response = client.post("/api/v1/analytics/events/", {"events": [{"name": "nope"}]}, format="json")
+
+    policy, remaining, _ = _remaining(response)
+    limit = int(re.match(r'^"analytics";q=(\d+);w=60$', response["RateLimit-Policy"])[1])
+    assert (policy, remaining) == ("analytics", limit - 1)

@@ -68,8 +68,9 @@ def test_a_failing_cache_lets_requests_through(low_rates, monkeypatch):
     def down(*args, **kwargs):
         raise ConnectionError("cache down")
 
-    monkeypatch.setattr(cache, "incr", down)
-    monkeypatch.setattr(cache, "add", down)
+    for name in ("incr", "add", "count"):  # count: csn.cache.RedisCache's one-round-trip counter
+        if hasattr(cache, name):
+            monkeypatch.setattr(cache, name, down)
     client = APIClient()
     for _ in range(5):
         assert client.get("/api/v1/teams/").status_code == 200

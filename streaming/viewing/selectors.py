@@ -1,9 +1,15 @@
 """Reads of viewer state: Continue Watching, history, My List, playlists. Always for one user."""
 
+import functools
+from types import SimpleNamespace
+
+from django.db import connection
 from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet, Value
+from django.db.models.functions import Now
 
 from content.selectors import content_available_q
 from csn.errors import NotFoundError
+from csn.statements import Statement
 from streaming.viewing.models import MyListItem, Playlist, PlaylistItem, WatchProgress
 
 CONTINUE_WATCHING_DEFAULT_LIMIT = 10
@@ -34,7 +40,7 @@ def _prefixed(q: Q, prefix: str) -> Q:
     return clone
 
 
-def visible_content_q(*, user, prefix: str = "content__") -> Q:
+def visible_content_q(*, user, prefix: str = "content__", now=None) -> Q:
     """What `content_visible_to(user=...)` allows, as a condition on a relation to content.
 
     A join condition rather than `content__in=<subquery>` so the planner walks the user's own rows by
@@ -42,23 +48,40 @@ def visible_content_q(*, user, prefix: str = "content__") -> Q:
     """
     if user is not None and user.is_authenticated and user.is_staff:
         return Q()
-    return _prefixed(content_available_q(), prefix)
+    return _prefixed(content_available_q(now), prefix)
 
 
 def progress_get(*, user, content_id: int) -> WatchProgress | None:
     return WatchProgress.objects.filter(user=user, content_id=content_id).first()
 
 
-def continue_watching(*, user, limit: int = CONTINUE_WATCHING_DEFAULT_LIMIT) -> QuerySet[WatchProgress]:
+def continue_watching(*, user, limit: int = CONTINUE_WATCHING_DEFAULT_LIMIT, now=None) -> QuerySet[WatchProgress]:
     """Unfinished items, newest first, content joined in the same query (the partial index
     progress_continue_idx serves it). Items no longer available are skipped."""
     limit = max(1, min(limit, CONTINUE_WATCHING_MAX_LIMIT))
     return (
-        WatchProgress.objects.filter(visible_content_q(user=user), user=user, completed=False)
+        WatchProgress.objects.filter(visible_content_q(user=user, now=now), user_id=user.pk, completed=False)
         .select_related("content")
         .only(*PROGRESS_COLUMNS, *CONTENT_CARD_COLUMNS)
         .order_by("-last_watched_at", "-id")[:limit]
     )
+
+
+def continue_watching_items(*, user, limit: int = CONTINUE_WATCHING_DEFAULT_LIMIT) -> list[WatchProgress]:
+    """`continue_watching`, run as a constant statement (csn.statements.Statement): compiled once per kind of
+    user, limit and database, its time bound the database's clock (compiling the queryset on every
+    request was two fifths of the endpoint's CPU). A test holds the two equal."""
+    limit = max(1, min(limit, CONTINUE_WATCHING_MAX_LIMIT))
+    return _continue_watching_statement(staff=bool(user.is_staff), limit=limit, alias=connection.alias).run(user.pk)
+
+
+_ANY_USER = -7_000_000_001  # no user has it: marks the user's place among the statement's parameters
+
+
+@functools.cache
+def _continue_watching_statement(*, staff: bool, limit: int, alias: str) -> Statement:
+    viewer = SimpleNamespace(is_authenticated=True, is_staff=staff, pk=_ANY_USER)
+    return Statement(continue_watching(user=viewer, limit=limit, now=Now()), marker=_ANY_USER, alias=alias)
 
 
 def history(*, user) -> QuerySet[WatchProgress]:

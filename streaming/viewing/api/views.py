@@ -1,6 +1,6 @@
 """Viewer-state endpoints. Thin: parse, call a service or selector, render. Always the request's user."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -54,6 +54,13 @@ class ProgressView(APIView):
         request=ProgressInputSerializer,
         responses={200: ProgressRecordOutputSerializer},
         extensions=error_codes({400: ["invalid_position", "invalid_duration", "position_past_end"]}),
+        examples=[
+            OpenApiExample(
+                "A reading",
+                value={"position_seconds": 61.5, "duration_seconds": 600, "recorded_at": "2026-12-03T12:00:00Z"},
+                request_only=True,
+            )
+        ],
         description="Record a reading. One upsert; an older reading than the stored one changes nothing "
         "and answers the stored state with `applied: false`. Completed at >= 90%.",
     )
@@ -75,7 +82,7 @@ class ContinueWatchingView(APIView):
     def get(self, request):
         query = ContinueWatchingQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        items = selectors.continue_watching(user=request.user, limit=query.validated_data["limit"])
+        items = selectors.continue_watching_items(user=request.user, limit=query.validated_data["limit"])
         return Response({"results": [progress_representation(item, with_content=True) for item in items]})
 
 
@@ -205,6 +212,7 @@ class PlaylistListView(APIView):
         description="An empty playlist; `shared: true` gives it a link token at once. Idempotency-Key supported.",
         request=PlaylistCreateInputSerializer,
         responses={201: PlaylistDetailSerializer},
+        examples=[OpenApiExample("A playlist", value={"title": "Road trip", "shared": False}, request_only=True)],
     )
     @idempotent
     def post(self, request):

@@ -108,3 +108,20 @@ def test_the_query_is_served_by_the_continue_watching_index(user):
         # SQLite's planner may take the full (user, -last_watched_at, -id) index; either fits.
         assert "USING INDEX progress_" in plan
         assert "TEMP B-TREE" not in plan
+
+
+@pytest.mark.parametrize("staff", [False, True])
+def test_the_constant_statement_gives_what_the_queryset_gives(user, staff, django_assert_num_queries):
+    from streaming.viewing.api.serializers import progress_representation
+    from streaming.viewing.selectors import continue_watching_items
+
+    user.is_staff = staff
+    items = [ContentFactory(), ContentFactory(is_premium=True, thumbnail="thumbnails/a.jpg"), ContentFactory()]
+    items.append(ContentFactory(state=Content.State.DRAFT))  # staff only
+    items.append(ContentFactory(available_until=timezone.now() - timedelta(minutes=1)))  # staff only
+    for minutes, item in enumerate(items):
+        watched(user, item, minutes_ago=minutes + 1)
+    expected = [progress_representation(item, with_content=True) for item in continue_watching(user=user, limit=4)]
+    with django_assert_num_queries(1):
+        got = [progress_representation(item, with_content=True) for item in continue_watching_items(user=user, limit=4)]
+    assert got == expected and len(got) == (4 if staff else 3)
