@@ -7,7 +7,9 @@ from celery import Celery, signals
 from kombu.transport import redis as kombu_redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from csn import db, metrics, requestid
+import csn.db as db
+import csn.metrics as metrics
+import csn.requestid as requestid
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "csn.settings")
 
@@ -85,7 +87,7 @@ def _worker_metrics(**_):
 
 @signals.worker_process_init.connect
 def _worker_process_traces(**_):
-    from csn import telemetry
+    import csn.telemetry as telemetry
 
     telemetry.setup(celery=True)
 

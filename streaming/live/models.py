@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from streaming.live.patterns import TERM_MAX_LENGTH, term_pattern_check
+
 
 class GameChat(models.Model):
     """Per-game chat settings: staff may open chat before the game is live; slow mode; who may post
@@ -127,7 +129,7 @@ class BannedTerm(models.Model):
     game = models.ForeignKey(
         "content.Game", null=True, blank=True, on_delete=models.CASCADE, related_name="+", help_text="Empty: every game"
     )
-    term = models.CharField(max_length=200)
+    term = models.CharField(max_length=TERM_MAX_LENGTH)
     is_regex = models.BooleanField(default=False, help_text="A regular expression (RE2 syntax) instead of a word")
     action = models.CharField(max_length=8, choices=Action.choices, default=Action.BLOCK)
     created_by = models.ForeignKey(
@@ -147,7 +149,6 @@ class BannedTerm(models.Model):
         from django.core.exceptions import ValidationError
 
         from csn.errors import ApplicationError
-        from streaming.live.services.filters import term_pattern_check
 
         try:
             term_pattern_check(term=self.term, is_regex=self.is_regex)
