@@ -9,7 +9,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from content.models import Content
-from content.services.revisions import access_revision, content_revisions, revision_compare, revision_restore
+from content.services.editing import revision_restore
+from content.services.revisions import access_revision, content_revisions, revision_compare
 from csn.errors import ApplicationError
 
 REVISIONS_SHOWN = 100

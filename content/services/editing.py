@@ -8,32 +8,17 @@ from django.utils import timezone
 from django.utils.text import get_text_list, slugify
 
 from analytics import events
-from content.models import Content, ContentAuditLog
+from content.models import Content, ContentAuditLog, Game, Player, Team
 from content.services.audit import content_audit_log_create
 from content.services.errors import field_error, validation_error
-from content.services.revisions import revision_record
+from content.services.fields import EDITABLE_FIELDS, M2M_FIELDS
+from content.services.revisions import access_revision, restorable_fields, revision_record, revision_values
 from content.services.rights import content_edit_refusal
 from csn.errors import ApplicationError, ConflictError, NotFoundError, PermissionDeniedError
 
 State = Content.State
 
 # Fields an editor sets directly; state, published_at and review_note only move through transitions.
-EDITABLE_FIELDS = (
-    "title",
-    "slug",
-    "type",
-    "description",
-    "year",
-    "runtime_seconds",
-    "tags",
-    "thumbnail",
-    "video_url",
-    "is_premium",
-    "available_from",
-    "available_until",
-    "game",
-)
-M2M_FIELDS = ("teams", "players")
 
 
 def clean_tags(tags) -> list[str]:
@@ -266,3 +251,27 @@ def content_update_as(
         row = content_audit_log_create(content=current, actor=actor, action=action, changed_fields=fields, note=note)
         revision_record(content=current, actor=actor, comment=row.change_message())
     return current
+
+
+def revision_restore(*, content: Content, version_id, actor, loaded_version: str | None = None) -> Content:
+    """Put an earlier revision's fields back as a new revision (the edit rules hold: who may edit the
+    item in its state, the version check); audited as a restore naming the revision's date."""
+    version = access_revision(content=content, version_id=version_id)
+    values = revision_values(version)
+    changes = {name: values[name] for name in restorable_fields()}
+    changes["game"] = Game.objects.filter(pk=values["game"]).first() if values["game"] else None
+    changes["teams"] = list(Team.objects.filter(pk__in=values["teams"]))
+    changes["players"] = list(Player.objects.filter(pk__in=values["players"]))
+    if changes["thumbnail"] == (content.thumbnail.name or ""):
+        del changes["thumbnail"]
+    when = timezone.localtime(version.revision.date_created).strftime("%Y-%m-%d %H:%M:%S")
+    with transaction.atomic():
+        return content_update_as(
+            content=content,
+            actor=actor,
+            changes=changes,
+            action=ContentAuditLog.Action.RESTORE,
+            note=f"Restored the revision of {when}.",
+            loaded_version=loaded_version,
+            always_record=True,
+        )

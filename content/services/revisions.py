@@ -8,19 +8,17 @@ workflow's (state, publication date), so a revision is the whole item as it was.
 from dataclasses import dataclass
 
 import reversion
-from django.db import transaction
 from django.utils import timezone
 from reversion.models import Version
 
 from content.models import Content, Game, Player, Team
+from content.services.fields import EDITABLE_FIELDS, M2M_FIELDS
 
 WORKFLOW_FIELDS = ("state", "published_at")
 
 
 def restorable_fields() -> tuple[str, ...]:
     """What a restore may put back: the fields an editor sets and the links (content.services.editing)."""
-    from content.services.editing import EDITABLE_FIELDS, M2M_FIELDS  # editing records revisions: no cycle
-
     return (*EDITABLE_FIELDS, *M2M_FIELDS)
 
 
@@ -86,7 +84,7 @@ def _display(name: str, value) -> str:
     return str(getattr(value, "name", value))
 
 
-def _values(version: Version) -> dict:
+def revision_values(version: Version) -> dict:
     data = version.field_dict
     values = {}
     for name in revision_fields():
@@ -114,7 +112,7 @@ class FieldChange:
 
 def revision_compare(*, older: Version, newer: Version) -> list[FieldChange]:
     """Every kept field of two revisions, by its label on the form, as the editor reads it."""
-    before, after = _values(older), _values(newer)
+    before, after = revision_values(older), revision_values(newer)
     return [
         FieldChange(
             name=name,
@@ -124,30 +122,3 @@ def revision_compare(*, older: Version, newer: Version) -> list[FieldChange]:
         )
         for name in revision_fields()
     ]
-
-
-def revision_restore(*, content: Content, version_id, actor, loaded_version: str | None = None) -> Content:
-    """Put an earlier revision's fields back as a new revision (the edit rules hold: who may edit the
-    item in its state, the version check); audited as a restore naming the revision's date."""
-    from content.models import ContentAuditLog
-    from content.services.editing import content_update_as
-
-    version = access_revision(content=content, version_id=version_id)
-    values = _values(version)
-    changes = {name: values[name] for name in restorable_fields()}
-    changes["game"] = Game.objects.filter(pk=values["game"]).first() if values["game"] else None
-    changes["teams"] = list(Team.objects.filter(pk__in=values["teams"]))
-    changes["players"] = list(Player.objects.filter(pk__in=values["players"]))
-    if changes["thumbnail"] == (content.thumbnail.name or ""):
-        del changes["thumbnail"]
-    when = timezone.localtime(version.revision.date_created).strftime("%Y-%m-%d %H:%M:%S")
-    with transaction.atomic():
-        return content_update_as(
-            content=content,
-            actor=actor,
-            changes=changes,
-            action=ContentAuditLog.Action.RESTORE,
-            note=f"Restored the revision of {when}.",
-            loaded_version=loaded_version,
-            always_record=True,
-        )

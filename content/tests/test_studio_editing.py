@@ -9,8 +9,8 @@ from reversion.models import Version
 
 from content.models import Content, ContentAuditLog, ContentDraft
 from content.services import drafts
-from content.services.editing import content_create, content_update, content_version
-from content.services.revisions import content_revisions, revision_compare, revision_restore
+from content.services.editing import content_create, content_update, content_version, revision_restore
+from content.services.revisions import content_revisions, revision_compare
 from content.services.scheduling import content_schedule, schedule_run
 from content.services.workflow import content_submit
 from content.tests.test_admin import form_data

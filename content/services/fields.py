@@ -1,0 +1,18 @@
+"""The content fields an editor sets: editing validates them, revisions keep and restore them."""
+
+EDITABLE_FIELDS = (
+    "title",
+    "slug",
+    "type",
+    "description",
+    "year",
+    "runtime_seconds",
+    "tags",
+    "thumbnail",
+    "video_url",
+    "is_premium",
+    "available_from",
+    "available_until",
+    "game",
+)
+M2M_FIELDS = ("teams", "players")
