@@ -21,9 +21,9 @@ from analytics.tests.conftest import TEST_KEY
 from analytics.tests.test_broker_loss import _start_worker, own_redis
 from analytics.tests.test_resilience import _kill
 from bench.common import daphne_server
-from csn.tests.test_database_loss import _terminate_backends
 from streaming.tests.servers import subprocess_database_url
 from testing.factories import UserFactory
+from testing.faults import terminate_backends
 
 pytestmark = [
     pytest.mark.slow,
@@ -97,7 +97,7 @@ def test_events_accepted_through_redis_and_postgresql_faults_all_reach_posthog(f
             with daphne_server(env) as base, EventSenders(base, token) as senders:
                 time.sleep(1.5)
                 for _ in range(2):
-                    assert _terminate_backends() >= 1  # daphne's pooled connections and the worker's
+                    assert terminate_backends() >= 1  # daphne's pooled connections and the worker's
                     time.sleep(1)
                 redis_server.stop()  # the broker, the throttle's and the coalescing cache's Redis
                 time.sleep(1.5)

@@ -18,28 +18,12 @@ from websockets.sync.client import connect
 from accounts.services import token_issue
 from streaming.tests.servers import daphne_on_test_db
 from testing.factories import LiveGameFactory, UserFactory
+from testing.faults import terminate_backends
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="ends PostgreSQL backends"),
 ]
-
-
-def _terminate_backends() -> int:
-    """Ends every other backend of the test database (daphne's) and waits until they are gone."""
-    others = "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT array_agg(pid) {others}")
-        pids = cursor.fetchone()[0] or []
-        cursor.execute("SELECT count(pg_terminate_backend(pid)) FROM unnest(%s::int[]) AS pid", [pids])
-        ended = cursor.fetchone()[0]
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s)", [pids])
-            if not cursor.fetchone()[0]:
-                break
-            time.sleep(0.01)
-    return ended
 
 
 class Load:
@@ -111,7 +95,7 @@ def test_no_500_when_postgresql_ends_every_backend_under_load():
             time.sleep(1)  # the pool holds a connection per busy thread
             ended = 0
             for _ in range(3):
-                ended += _terminate_backends()
+                ended += terminate_backends()
                 time.sleep(0.7)
         assert ended >= 3
         assert load.statuses[200] > 50, load.statuses
@@ -119,7 +103,7 @@ def test_no_500_when_postgresql_ends_every_backend_under_load():
         assert set(load.statuses) <= {200, 503}, (load.statuses, load.errors[:5])
 
         # Every pooled connection is dead now; the next requests get fresh ones.
-        assert _terminate_backends() >= 1
+        assert terminate_backends() >= 1
         assert [load.get() for _ in range(20)] == [200] * 20, load.errors[:5]
 
         with connect(base.replace("http", "ws") + "/ws/", open_timeout=10) as ws:
@@ -130,7 +114,7 @@ def test_no_500_when_postgresql_ends_every_backend_under_load():
                 return json.loads(ws.recv(timeout=10))
 
             assert request({"type": "auth", "token": token})["type"] == "ack"
-            assert _terminate_backends() >= 1  # the socket's database thread had a pooled connection
+            assert terminate_backends() >= 1  # the socket's database thread had a pooled connection
             for n in range(3):
                 reply = request({"type": "chat.send", "game": game.pk, "text": f"still here {n}"})
                 assert reply["type"] == "ack", reply
