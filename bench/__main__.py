@@ -5,7 +5,13 @@ from pathlib import Path
 
 import bench
 
-HELPERS = {"__main__", "common", "http", "live_reactions"}  # live_reactions runs as `live --reactions`
+HELPERS = {
+    "__main__",
+    "common",
+    "http",
+    "live_align",
+    "live_reactions",
+}  # live_reactions runs as `live --reactions`, live_align as `live --align`
 
 
 def available() -> list[str]:

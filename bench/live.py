@@ -6,6 +6,7 @@ REDIS_URL is set) and (c) a minimal `websockets` broadcast server, the floor, in
 
     python -m bench live [--quick] [--servers=2]
     python -m bench live --flood [--quick] [--n=1000] [--chat-rate=1000]   (load shedding; needs REDIS_URL)
+    python -m bench live --align [--quick]   (aligned delivery: bench/live_align.py)
     python -m bench live --reactions [--quick] [--servers=2]   (bench/live_reactions.py)
 
 CSN runs under daphne (bin/serve). On the in-memory layer it is the embedded default: a throw-away
@@ -330,6 +331,11 @@ def main(argv: list[str]) -> None:
         from bench import live_reactions
 
         live_reactions.main(argv)
+        return
+    if "--align" in argv:  # time-aligned delivery (issue 12): bench/live_align.py
+        from bench import live_align
+
+        live_align.main(argv)
         return
     quick = "--quick" in argv
     # CSN on Redis runs one daphne process per core by default, the production shape behind a load

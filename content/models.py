@@ -118,6 +118,9 @@ class Content(models.Model):
     available_from = models.DateTimeField(null=True, blank=True)
     available_until = models.DateTimeField(null=True, blank=True)
     game = models.ForeignKey(Game, null=True, blank=True, on_delete=models.SET_NULL, related_name="content")
+    reveals_result = models.BooleanField(
+        default=False, help_text="Shows the game's result (highlights, recaps): hidden from spoiler-safe viewers"
+    )
     teams = models.ManyToManyField(Team, blank=True, related_name="content")
     players = models.ManyToManyField(Player, blank=True, related_name="content")
     state = models.CharField(max_length=16, choices=State.choices, default=State.DRAFT)
@@ -163,6 +166,44 @@ class Content(models.Model):
 
     def __str__(self):
         return self.title
+
+
+class SpoilerPreference(models.Model):
+    """A viewer's spoiler-safe mode: results hidden until reached or revealed, for every game or for the
+    games of chosen teams (content.spoilers)."""
+
+    class Mode(models.TextChoices):
+        OFF = "off", "Off"
+        ALL = "all", "Every game"
+        TEAMS = "teams", "Games of chosen teams"
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="spoiler_preference")
+    mode = models.CharField(max_length=8, choices=Mode.choices, default=Mode.OFF)
+    teams = models.ManyToManyField(Team, blank=True, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"spoilers of {self.user_id}: {self.mode}"
+
+
+class GameSpoiler(models.Model):
+    """One viewer's choice for one game: watching it later (results hidden whatever the mode), or revealed
+    (results shown whatever the mode)."""
+
+    class State(models.TextChoices):
+        WATCH_LATER = "watch_later", "Watching later"
+        REVEALED = "revealed", "Revealed"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="game_spoilers")
+    game = models.ForeignKey(Game, on_delete=models.CASCADE, related_name="+")
+    state = models.CharField(max_length=16, choices=State.choices)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "game"], name="game_spoiler_user_game_uniq")]
+
+    def __str__(self):
+        return f"{self.user_id} / game {self.game_id}: {self.state}"
 
 
 class ContentDraft(models.Model):

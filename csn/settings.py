@@ -348,7 +348,7 @@ SPECTACULAR_SETTINGS = {
     "Sign in with `POST /api/v1/auth/token/` and send the token in `Authorization`. Every error is an RFC 9457 "
     "problem (the `Problem` component); each operation lists the codes it can answer in `x-error-codes`. "
     "Guides: docs/quickstart.md, docs/api.md; changes: docs/changelog.md.",
-    "VERSION": "1.4.1",
+    "VERSION": "1.5.0",
     # Paths start /api/v1/: tags and operation ids come from what follows.
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     "SERVERS": [
@@ -384,6 +384,10 @@ SPECTACULAR_SETTINGS = {
         },
         {"name": "billing", "description": "The billing provider's webhook (docs/playback.md)."},
         {"name": "analytics", "description": "App analytics events (docs/analytics.md)."},
+        {
+            "name": "spoilers",
+            "description": "Spoiler-safe mode: results hidden until reached or revealed (docs/api.md).",
+        },
     ],
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
@@ -519,6 +523,8 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
         "ChatReportStatusEnum": "streaming.live.models.ChatReport.Status",
         "PredictionStatusEnum": "streaming.live.models.Prediction.Status",
         "PredictionKindEnum": "streaming.live.models.Prediction.Kind",
+        "ModeEnum": [(mode, mode) for mode in ("everyone", "premium", "fans", "emotes")],  # the chat's (1.4.0)
+        "SpoilerModeEnum": "content.models.SpoilerPreference.Mode",
     }
 )
 
@@ -577,6 +583,13 @@ CATALOGUE_SHARED_MAX_AGE = env_int("CSN_CATALOGUE_SHARED_MAX_AGE", 30)
 CATALOGUE_STALE_WHILE_REVALIDATE = env_int("CSN_CATALOGUE_STALE_WHILE_REVALIDATE", 30)
 # Resume replays events this recent (clients further behind get a snapshot); older ones are deleted.
 LIVE_EVENT_RETENTION_HOURS = env_int("CSN_RETAIN_LIVE_EVENTS_HOURS", 48)
+# Aligned delivery (csn.realtime.alignment): delays are rounded up to this (a socket is at most this late),
+# a topic keeps at most this many recent events for its aligned sockets, a horizon may be at most this far
+# behind (a broadcast's DVR window narrows it), and a socket may move its horizon back this often a minute.
+LIVE_ALIGN_QUANTUM_SECONDS = float(env_str("CSN_LIVE_ALIGN_QUANTUM_SECONDS", "0.1"))
+LIVE_ALIGN_TIMELINE_MAX = env_int("CSN_LIVE_ALIGN_TIMELINE_MAX", 50000)
+LIVE_ALIGN_MAX_DELAY_SECONDS = env_int("CSN_LIVE_ALIGN_MAX_DELAY_SECONDS", 7200)
+LIVE_ALIGN_REWINDS_PER_MINUTE = env_int("CSN_LIVE_ALIGN_REWINDS_PER_MINUTE", 10)
 LIVE_CHAT_MAX_LENGTH = 500
 LIVE_CHAT_RATE_COUNT = env_int("CSN_LIVE_CHAT_RATE_COUNT", 5)
 LIVE_CHAT_RATE_WINDOW_SECONDS = env_int("CSN_LIVE_CHAT_RATE_WINDOW", 10)

@@ -49,6 +49,7 @@ api_v1 = [
     path("", include("streaming.live.api.urls")),
     path("", include("streaming.playback.api.urls")),
     path("", include("streaming.fans.api.urls")),
+    path("", include("streaming.watch.api.urls")),
     path("", include("analytics.api.urls")),
 ]
 

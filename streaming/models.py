@@ -3,6 +3,7 @@
 from streaming.fans.models import Announcement, FavoritePlayer, FavoriteTeam, Notification
 from streaming.live.models import (
     BannedTerm,
+    Broadcast,
     ChatBan,
     ChatMessage,
     ChatMute,
@@ -24,6 +25,7 @@ __all__ = [
     "Announcement",
     "BannedTerm",
     "Blackout",
+    "Broadcast",
     "ChatBan",
     "ChatMessage",
     "ChatMute",

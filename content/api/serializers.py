@@ -2,10 +2,11 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.entitlements import no_grants
-from content.models import Content, Game, MediaAsset, Player, Team
+from content.models import Content, Game, GameSpoiler, MediaAsset, Player, SpoilerPreference, Team
 from content.selectors import content_relations
 from content.services.rights import content_locked
 from content.services.workflow import TRANSITIONS
+from content.spoilers import content_hidden_fields, score_fields
 from csn.api.serializers import InputSerializer
 from csn.representation import datetime_text
 
@@ -48,8 +49,14 @@ class PlayerSerializer(serializers.ModelSerializer):
 
 
 class GameSerializer(serializers.ModelSerializer):
+    """A game; under the viewer's spoiler-safe mode its scores are null and `score_hidden` is true
+    (content.spoilers; expects `spoilers`, a SpoilerPolicy, in the context)."""
+
     home_team = TeamBriefSerializer()
     away_team = TeamBriefSerializer()
+    home_score = serializers.IntegerField(allow_null=True, read_only=True)
+    away_score = serializers.IntegerField(allow_null=True, read_only=True)
+    score_hidden = serializers.BooleanField(read_only=True, help_text="The scores are hidden (spoiler-safe mode)")
 
     class Meta:
         model = Game
@@ -63,15 +70,22 @@ class GameSerializer(serializers.ModelSerializer):
             "away_team",
             "home_score",
             "away_score",
+            "score_hidden",
             "period",
             "clock",
         ]
 
+    def to_representation(self, game):
+        data = super().to_representation(game)
+        data.update(score_fields(game, self.context.get("spoilers"), game.home_score, game.away_score))
+        return data
 
-def content_card(content: Content) -> dict:
+
+def content_card(content: Content, spoilers=None) -> dict:
     """An item's card: the short form that lists embed (Continue Watching, history, My List, playlists).
     ContentCardSerializer's output, built by hand for hot lists. It reads the fields it shows, `thumbnail`
-    for `thumbnail_url`, nothing else: a list may load only those columns."""
+    for `thumbnail_url`, `reveals_result` and `game_id` (spoilers), nothing else: a list may load only those
+    columns. `spoilers`: the viewer's SpoilerPolicy (content.spoilers)."""
     return {
         "id": content.id,
         "title": content.title,
@@ -81,6 +95,7 @@ def content_card(content: Content) -> dict:
         "runtime_seconds": content.runtime_seconds,
         "is_premium": content.is_premium,
         "thumbnail_url": content.thumbnail.url if content.thumbnail else None,
+        **content_hidden_fields(content, spoilers),
     }
 
 
@@ -89,14 +104,28 @@ class ContentCardSerializer(serializers.ModelSerializer):
 
     # The declared fields are the schema; content_card is the output (a test pins the two to the same keys).
     thumbnail_url = serializers.CharField(allow_null=True, read_only=True)
+    spoiler_hidden = serializers.BooleanField(
+        read_only=True,
+        help_text="Reveals a result the viewer has not reached: title, thumbnail (and description) hidden",
+    )
 
     class Meta:
         model = Content
-        fields = ["id", "title", "slug", "type", "year", "runtime_seconds", "is_premium", "thumbnail_url"]
+        fields = [
+            "id",
+            "title",
+            "slug",
+            "type",
+            "year",
+            "runtime_seconds",
+            "is_premium",
+            "thumbnail_url",
+            "spoiler_hidden",
+        ]
         read_only_fields = fields
 
     def to_representation(self, content):
-        return content_card(content)
+        return content_card(content, self.context.get("spoilers"))
 
 
 class ContentListSerializer(serializers.ListSerializer):
@@ -118,6 +147,9 @@ class ContentSerializer(serializers.ModelSerializer):
     tags = serializers.ListField(child=serializers.CharField(), read_only=True)
     thumbnail_url = serializers.CharField(allow_null=True, read_only=True)
     locked = serializers.BooleanField(read_only=True)
+    spoiler_hidden = serializers.BooleanField(
+        read_only=True, help_text="Reveals a result the viewer has not reached: title, description, thumbnail hidden"
+    )
 
     class Meta:
         model = Content
@@ -140,6 +172,8 @@ class ContentSerializer(serializers.ModelSerializer):
             "game_id",
             "teams",
             "players",
+            "reveals_result",
+            "spoiler_hidden",
         ]
         list_serializer_class = ContentListSerializer
 
@@ -170,6 +204,8 @@ class ContentSerializer(serializers.ModelSerializer):
             "game_id": content.game_id,
             "teams": teams,
             "players": players,
+            "reveals_result": content.reveals_result,
+            **content_hidden_fields(content, self.context.get("spoilers")),
         }
 
 
@@ -233,3 +269,28 @@ class MediaUploadStartOutputSerializer(serializers.Serializer):
 
 class MediaDirectUploadInputSerializer(InputSerializer):
     file = serializers.FileField()
+
+
+# --- spoiler-safe mode ---------------------------------------------------------------------------
+
+
+class SpoilerPreferenceSerializer(InputSerializer):
+    mode = serializers.ChoiceField(
+        choices=SpoilerPreference.Mode.choices, help_text="off, all (every game), teams (the games of `teams`)"
+    )
+    teams = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), required=False, default=list, max_length=200
+    )
+
+
+class GameSpoilerInputSerializer(InputSerializer):
+    state = serializers.ChoiceField(
+        choices=[*GameSpoiler.State.values, "default"],
+        help_text="watch_later hides this game's result, revealed shows it, default follows the preference",
+    )
+
+
+class GameSpoilerSerializer(serializers.Serializer):
+    game = serializers.IntegerField()
+    state = serializers.CharField(help_text="watch_later, revealed or default")
+    score_hidden = serializers.BooleanField(help_text="Whether this game's result is hidden from you now")

@@ -22,11 +22,14 @@ from content.api.serializers import (
     ContentSerializer,
     GameDetailSerializer,
     GameSerializer,
+    GameSpoilerInputSerializer,
+    GameSpoilerSerializer,
     MediaAssetSerializer,
     MediaDirectUploadInputSerializer,
     MediaUploadStartInputSerializer,
     MediaUploadStartOutputSerializer,
     PlayerSerializer,
+    SpoilerPreferenceSerializer,
     TeamSerializer,
     TransitionInputSerializer,
 )
@@ -35,6 +38,7 @@ from content.services.cache import CONTENT, GAMES, PLAYERS, TEAMS, catalogue_gen
 from content.services.media import media_upload_confirm, media_upload_receive, media_upload_start
 from content.services.rights import entitlement_variant
 from content.services.workflow import content_transition
+from content.spoilers import game_spoiler_set, spoiler_preference_set, spoilers_active, spoilers_for
 from csn.api.caching import CachedReadMixin
 from csn.api.deprecation import DeprecatedParametersMixin
 from csn.api.idempotency import idempotent
@@ -48,12 +52,17 @@ CATALOGUE_FILTERS = [CatalogueFilterBackend, CatalogueSearchFilter, StrictOrderi
 class CatalogueCache(CachedReadMixin):
     """A catalogue read kept in the server's cache per entitlement variant (content.services.rights), under
     the versions of the `families` it shows (content.services.cache). Staff, who see every state, are
-    never cached where the answer shows content; elsewhere every reader gets the same answer."""
+    never cached where the answer shows content; elsewhere every reader gets the same answer. A viewer in
+    spoiler-safe mode (content.spoilers) gets answers of their own: never cached, no ETag, `private`, so a
+    spoiler-safe answer is never shared and a spoiling one never served to them."""
 
     families: tuple[str, ...] = ()
     by_variant = True
+    spoiler_sensitive = True  # the answer can show a result (a score, a revealing item)
 
     def cache_variant(self, request):
+        if self.spoiler_sensitive and spoilers_active(request.user):
+            return None
         if not self.by_variant:
             return "all"
         if request.user.is_authenticated and request.user.is_staff:
@@ -124,7 +133,11 @@ class ContentListView(CatalogueCache, DeprecatedParametersMixin, generics.ListAP
         return queryset
 
     def get_serializer_context(self):
-        return {**super().get_serializer_context(), "grants": user_grants(user=self.request.user)}
+        return {
+            **super().get_serializer_context(),
+            "grants": user_grants(user=self.request.user),
+            "spoilers": spoilers_for(self.request.user),
+        }
 
 
 @extend_schema_view(
@@ -141,7 +154,8 @@ class ContentDetailView(CatalogueCache, APIView):
 
     def read(self, request, pk: int):
         content = selectors.access_content(user=request.user, content_id=pk)
-        return Response(ContentSerializer(content, context={"grants": user_grants(user=request.user)}).data)
+        context = {"grants": user_grants(user=request.user), "spoilers": spoilers_for(request.user)}
+        return Response(ContentSerializer(content, context=context).data)
 
 
 class ContentTransitionView(APIView):
@@ -172,7 +186,8 @@ class ContentTransitionView(APIView):
             note=data.validated_data["note"],
         )
         content = selectors.access_content(user=request.user, content_id=pk)
-        return Response(ContentSerializer(content, context={"grants": user_grants(user=request.user)}).data)
+        context = {"grants": user_grants(user=request.user), "spoilers": spoilers_for(request.user)}
+        return Response(ContentSerializer(content, context=context).data)
 
 
 SEARCH_CODES = error_codes({400: ["search_too_long", "search_too_many_terms"]})
@@ -198,6 +213,7 @@ class TeamListView(CatalogueCache, generics.ListAPIView):
     pagination_class = CursorPagination.ordered_by("name", "id")
     families = (TEAMS,)
     by_variant = False
+    spoiler_sensitive = False
 
 
 @extend_schema_view(
@@ -220,6 +236,7 @@ class PlayerListView(CatalogueCache, generics.ListAPIView):
     pagination_class = CursorPagination.ordered_by("name", "id")
     families = (PLAYERS, TEAMS)
     by_variant = False
+    spoiler_sensitive = False
 
 
 @extend_schema_view(
@@ -248,6 +265,9 @@ class GameListView(CatalogueCache, generics.ListAPIView):
     def get_queryset(self):
         return selectors.games_with_teams()
 
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "spoilers": spoilers_for(self.request.user)}
+
 
 @extend_schema_view(
     get=extend_schema(
@@ -269,6 +289,7 @@ class GameDetailView(CatalogueCache, APIView):
         context = {
             "grants": user_grants(user=request.user),
             "game_content": selectors.game_content_visible_to(user=request.user, game=game),
+            "spoilers": spoilers_for(request.user),
         }
         return Response(GameDetailSerializer(game, context=context).data)
 
@@ -362,3 +383,81 @@ class MediaUploadConfirmView(APIView):
         asset = selectors.access_media_asset(user=request.user, asset_id=pk)
         asset = media_upload_confirm(actor=request.user, asset=asset)
         return Response(MediaAssetSerializer(asset).data)
+
+
+# --- spoiler-safe mode (content.spoilers) -----------------------------------------------------------
+
+
+class SpoilerPreferenceView(APIView):
+    """Your spoiler-safe mode: results hidden for every game, or for the games of chosen teams."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="getSpoilerPreference",
+        summary="Get your spoiler-safe mode",
+        description="off, all (every game) or teams (the games of `teams`): results you have not reached are "
+        "hidden (`score_hidden`, `spoiler_hidden`).",
+        tags=["spoilers"],
+        responses={200: SpoilerPreferenceSerializer},
+    )
+    def get(self, request):
+        policy = spoilers_for(request.user).load()
+        return Response({"mode": policy.mode, "teams": sorted(policy.teams)})
+
+    @extend_schema(
+        operation_id="setSpoilerPreference",
+        summary="Set your spoiler-safe mode",
+        description="`mode` off, all or teams; `teams` (ids) with mode teams.",
+        tags=["spoilers"],
+        request=SpoilerPreferenceSerializer,
+        responses={200: SpoilerPreferenceSerializer},
+        extensions=error_codes({400: ["teams_required", "unknown_team"]}),
+    )
+    def put(self, request):
+        data = SpoilerPreferenceSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        preference = spoiler_preference_set(
+            user=request.user, mode=data.validated_data["mode"], team_ids=data.validated_data["teams"]
+        )
+        return Response({"mode": preference.mode, "teams": sorted(preference.teams.values_list("id", flat=True))})
+
+
+class GameSpoilerView(APIView):
+    """One game: watching it later (its result hidden whatever your mode), or revealed."""
+
+    permission_classes = [IsAuthenticated]
+
+    def _answer(self, request, game_id: int):
+        game = selectors.games_with_teams().filter(pk=game_id).first()
+        if game is None:
+            raise NotFoundError("No such game.")
+        policy = spoilers_for(request.user).load()
+        state = policy.choices.get(game.pk, "default")
+        return Response({"game": game.pk, "state": state, "score_hidden": policy.holds(game)})
+
+    @extend_schema(
+        operation_id="getGameSpoiler",
+        summary="Get your spoiler choice for a game",
+        description="watch_later, revealed or default (your preference decides), and whether the result is hidden.",
+        tags=["spoilers"],
+        responses={200: GameSpoilerSerializer},
+    )
+    def get(self, request, pk: int):
+        return self._answer(request, pk)
+
+    @extend_schema(
+        operation_id="setGameSpoiler",
+        summary="Watch a game later, or reveal it",
+        description="watch_later hides the game's result whatever your mode; revealed shows it; default follows "
+        "your preference.",
+        tags=["spoilers"],
+        request=GameSpoilerInputSerializer,
+        responses={200: GameSpoilerSerializer},
+    )
+    def put(self, request, pk: int):
+        data = GameSpoilerInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        state = data.validated_data["state"]
+        game_spoiler_set(user=request.user, game_id=pk, state=None if state == "default" else state)
+        return self._answer(request, pk)

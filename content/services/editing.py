@@ -18,8 +18,6 @@ from csn.errors import ApplicationError, ConflictError, NotFoundError, Permissio
 
 State = Content.State
 
-# Fields an editor sets directly; state, published_at and review_note only move through transitions.
-
 
 def clean_tags(tags) -> list[str]:
     """Lower-case, stripped, without blanks or repeats, in the order given; a string is comma-separated."""

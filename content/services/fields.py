@@ -1,4 +1,5 @@
-"""The content fields an editor sets: editing validates them, revisions keep and restore them."""
+"""The content fields an editor sets: editing validates them, revisions keep and restore them. State,
+published_at and review_note only move through transitions (workflow)."""
 
 EDITABLE_FIELDS = (
     "title",
@@ -14,5 +15,6 @@ EDITABLE_FIELDS = (
     "available_from",
     "available_until",
     "game",
+    "reveals_result",
 )
 M2M_FIELDS = ("teams", "players")

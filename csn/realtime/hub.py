@@ -32,6 +32,7 @@ from django.conf import settings
 
 from csn import metrics, requestid
 from csn.realtime import drain, load
+from csn.realtime.alignment import AlignedTopic, clock
 from csn.realtime.frames import batch_frame, encode_event
 from csn.realtime.log import current_seq, topic_replay
 
@@ -65,7 +66,8 @@ class Item:
 class Hub:
     def __init__(self):
         self.loop: asyncio.AbstractEventLoop | None = None
-        self.topics: dict[str, set] = {}
+        self.topics: dict[str, set] = {}  # a topic's unaligned sockets
+        self.aligned: dict[str, AlignedTopic] = {}  # a topic's aligned sockets, by delay tier (alignment.py)
         self.pending: dict[str, list[tuple[int, str]]] = {}
         # Per topic with pending events: the oldest one's publish time (wall clock) and the request ids
         # that published them (for the fan-out lag metric and the slow fan-out log line).
@@ -86,29 +88,40 @@ class Hub:
         if self.loop is not loop:
             # A new loop (tests run one per test): start clean on it.
             self.loop, self.topics, self.pending, self.next_pass, self.last_seq = loop, {}, {}, {}, {}
-            self.pending_since = {}
+            self.pending_since, self.aligned = {}, {}
             self._pubsub, self._reader, self._redis_ready = None, None, None
             metrics.ensure_loop_sampler(on_sample=self.sample)
 
-    async def join(self, topic: str, subscriber) -> None:
+    def _followed(self, topic: str) -> bool:
+        return bool(self.topics.get(topic)) or topic in self.aligned
+
+    async def join(self, topic: str, subscriber, *, lag: float | None = None) -> None:
+        """Follow a topic: every event at once, or with `lag`, each when the socket's horizon (the wall
+        clock minus `lag` seconds) passes the event's time (csn.realtime.alignment)."""
         self._bind()
-        subscribers = self.topics.setdefault(topic, set())
-        first = not subscribers
-        if subscriber not in subscribers:
-            subscribers.add(subscriber)
+        first = not self._followed(topic)
+        if not self._holds(topic, subscriber):
             metrics.live_subscriptions.labels(topic.partition(":")[0]).inc()
+        # One way at a time: a subscribe again may switch between the two.
+        if lag is None:
+            self._drop_aligned(topic, subscriber)
+            self.topics.setdefault(topic, set()).add(subscriber)
+        else:
+            self._drop_unaligned(topic, subscriber)
+            aligned = self.aligned.setdefault(topic, AlignedTopic())
+            aligned.tier_leave(subscriber)
+            aligned.tier_join(lag, subscriber)
         if first and self.redis_url:
             await self._redis_subscribe(topic)
             await self._seq_remember(topic)
 
     async def leave(self, topic: str, subscriber) -> None:
-        subscribers = self.topics.get(topic)
-        if not subscribers or asyncio.get_running_loop() is not self.loop or subscriber not in subscribers:
+        if asyncio.get_running_loop() is not self.loop or not self._holds(topic, subscriber):
             return
-        subscribers.discard(subscriber)
+        self._drop_unaligned(topic, subscriber)
+        self._drop_aligned(topic, subscriber)
         metrics.live_subscriptions.labels(topic.partition(":")[0]).dec()
-        if not subscribers:
-            del self.topics[topic]
+        if not self._followed(topic):
             self.next_pass.pop(topic, None)
             self.last_seq.pop(topic, None)
             if self.redis_url and self._pubsub is not None:
@@ -117,8 +130,93 @@ class Hub:
                 except Exception:  # the reader reconnects and resubscribes what is still followed
                     logger.warning("live hub: unsubscribe %s failed", topic, exc_info=True)
 
+    def _holds(self, topic: str, subscriber) -> bool:
+        if subscriber in self.topics.get(topic, ()):
+            return True
+        aligned = self.aligned.get(topic)
+        return aligned is not None and any(subscriber in tier.subscribers for tier in aligned.tiers.values())
+
+    def _drop_unaligned(self, topic: str, subscriber) -> None:
+        subscribers = self.topics.get(topic)
+        if subscribers is not None:
+            subscribers.discard(subscriber)
+            if not subscribers:
+                del self.topics[topic]
+
+    def _drop_aligned(self, topic: str, subscriber) -> None:
+        aligned = self.aligned.get(topic)
+        if aligned is not None:
+            aligned.tier_leave(subscriber)
+            if not aligned.tiers:
+                del self.aligned[topic]
+
     def subscriber_count(self, topic: str) -> int:
-        return len(self.topics.get(topic, ()))
+        aligned = self.aligned.get(topic)
+        tiers = aligned.tiers.values() if aligned else ()
+        return len(self.topics.get(topic, ())) + sum(len(tier.subscribers) for tier in tiers)
+
+    # --- aligned sockets (event loop thread) -----------------------------------------------------
+    def align(self, topic: str, subscriber, *, lag: float, since: int) -> None:
+        """Put an aligned socket in the tier of its (new) delay and hand it at once what is due for it
+        after `since` (its last seq); it never gets again what it has. Called after `join(lag=...)`
+        and on every new horizon report."""
+        aligned = self.aligned.get(topic)
+        if aligned is None:
+            return
+        aligned.tier_leave(subscriber)
+        tier = aligned.tier_join(lag, subscriber)
+        catch_up = aligned.catch_up(tier, since)
+        if catch_up:
+            subscriber.hub_push(Item(topic, catch_up))
+        self._tier_schedule(topic, aligned, tier)
+
+    def timeline_merge(self, topic: str, rows) -> None:
+        """Events read from PostgreSQL `(seq, at, frame)` that an aligned socket still waits for (those
+        published before this process followed the topic)."""
+        aligned = self.aligned.get(topic)
+        if aligned is None:
+            return
+        for seq, at, frame in rows:
+            aligned.timeline.add(seq, at, frame)
+        for tier in aligned.tiers.values():
+            self._tier_schedule(topic, aligned, tier)
+
+    def align_wake(self) -> None:
+        """Pass every tier whose next event is due (the clock moved; tests with a clock of their own)."""
+        for topic, aligned in list(self.aligned.items()):
+            for tier in list(aligned.tiers.values()):
+                self._tier_pass(topic, tier)
+
+    def _tier_schedule(self, topic: str, aligned: AlignedTopic, tier) -> None:
+        if tier.handle is not None:
+            return
+        due = aligned.next_due(tier)
+        if due is None:
+            return
+        wait = max(due - clock.now(), tier.next_pass - self.loop.time())
+        if wait > 0.001:
+            tier.handle = self.loop.call_later(wait, self._tier_pass, topic, tier)
+        else:
+            tier.handle = self.loop.call_soon(self._tier_pass, topic, tier)
+
+    def _tier_pass(self, topic: str, tier) -> None:
+        tier.handle = None
+        aligned = self.aligned.get(topic)
+        if aligned is None or aligned.tiers.get(tier.lag) is not tier:
+            return  # the tier lost its last socket meanwhile
+        started = self.loop.time()
+        if started < tier.next_pass:  # woken early (align_wake): keep the pacing
+            self._tier_schedule(topic, aligned, tier)
+            return
+        events = aligned.due_events(tier, clock.now())
+        if events:
+            item = Item(topic, events)
+            for subscriber in list(tier.subscribers):
+                subscriber.hub_push(item)
+            finished = self.loop.time()
+            tier.next_pass = finished + min((finished - started) * settings.LIVE_PACE_FACTOR, MAX_PACE_SECONDS)
+            aligned.prune()
+        self._tier_schedule(topic, aligned, tier)
 
     def sample(self, loop_lag: float) -> None:
         """Each second on the loop (csn.metrics.loop_sampler): queue gauges, then the load level."""
@@ -128,9 +226,24 @@ class Hub:
 
     # --- delivery (event loop thread) ----------------------------------------------------------
     def deliver(
-        self, topic: str, seq: int, frame: str, published_at: float | None = None, request_id: str | None = None
+        self,
+        topic: str,
+        seq: int,
+        frame: str,
+        published_at: float | None = None,
+        request_id: str | None = None,
+        at: float | None = None,
     ) -> None:
-        if topic not in self.topics:
+        """An event reached this process: published at `published_at` by request `request_id`; `at` is
+        the time of what it tells (epoch seconds; None: its publication, else now), for aligned sockets."""
+        aligned = self.aligned.get(topic)
+        if aligned is not None:
+            moment = at if at is not None else published_at if published_at is not None else clock.now()
+            if aligned.timeline.add(seq, moment, frame):
+                self.last_seq[topic] = max(self.last_seq.get(topic, 0), seq)
+                for tier in aligned.tiers.values():
+                    self._tier_schedule(topic, aligned, tier)
+        if not self.topics.get(topic):
             return
         pending = self.pending.setdefault(topic, [])
         pending.append((seq, frame))
@@ -198,7 +311,7 @@ class Hub:
             try:
                 # A control channel keeps the connection subscribed while no topic is followed.
                 await pubsub.subscribe(self.prefix + "_hub")
-                for topic in list(self.topics):
+                for topic in {*self.topics, *self.aligned}:
                     await pubsub.subscribe(self.prefix + topic)
                 self._pubsub = pubsub
                 self._redis_ready.set()
@@ -231,7 +344,7 @@ class Hub:
         except Exception:  # the topic is still followed; a later event sets its seq
             logger.warning("live hub: reading the seq of %s failed", topic, exc_info=True)
             return
-        if topic in self.topics:
+        if self._followed(topic):
             self.last_seq.setdefault(topic, seq)
 
     async def _replay_missed(self) -> None:
@@ -239,31 +352,36 @@ class Hub:
         PostgreSQL. Events that also arrive by pub/sub reach a socket twice; clients drop a seq they
         have applied (docs/protocol.md)."""
         for topic, since in list(self.last_seq.items()):
-            if topic not in self.topics:
+            if not self._followed(topic):
                 continue
             try:
-                rows = await database_sync_to_async(topic_replay)(topic=topic, since=since)
+                rows = await database_sync_to_async(topic_replay)(topic=topic, since=since, timed=True)
             except Exception:
                 logger.warning("live hub: replay of %s after a reconnect failed", topic, exc_info=True)
                 continue
-            for seq, name, data in rows or ():  # None: too far behind; clients resnapshot on the next event
-                self.deliver(topic, seq, encode_event(topic=topic, seq=seq, name=name, data=data))
+            for seq, name, data, at in rows or ():  # None: too far behind; clients resnapshot on the next event
+                self.deliver(topic, seq, encode_event(topic=topic, seq=seq, name=name, data=data), at)
 
 
-def wire_encode(seq: int, frame: str, published_at: float, request_id: str | None) -> str:
-    """An event on Redis pub/sub: `seq|published_at|request_id|frame` (the frame is JSON, so it starts
-    with `{`; the request id has no `|`: csn.requestid.sane)."""
-    return f"{seq}|{published_at:.6f}|{request_id or ''}|{frame}"
+def wire_encode(seq: int, frame: str, published_at: float, request_id: str | None, at: float | None = None) -> str:
+    """An event on Redis pub/sub: `seq|published_at|request_id|at|frame` (the frame is JSON, so it starts
+    with `{`; the request id has no `|`: csn.requestid.sane; `at` is empty when unknown)."""
+    return f"{seq}|{published_at:.6f}|{request_id or ''}|{'' if at is None else f'{at:.6f}'}|{frame}"
 
 
-def wire_decode(data: str) -> tuple[int, str, float | None, str | None]:
-    """`(seq, frame, published_at, request_id)`; the format before the metrics (`seq|frame`) too, so
-    a rolling deploy from it loses nothing on the new processes."""
+def wire_decode(data: str) -> tuple[int, str, float | None, str | None, float | None]:
+    """`(seq, frame, published_at, request_id, at)`. The older formats too (`seq|frame` before the
+    metrics, `seq|published_at|request_id|frame` before aligned delivery), so a rolling deploy from them
+    loses nothing on the new processes."""
     seq, _, rest = data.partition("|")
     if rest.startswith("{"):
-        return int(seq), rest, None, None
-    published_at, request_id, frame = rest.split("|", 2)
-    return int(seq), frame, float(published_at), request_id or None
+        return int(seq), rest, None, None, None
+    published_at, request_id, rest = rest.split("|", 2)
+    at = None
+    if not rest.startswith("{"):
+        moment, rest = rest.split("|", 1)
+        at = float(moment) if moment else None
+    return int(seq), rest, float(published_at), request_id or None, at
 
 
 hub = Hub()
@@ -271,8 +389,9 @@ _redis_publisher = None
 _publisher_lock = threading.Lock()
 
 
-def fan_out(*, topic: str, seq: int, frame: str) -> None:
-    """Hand a committed event to every process's hub. Callable from any thread, after commit."""
+def fan_out(*, topic: str, seq: int, frame: str, at: float | None = None) -> None:
+    """Hand a committed event (`at`: the time of what it tells, epoch seconds) to every process's hub.
+    Callable from any thread, after commit."""
     published_at, request_id = time.time(), requestid.current()
     if settings.REDIS_URL:
         global _redis_publisher
@@ -284,7 +403,7 @@ def fan_out(*, topic: str, seq: int, frame: str) -> None:
                 _redis_publisher = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
         try:
             _redis_publisher.publish(
-                settings.LIVE_REDIS_CHANNEL_PREFIX + topic, wire_encode(seq, frame, published_at, request_id)
+                settings.LIVE_REDIS_CHANNEL_PREFIX + topic, wire_encode(seq, frame, published_at, request_id, at)
             )
         except Exception:  # stored already: subscribers get it on resume
             logger.warning("live: publish of %s#%s failed", topic, seq, exc_info=True)
@@ -297,6 +416,6 @@ def fan_out(*, topic: str, seq: int, frame: str) -> None:
     except RuntimeError:
         running = None
     if running is loop:
-        hub.deliver(topic, seq, frame, published_at, request_id)
+        hub.deliver(topic, seq, frame, published_at, request_id, at)
     else:
-        loop.call_soon_threadsafe(hub.deliver, topic, seq, frame, published_at, request_id)
+        loop.call_soon_threadsafe(hub.deliver, topic, seq, frame, published_at, request_id, at)

@@ -19,19 +19,31 @@ def current_seq(topic: str, *, lock: bool = False) -> int:
     return LiveTopicCounter.objects.filter(topic=topic).values_list("seq", flat=True).first() or 0
 
 
-def topic_replay(*, topic: str, since: int) -> list[tuple[int, str, dict]] | None:
-    """Events after `since`, oldest first; None when they are no longer all kept (resnapshot)."""
-    seq = current_seq(topic)
-    if since > seq or seq - since > settings.LIVE_REPLAY_LIMIT:
+def topic_replay(
+    *, topic: str, since: int, until: int | None = None, timed: bool = False, limit: int | None = None
+) -> list[tuple] | None:
+    """Events after `since` (up to `until`, else the newest), oldest first, as `(seq, name, data)`, with
+    `timed` `(seq, name, data, at)` (`at` in epoch seconds); None when they are more than `limit`
+    (`LIVE_REPLAY_LIMIT`) or no longer all kept (resnapshot)."""
+    seq = current_seq(topic) if until is None else until
+    if since > seq or seq - since > (settings.LIVE_REPLAY_LIMIT if limit is None else limit):
         return None
+    columns = ("seq", "name", "data", "at", "created_at") if timed else ("seq", "name", "data")
     rows = list(
-        LiveEvent.objects.filter(topic=topic, seq__gt=since, seq__lte=seq)
-        .order_by("seq")
-        .values_list("seq", "name", "data")
+        LiveEvent.objects.filter(topic=topic, seq__gt=since, seq__lte=seq).order_by("seq").values_list(*columns)
     )
     if len(rows) != seq - since:  # pruned, or a gap: the client needs a fresh snapshot
         return None
+    if timed:
+        return [(seq, name, data, (at or created).timestamp()) for seq, name, data, at, created in rows]
     return rows
+
+
+def seq_at(*, topic: str, moment) -> int:
+    """The topic's seq as it stood at `moment` (a datetime): the seq before its first event timed after
+    it. What an aligned snapshot at a horizon matches."""
+    later = LiveEvent.objects.filter(topic=topic, at__gt=moment).order_by("seq").values_list("seq", flat=True).first()
+    return current_seq(topic) if later is None else later - 1
 
 
 def events_prune() -> int:

@@ -26,6 +26,9 @@ class LiveEvent(models.Model):
     name = models.CharField(max_length=64)
     data = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When what the event tells happened (a play's wall-clock time; else its publication): aligned sockets
+    # get it once their horizon passes it (csn.realtime.alignment). Null for events stored before it existed.
+    at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "streaming_liveevent"

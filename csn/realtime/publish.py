@@ -5,6 +5,8 @@ write publishes nothing, and resume can replay it), then fans it out after commi
 (`csn.realtime.hub`): Redis pub/sub across processes when REDIS_URL is set, in-process otherwise.
 """
 
+from datetime import datetime
+
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -14,9 +16,10 @@ from csn.realtime.models import LiveEvent, LiveTopicCounter
 from csn.realtime.topics import user_topic
 
 
-def publish(*, topic: str, name: str, data: dict) -> None:
-    """Send `name`/`data` to everyone following `topic`, after the caller's transaction commits."""
-    publish_many([(topic, name, data)])
+def publish(*, topic: str, name: str, data: dict, at: datetime | None = None) -> None:
+    """Send `name`/`data` to everyone following `topic`, after the caller's transaction commits. `at`: when
+    what it tells happened (a play's wall-clock time), for aligned sockets; default now."""
+    publish_many([(topic, name, data, at)] if at is not None else [(topic, name, data)])
 
 
 def publish_user_event(*, user_id: int, name: str, data: dict) -> None:
@@ -24,15 +27,15 @@ def publish_user_event(*, user_id: int, name: str, data: dict) -> None:
     publish(topic=user_topic(user_id), name=name, data=data)
 
 
-def publish_many(events: list[tuple[str, str, dict]]) -> None:
-    """Publish `(topic, name, data)` events in two statements whatever their number (notification
-    fan-out reaches thousands of users): one upsert allocates each topic's next seqs and keeps its
+def publish_many(events: list[tuple]) -> None:
+    """Publish `(topic, name, data)` or `(topic, name, data, at)` events in two statements whatever their
+    number (notification fan-out reaches thousands of users): one upsert allocates each topic's next seqs and keeps its
     counter row locked until commit (so a topic's events commit in seq order and a resume never skips
     one that commits later), one insert stores the events; the fan-out follows the commit."""
     if not events:
         return
     counts: dict[str, int] = {}
-    for topic, _, _ in events:
+    for topic, *_ in events:
         counts[topic] = counts.get(topic, 0) + 1
     topics = sorted(counts)  # one lock order for every writer: no deadlock between two fan-outs
     table = LiveTopicCounter._meta.db_table
@@ -51,25 +54,28 @@ def publish_many(events: list[tuple[str, str, dict]]) -> None:
             )
             next_by_topic.update({topic: last - counts[topic] + 1 for topic, last in cursor.fetchall()})
         rows, frames = [], []
-        created_at = connection.ops.adapt_datetimefield_value(timezone.now())
+        now = timezone.now()
+        adapt_time = connection.ops.adapt_datetimefield_value
+        created_at = adapt_time(now)
         adapt_json, encoder = connection.ops.adapt_json_value, LiveEvent._meta.get_field("data").encoder
-        for topic, name, data in events:
+        for topic, name, data, *timed in events:
+            at = timed[0] if timed and timed[0] is not None else now
             seq = next_by_topic[topic]
             next_by_topic[topic] = seq + 1
-            rows.append((topic, seq, name, adapt_json(data, encoder), created_at))
-            frames.append((topic, seq, encode_event(topic=topic, seq=seq, name=name, data=data)))
+            rows.append((topic, seq, name, adapt_json(data, encoder), created_at, adapt_time(at)))
+            frames.append((topic, seq, encode_event(topic=topic, seq=seq, name=name, data=data), at.timestamp()))
         # A constant INSERT, not bulk_create: this runs on every progress write, and the ORM's
         # per-call compile cost more than the statement.
-        for start in range(0, len(rows), 150):
+        for start in range(0, len(rows), 150):  # 6 parameters a row: under SQLite's 999
             chunk = rows[start : start + 150]
             cursor.execute(
-                f"INSERT INTO {LiveEvent._meta.db_table} (topic, seq, name, data, created_at) "  # noqa: S608
-                f"VALUES {', '.join(['(%s, %s, %s, %s, %s)'] * len(chunk))}",
+                f"INSERT INTO {LiveEvent._meta.db_table} (topic, seq, name, data, created_at, at) "  # noqa: S608
+                f"VALUES {', '.join(['(%s, %s, %s, %s, %s, %s)'] * len(chunk))}",
                 [value for row in chunk for value in row],
             )
 
     def send_all():
-        for topic, seq, frame in frames:
-            fan_out(topic=topic, seq=seq, frame=frame)
+        for topic, seq, frame, at in frames:
+            fan_out(topic=topic, seq=seq, frame=frame, at=at)
 
     transaction.on_commit(send_all)

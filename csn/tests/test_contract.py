@@ -108,6 +108,9 @@ def test_public_operations_need_no_credentials(served):
         ("/api/v1/games/", "get"),
         ("/api/v1/games/{id}/", "get"),
         ("/api/v1/playlists/shared/{token}/", "get"),
+        ("/api/v1/content/{id}/moments/", "get"),
+        ("/api/v1/games/{game_id}/playback/", "get"),
+        ("/api/v1/games/{game_id}/chat/replay/", "get"),
         ("/api/v1/auth/token/", "post"),
         ("/api/v1/auth/register/", "post"),
         ("/api/v1/playback/manifest/{token}/", "get"),  # players fetch it without credentials

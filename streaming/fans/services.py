@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from content.models import Content, Player, Team
 from content.selectors import content_available_q
+from content.spoilers import users_holding
 from csn.errors import ApplicationError, NotFoundError, PermissionDeniedError
 from csn.realtime import publish as realtime
 from csn.realtime.topics import user_topic
@@ -82,7 +83,14 @@ def _notify(*, user_ids: list[int], kind: str, title: str, body: str, data: dict
         ],
         batch_size=1000,
     )
-    realtime.publish_many([(user_topic(n.user_id), "notification.created", notification_data(n)) for n in created])
+    game_id = data.get("game_id") if data.get("reveals_result") else None
+    holding = users_holding(game_id=game_id, user_ids=user_ids) if game_id else set()
+    realtime.publish_many(
+        [
+            (user_topic(n.user_id), "notification.created", notification_data(n, hidden=n.user_id in holding))
+            for n in created
+        ]
+    )
     return len(created)
 
 
@@ -124,7 +132,12 @@ def notify_content_published(*, content) -> int:
         kind=Notification.Kind.NEW_CONTENT,
         title=f"New: {content.title}",
         body=(content.description or "")[:280],
-        data={"content_id": content.pk, "content_type": content.type},
+        data={
+            "content_id": content.pk,
+            "content_type": content.type,
+            "game_id": content.game_id,
+            "reveals_result": content.reveals_result,
+        },
         dedupe_key=dedupe_key,
     )
 

@@ -10,11 +10,11 @@ from content.models import Game
 from csn.errors import ApplicationError
 from streaming.live import chat_admin
 from streaming.live.chat_admin import ModeratorsOnly
-from streaming.live.models import ChatMessage, ChatMute, GameChat, GameEvent, LiveSession
+from streaming.live.models import Broadcast, ChatMessage, ChatMute, GameChat, GameEvent, LiveSession
 from streaming.live.permissions import can_keep_score, can_moderate
 from streaming.live.services import chat as chat_services
 from streaming.live.services import moderation
-from streaming.live.services.scores import game_event_record
+from streaming.live.services.scores import game_event_record, play_key_moment_set
 
 __all__ = ["chat_admin"]  # its pages register with this module
 
@@ -28,14 +28,25 @@ class GameEventForm(forms.ModelForm):
 
     class Meta:
         model = GameEvent
-        fields = ["game", "home_score", "away_score", "period", "clock", "status", "description"]
+        fields = ["game", "home_score", "away_score", "period", "clock", "status", "description", "key_moment"]
 
 
 @admin.register(GameEvent)
 class GameEventAdmin(admin.ModelAdmin):
     form = GameEventForm
-    list_display = ["game", "created_at", "home_score", "away_score", "period", "clock", "status", "description"]
-    list_filter = ["status"]
+    list_display = [
+        "game",
+        "occurred_at",
+        "home_score",
+        "away_score",
+        "period",
+        "clock",
+        "status",
+        "key_moment",
+        "description",
+    ]
+    list_filter = ["status", "key_moment"]
+    actions = ["mark_goal", "mark_other", "unmark"]
     list_select_related = ["game__home_team", "game__away_team"]
     autocomplete_fields: list = []
     raw_id_fields = ["game"]
@@ -58,6 +69,27 @@ class GameEventAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def _mark(self, request, queryset, key_moment: str) -> None:
+        for play in queryset:
+            try:
+                play_key_moment_set(actor=request.user, play_id=play.pk, key_moment=key_moment)
+            except ApplicationError as exc:
+                messages.error(request, exc.message)
+                return
+        messages.success(request, f"{queryset.count()} play(s) updated.")
+
+    @admin.action(description="Mark as key moment: goal")
+    def mark_goal(self, request, queryset):
+        self._mark(request, queryset, GameEvent.KeyMoment.GOAL)
+
+    @admin.action(description="Mark as key moment: other")
+    def mark_other(self, request, queryset):
+        self._mark(request, queryset, GameEvent.KeyMoment.OTHER)
+
+    @admin.action(description="No longer a key moment")
+    def unmark(self, request, queryset):
+        self._mark(request, queryset, "")
+
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         try:
@@ -70,6 +102,7 @@ class GameEventAdmin(admin.ModelAdmin):
                 clock=data.get("clock") or None,
                 status=data.get("status") or None,
                 description=data.get("description") or "",
+                key_moment=data.get("key_moment") or "",
             )
         except ApplicationError as exc:
             messages.error(request, exc.message)
@@ -197,3 +230,12 @@ class LiveSessionAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Broadcast)
+class BroadcastAdmin(admin.ModelAdmin):
+    """A game's live stream: manifest, first frame, DVR window (offsets into the recording count from it)."""
+
+    list_display = ["game", "started_at", "dvr_window_seconds", "is_premium", "manifest_url"]
+    list_select_related = ["game__home_team", "game__away_team"]
+    raw_id_fields = ["game"]

@@ -27,6 +27,7 @@ from csn.realtime.sessions import credential_id
 from csn.realtime.topics import USER_TOPIC, public_topic, user_group, user_topic
 from csn.text import text_storable
 from streaming.live import protocol, reactions, selectors
+from streaming.live.aligned import AlignedSubscriptions, aligned_item
 from streaming.live.permissions import can_moderate
 from streaming.live.representation import chat_message_data
 from streaming.live.services import chat, engagement, moderation, presence
@@ -96,14 +97,16 @@ async def _drive(coroutine, blocker) -> None:
 
 
 class Subscription:
-    __slots__ = ("holding",)
+    __slots__ = ("aligned", "holding", "seq")
 
     def __init__(self):
         # Events that arrive while the snapshot/replay is read wait here, then pass if newer.
         self.holding: list[Item] | None = []
+        self.aligned = False  # time-aligned (aligned.py): `seq` is the last seq this socket got
+        self.seq = 0
 
 
-class GatewayConsumer(AsyncWebsocketConsumer):
+class GatewayConsumer(AlignedSubscriptions, AsyncWebsocketConsumer):
     """Topic frames come from the process hub. Channels' layer carries the messages meant for this
     user's sockets wherever they are (`csn.realtime.sessions`): a signed-in socket joins its user's
     group. With channels_redis a process reads its sockets' layer messages on one connection, so the
@@ -197,6 +200,8 @@ class GatewayConsumer(AsyncWebsocketConsumer):
             item = item.shed
         if subscription.holding is not None:
             subscription.holding.append(item)
+            return
+        if subscription.aligned and (item := aligned_item(item, subscription)) is None:
             return
         self._enqueue(item)
 
@@ -422,8 +427,30 @@ class GatewayConsumer(AsyncWebsocketConsumer):
                 f"At most {settings.LIVE_MAX_SUBSCRIPTIONS} subscriptions per connection.",
                 code="too_many_subscriptions",
             )
+        align = message.get("align", False)
+        if not isinstance(align, bool):
+            raise ApplicationError("`align` is true or false.", code="invalid_message")
+        # Spoiler-safe viewers (content.spoilers) get a held game as their horizon has it, asked or not.
+        align = align or await self.spoiler_align(kind, ident)
         subscription = Subscription()
         self.subscriptions[topic] = subscription
+        if align:
+            try:
+                await self.subscribe_aligned(
+                    topic=topic,
+                    kind=kind,
+                    ident=ident,
+                    since=since,
+                    ref=ref,
+                    subscription=subscription,
+                    message=message,
+                )
+            except BaseException:
+                if self.subscriptions.get(topic) is subscription:
+                    del self.subscriptions[topic]
+                    await hub.leave(topic, self)
+                raise
+            return
         await hub.join(topic, self)
         try:
             how, seq, payload = await database_sync_to_async(_subscribe_read)(
@@ -540,7 +567,8 @@ class GatewayConsumer(AsyncWebsocketConsumer):
                 self.sessions.pop(game_id, None)
             raise
         self.sessions[game_id] = str(session.pk)
-        await self.ack(ref, session=str(session.pk))
+        aligned = {} if message.get("horizon") is None else await self.horizon_report(message["horizon"], {game_id})
+        await self.ack(ref, session=str(session.pk), **aligned)
 
     def _content_id(self, message) -> int:
         content = message.get("content")
@@ -579,6 +607,7 @@ class GatewayConsumer(AsyncWebsocketConsumer):
         "poll.vote": on_poll_vote,
         "prediction.pick": on_prediction_pick,
         "heartbeat": on_heartbeat,
+        "align": AlignedSubscriptions.on_align,
         "studio.open": on_studio_open,
         "studio.close": on_studio_close,
     }

@@ -5,6 +5,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from streaming.live.patterns import TERM_MAX_LENGTH, term_pattern_check
 
@@ -269,10 +270,41 @@ class LiveSession(models.Model):
         return f"session {self.id} of {self.user_id} on {watched}"
 
 
+class Broadcast(models.Model):
+    """A game's live stream: where players fetch it, the wall-clock time of its first frame, its DVR window.
+    Offsets into the stream (and into the `full_game` recording) count from `started_at`."""
+
+    game = models.OneToOneField("content.Game", on_delete=models.CASCADE, primary_key=True, related_name="broadcast")
+    manifest_url = models.URLField(max_length=500, blank=True, help_text="HLS manifest (.m3u8) of the live stream")
+    is_premium = models.BooleanField(default=False, help_text="Only premium subscribers get the manifest")
+    started_at = models.DateTimeField(
+        null=True, blank=True, help_text="Wall-clock time of the first frame; set when the game goes live if empty"
+    )
+    dvr_window_seconds = models.PositiveIntegerField(default=7200, help_text="How far back viewers may rewind")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"broadcast of game {self.game_id}"
+
+
 class GameEvent(models.Model):
     """One play-by-play entry posted by a scorekeeper, with the game state it left behind."""
 
+    class KeyMoment(models.TextChoices):
+        GOAL = "goal", "Goal"
+        TOUCHDOWN = "touchdown", "Touchdown"
+        RED_CARD = "red_card", "Red card"
+        PENALTY = "penalty", "Penalty"
+        HOME_RUN = "home_run", "Home run"
+        OTHER = "other", "Other key moment"
+
     game = models.ForeignKey("content.Game", on_delete=models.CASCADE, related_name="live_events")
+    # Wall-clock time of the play (the scorekeeper's, else the time it was received): its offset into the
+    # stream is occurred_at - broadcast.started_at. Aligned sockets get it when their horizon passes it.
+    occurred_at = models.DateTimeField(default=timezone.now)
+    key_moment = models.CharField(
+        max_length=16, blank=True, choices=KeyMoment.choices, help_text="Marks the play for the key-moment timeline"
+    )
     description = models.CharField(max_length=280, blank=True)
     status = models.CharField(max_length=16)
     home_score = models.PositiveIntegerField()
@@ -288,7 +320,10 @@ class GameEvent(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         permissions = [("keep_score", "Can post scores and play-by-play")]
-        indexes = [models.Index(fields=["game", "-created_at"], name="game_event_game_idx")]
+        indexes = [
+            models.Index(fields=["game", "-created_at"], name="game_event_game_idx"),
+            models.Index(fields=["game", "occurred_at"], name="game_event_occurred_idx"),
+        ]
 
     def __str__(self):
         return f"game {self.game_id} {self.home_score}-{self.away_score} {self.description[:30]}"

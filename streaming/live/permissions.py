@@ -29,6 +29,11 @@ def can_keep_score(user) -> bool:
     return _signed_in(user) and user.has_perm(KEEP_SCORE.name)
 
 
+def can_mark_moments(user) -> bool:
+    """Scorekeepers, and editors (who may change content), mark plays as key moments."""
+    return can_keep_score(user) or (_signed_in(user) and user.has_perm("content.change_content"))
+
+
 def can_moderate(user) -> bool:
     return _signed_in(user) and (user.is_staff or user.has_perm(MODERATE_CHAT.name))
 

@@ -29,6 +29,8 @@ def play_data(event: GameEvent) -> dict:
         "period": event.period,
         "clock": event.clock,
         "changed": event.changed,
+        "key_moment": event.key_moment,
+        "occurred_at": datetime_text(event.occurred_at),
         "created_at": datetime_text(event.created_at),
     }
 

@@ -11,9 +11,10 @@ from content.models import Game
 from content.services import presence
 from content.services.presence import STUDIO
 from csn.errors import NotFoundError, PermissionDeniedError
-from csn.realtime.log import current_seq
+from csn.realtime.log import current_seq, seq_at
 from csn.realtime.topics import USER_TOPIC
 from streaming.live.models import (
+    Broadcast,
     ChatMessage,
     ChatReport,
     GameChat,
@@ -122,6 +123,97 @@ def topic_snapshot(*, topic: str, kind: str, ident: int | None, user) -> tuple[i
             "polls": game_polls(game_id=game.pk, user=user),
             "predictions": [prediction_data(p) for p in Prediction.objects.filter(game=game)[:SNAPSHOT_PREDICTIONS]],
         }
+
+
+def game_state_at(game: Game, horizon) -> dict:
+    """The game as it stood at `horizon`: the state its last play at or before it left behind. Before its
+    first play, a game that has plays is shown scheduled at 0-0 (what it was before the scorekeeper began)."""
+    state = game_state(game)
+    plays = GameEvent.objects.filter(game=game)
+    last = plays.filter(occurred_at__lte=horizon).order_by("-occurred_at", "-id").first()
+    if last is None and not plays.exists():
+        return state
+    if last is None:
+        return {**state, "status": Game.Status.SCHEDULED, "home_score": 0, "away_score": 0, "period": "", "clock": ""}
+    return {
+        **state,
+        **{field: getattr(last, field) for field in ("status", "home_score", "away_score", "period", "clock")},
+    }
+
+
+def topic_snapshot_at(*, topic: str, kind: str, ident: int, horizon) -> tuple[int, dict]:
+    """An aligned snapshot: the topic's state at `horizon` and the seq it matches (the seq before the first
+    event timed after the horizon); nothing after the horizon is in it."""
+    with transaction.atomic():
+        game = access_game(ident)
+        current_seq(topic, lock=True)
+        seq = seq_at(topic=topic, moment=horizon)
+        if kind == GAME:
+            plays = GameEvent.objects.filter(game=game, occurred_at__lte=horizon).order_by("-occurred_at", "-id")
+            return seq, {
+                "game": game_state_at(game, horizon),
+                "plays": [play_data(p) for p in plays[: settings.LIVE_SNAPSHOT_PLAYS]],
+                "viewers": viewer_count(game_id=game.pk),
+            }
+        chat = GameChat.objects.filter(game=game).select_related("pinned_message__reply_to").first()
+        messages = (
+            ChatMessage.objects.filter(
+                game=game, status=ChatMessage.Status.PUBLISHED, deleted_at=None, created_at__lte=horizon
+            )
+            .select_related("reply_to")
+            .order_by("-created_at", "-id")[: settings.LIVE_SNAPSHOT_CHAT_MESSAGES]
+        )
+        pinned = chat.pinned_message if chat else None
+        pinned_visible = pinned is not None and pinned.deleted_at is None and pinned.created_at <= horizon
+        polls = list(Poll.objects.filter(game=game, created_at__lte=horizon)[:SNAPSHOT_POLLS])
+        predictions = Prediction.objects.filter(game=game, created_at__lte=horizon)[:SNAPSHOT_PREDICTIONS]
+        return seq, {
+            **chat_settings_data(chat, open_now=chat_is_open(game, chat)),
+            "pinned": chat_message_data(pinned) if pinned_visible else None,
+            "messages": [chat_message_data(m) for m in reversed(messages)],
+            "polls": polls_data(polls, user=None),
+            "predictions": [prediction_data(p) for p in predictions],
+        }
+
+
+CHAT_REPLAY_MAX_SECONDS = 600
+CHAT_REPLAY_MAX_MESSAGES = 500
+
+
+def stream_started_at(game: Game):
+    """The wall-clock time of the game's first frame: its broadcast's, else its scheduled start."""
+    broadcast = Broadcast.objects.filter(game=game).first()
+    return (broadcast.started_at if broadcast else None) or game.starts_at
+
+
+def chat_replay(*, game_id: int, start: float, end: float) -> dict:
+    """Chat messages between two offsets (seconds into the stream), oldest first, moderated ones left out:
+    a recording's viewer gets the chat in step with the position. At most `CHAT_REPLAY_MAX_SECONDS` a call."""
+    game = access_game(game_id)
+    started = stream_started_at(game)
+    messages = (
+        ChatMessage.objects.filter(
+            game=game,
+            status=ChatMessage.Status.PUBLISHED,
+            deleted_at=None,
+            created_at__gte=started + timedelta(seconds=start),
+            created_at__lt=started + timedelta(seconds=end),
+        )
+        .select_related("reply_to")
+        .order_by("created_at", "id")[: CHAT_REPLAY_MAX_MESSAGES + 1]
+    )
+    rows = list(messages)
+    return {
+        "game": game.pk,
+        "stream_started_at": started,
+        "from": start,
+        "to": end,
+        "truncated": len(rows) > CHAT_REPLAY_MAX_MESSAGES,
+        "messages": [
+            {**chat_message_data(m), "offset_seconds": round((m.created_at - started).total_seconds(), 3)}
+            for m in rows[:CHAT_REPLAY_MAX_MESSAGES]
+        ],
+    }
 
 
 SNAPSHOT_POLLS = 5

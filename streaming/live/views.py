@@ -6,7 +6,9 @@ from pathlib import Path
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.csrf import ensure_csrf_cookie
 
+from content.spoilers import spoilers_for
 from csn.errors import NotFoundError
 from streaming.live.selectors import access_game, games_to_watch
 
@@ -16,13 +18,15 @@ def home(request):
     return render(request, "streaming/home.html", {"games": games_to_watch()})
 
 
+@ensure_csrf_cookie  # the page's spoiler controls call the API with the session
 def game_watch(request, game_id: int):
     try:
         game = access_game(game_id)
     except NotFoundError:
         raise Http404("No such game.") from None
     user = request.user if request.user.is_authenticated else None
-    return render(request, "streaming/watch.html", {"game": game, "viewer": user})
+    context = {"game": game, "viewer": user, "score_hidden": spoilers_for(user).holds(game)}
+    return render(request, "streaming/watch.html", context)
 
 
 @functools.cache

@@ -17,7 +17,18 @@ CONTINUE_WATCHING_MAX_LIMIT = 50
 
 # What list rows render: the content card's columns, not the whole catalogue row (description, tags...).
 CONTENT_CARD_COLUMNS = [
-    f"content__{name}" for name in ("title", "slug", "type", "year", "runtime_seconds", "is_premium", "thumbnail")
+    f"content__{name}"
+    for name in (
+        "title",
+        "slug",
+        "type",
+        "year",
+        "runtime_seconds",
+        "is_premium",
+        "thumbnail",
+        "reveals_result",
+        "game",
+    )
 ]
 PROGRESS_COLUMNS = [
     "content_id",

@@ -191,3 +191,47 @@ def test_a_topic_without_an_event_since_the_process_followed_it_is_replayed_afte
         hub._reader.cancel()
 
     asyncio.run(scenario())
+
+
+class Aligned(Recorder):
+    """An aligned subscriber: the consumer's own filter (never a seq twice) is in streaming.live.aligned."""
+
+
+def test_aligned_sockets_share_one_frame_per_delay_tier_and_get_events_when_their_horizon_passes(monkeypatch):
+    from csn.realtime import alignment
+
+    now = [1000.0]
+    monkeypatch.setattr(alignment.clock, "now", lambda: now[0])
+
+    async def scenario():
+        hub = _local_hub()
+        a, b, c, live = Aligned(), Aligned(), Aligned(), Recorder()
+        await hub.join("game:1", live)
+        for subscriber, lag in ((a, 10.0), (b, 9.95), (c, 30.0)):  # a and b: the same 0.1 s tier
+            await hub.join("game:1", subscriber, lag=lag)
+            hub.align("game:1", subscriber, lag=lag, since=0)
+        assert len(hub.aligned["game:1"].tiers) == 2
+        hub.deliver("game:1", 1, '{"seq":1}', at=1000.0)
+        await asyncio.sleep(0)
+        assert [item.frame for item in live.items] == ['{"seq":1}']  # unaligned: at once
+        now[0] = 1009.99
+        hub.align_wake()
+        assert a.items == b.items == []  # b's delay is rounded up to its tier's: never early
+        now[0] = 1010.0
+        hub.align_wake()
+        assert len(a.items) == 1 and a.items[0] is b.items[0] and c.items == []  # one frame per tier
+        assert a.items[0].frame == '{"seq":1}'  # the publisher's encoded frame itself
+        hub.deliver("game:1", 2, '{"seq":2}', at=1005.0)  # timed before its predecessor: goes after it
+        hub.deliver("game:1", 3, '{"seq":3}', at=1015.0)
+        now[0] = 1030.0
+        hub.align_wake()
+        assert [item.frame for item in c.items] == ['{"seq":1}']
+        assert [item.frame for item in a.items][1:] == ['{"type":"batch","events":[{"seq":2},{"seq":3}]}']
+        # A socket that moves to an earlier horizon gets at once what that tier has handed on.
+        hub.align("game:1", c, lag=0.0, since=1)
+        assert c.items[-1].frame == '{"type":"batch","events":[{"seq":2},{"seq":3}]}'
+        for subscriber in (a, b, c, live):
+            await hub.leave("game:1", subscriber)
+        assert "game:1" not in hub.aligned and hub.subscriber_count("game:1") == 0
+
+    asyncio.run(scenario())

@@ -30,7 +30,7 @@ def test_publish_many_costs_the_same_queries_for_any_number_of_topics():
 
 def test_publish_many_fans_out_only_after_commit(django_capture_on_commit_callbacks, monkeypatch):
     sent = []
-    monkeypatch.setattr(broadcast, "fan_out", lambda *, topic, seq, frame: sent.append((topic, seq)))
+    monkeypatch.setattr(broadcast, "fan_out", lambda *, topic, seq, frame, at: sent.append((topic, seq)))
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         broadcast.publish_many([("user:7", "n", {}), ("user:8", "n", {})])

@@ -3,6 +3,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from content.spoilers import spoilers_for
 from csn.api.pagination import CursorPagination, paginated_response
 from csn.api.schema import error_codes
 from streaming.fans import selectors, services
@@ -131,6 +132,7 @@ class NotificationsView(APIView):
             queryset=selectors.notifications(user=request.user),
             serializer_class=NotificationSerializer,
             extra={"unread_count": selectors.unread_notification_count(user=request.user)},
+            context={"spoilers": spoilers_for(request.user)},
         )
 
 
@@ -145,7 +147,7 @@ class NotificationReadView(APIView):
     )
     def post(self, request, notification_id: int):
         notification = services.notification_mark_read(user=request.user, notification_id=notification_id)
-        return Response(NotificationSerializer(notification).data)
+        return Response(NotificationSerializer(notification, context={"spoilers": spoilers_for(request.user)}).data)
 
 
 class NotificationsReadAllView(APIView):

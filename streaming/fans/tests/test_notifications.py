@@ -101,7 +101,12 @@ def test_new_content_notifies_fans_of_its_teams_and_players():
 
     assert services.notify_content_published(content=content) == 2
     assert recipients("new_content") == {team_fan.pk, player_fan.pk}
-    assert Notification.objects.get(user=team_fan).data == {"content_id": content.pk, "content_type": content.type}
+    assert Notification.objects.get(user=team_fan).data == {
+        "content_id": content.pk,
+        "content_type": content.type,
+        "game_id": None,
+        "reveals_result": False,
+    }
     assert services.notify_content_published(content=content) == 0  # republished: no second notification
 
 

@@ -2,7 +2,7 @@
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -10,12 +10,13 @@ from content.models import Game
 from csn.api.idempotency import idempotent
 from csn.api.schema import error_codes
 from csn.api.serializers import InputSerializer
+from csn.errors import ApplicationError
 from streaming.live import selectors
-from streaming.live.models import GameChat
+from streaming.live.models import GameChat, GameEvent
 from streaming.live.representation import game_state, play_data, session_data
 from streaming.live.services import chat as chat_services
 from streaming.live.services import presence
-from streaming.live.services.scores import game_event_record
+from streaming.live.services.scores import game_event_record, play_key_moment_set
 
 
 class GameEventInput(InputSerializer):
@@ -25,6 +26,16 @@ class GameEventInput(InputSerializer):
     clock = serializers.CharField(max_length=16, required=False, allow_blank=True)
     status = serializers.ChoiceField(choices=[Game.Status.LIVE, Game.Status.FINAL], required=False)
     description = serializers.CharField(max_length=280, required=False, allow_blank=True, default="")
+    occurred_at = serializers.DateTimeField(
+        required=False, help_text="Wall-clock time of the play (default: when received; a future time counts as now)"
+    )
+    key_moment = serializers.ChoiceField(
+        choices=GameEvent.KeyMoment.choices,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="Marks the play for the key-moment timeline",
+    )
 
 
 class LiveTeamOutput(serializers.Serializer):
@@ -60,6 +71,10 @@ class PlayOutput(serializers.Serializer):
         child=serializers.ChoiceField(choices=["home_score", "away_score", "period", "clock", "status"]),
         help_text="The game fields this event changed.",
     )
+    key_moment = serializers.ChoiceField(
+        choices=GameEvent.KeyMoment.choices, allow_blank=True, help_text="The kind of key moment, empty if it is none"
+    )
+    occurred_at = serializers.DateTimeField(help_text="The play's wall-clock time (offset into the stream from it)")
     created_at = serializers.DateTimeField()
 
 
@@ -77,7 +92,9 @@ class GameEventCreateView(APIView):
         tags=["live"],
         request=GameEventInput,
         responses={201: GameEventOutput},
-        extensions=error_codes({400: ["empty_event"], 409: ["invalid_transition", "game_not_live"]}),
+        extensions=error_codes(
+            {400: ["empty_event", "occurred_at_out_of_range"], 409: ["invalid_transition", "game_not_live"]}
+        ),
     )
     @idempotent
     def post(self, request, game_id: int):
@@ -251,3 +268,95 @@ class ChatSettingsView(APIView):
         data.is_valid(raise_exception=True)
         chat_settings = chat_services.chat_settings_update(actor=request.user, game_id=game_id, **data.validated_data)
         return Response({name: getattr(chat_settings, name) for name in ChatSettingsOutput().fields})
+
+
+class ChatReplayQuery(serializers.Serializer):
+    # "from" is a Python keyword: the field is declared under its query name below.
+    to = serializers.FloatField(min_value=0, max_value=7 * 24 * 3600, help_text="Seconds into the stream (exclusive)")
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = serializers.FloatField(
+            min_value=0, max_value=7 * 24 * 3600, help_text="Seconds into the stream (inclusive)"
+        )
+        return fields
+
+    def validate(self, attrs):
+        if not attrs["from"] <= attrs["to"] <= attrs["from"] + selectors.CHAT_REPLAY_MAX_SECONDS:
+            raise ApplicationError(
+                f"`to` is from `from` to `from` + {selectors.CHAT_REPLAY_MAX_SECONDS} seconds.",
+                code="invalid_range",
+                fields={"to": [{"code": "invalid_range", "message": "Out of range."}]},
+            )
+        return attrs
+
+
+class ChatAuthorOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    avatar = serializers.CharField()
+
+
+class ChatReplayMessage(serializers.Serializer):
+    id = serializers.IntegerField()
+    game = serializers.IntegerField()
+    user = ChatAuthorOutput()
+    text = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    offset_seconds = serializers.FloatField(help_text="Seconds into the stream (and its recording)")
+
+
+class ChatReplayOutput(serializers.Serializer):
+    game = serializers.IntegerField()
+    stream_started_at = serializers.DateTimeField()
+    to = serializers.FloatField()
+    truncated = serializers.BooleanField(help_text="More messages in the range than one answer holds (500)")
+    messages = ChatReplayMessage(many=True)
+
+    def get_fields(self):
+        return {**super().get_fields(), "from": serializers.FloatField()}
+
+
+class ChatReplayView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="replayChat",
+        summary="Replay a game's chat in step with its recording",
+        description="The chat between two offsets into the stream (`from`, `to` seconds; at most 600 apart), "
+        "oldest first, each with its offset; moderated messages left out; at most 500 (`truncated`).",
+        tags=["live"],
+        parameters=[ChatReplayQuery],
+        responses={200: ChatReplayOutput},
+        extensions=error_codes({400: ["invalid_range"]}),
+    )
+    def get(self, request, game_id: int):
+        query = ChatReplayQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        replay = selectors.chat_replay(
+            game_id=game_id, start=query.validated_data["from"], end=query.validated_data["to"]
+        )
+        return Response(ChatReplayOutput(replay).data)
+
+
+class KeyMomentInput(InputSerializer):
+    key_moment = serializers.ChoiceField(
+        choices=GameEvent.KeyMoment.choices, allow_blank=True, help_text="A kind of key moment; empty unmarks"
+    )
+
+
+class PlayKeyMomentView(APIView):
+    @extend_schema(
+        operation_id="markKeyMoment",
+        summary="Mark a play as a key moment",
+        description="Scorekeepers and editors: `key_moment` (goal, touchdown, red_card...; empty unmarks). "
+        "The key-moment timeline of the game's recording lists it.",
+        tags=["live"],
+        request=KeyMomentInput,
+        responses={200: PlayOutput},
+    )
+    def patch(self, request, play_id: int):
+        data = KeyMomentInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        play = play_key_moment_set(actor=request.user, play_id=play_id, key_moment=data.validated_data["key_moment"])
+        return Response(play_data(play))

@@ -113,6 +113,7 @@ def test_every_documented_message_is_seen_in_real_frames_and_every_request_is_do
     async def scenario():
         watcher = await Client().connect()
         await request(watcher, {"type": "ping", "ref": 1})
+        await request(watcher, {"type": "align", "horizon": timezone.now().isoformat(), "ref": "al"})
         await request(watcher, {"type": "subscribe", "topic": f"game:{game.pk}", "ref": "g"})
         await request(watcher, {"type": "subscribe", "topic": f"chat:{game.pk}", "ref": "c"})
         phone = await Client().connect()
@@ -221,7 +222,17 @@ def test_the_signed_out_reasons_are_the_ends_of_a_credential():
     assert set(data["properties"]["reason"]["enum"]) == {*AuthToken.Reason.values, "token_expired"}
 
 
-CLIENT_TYPES = {"ping", "auth", "subscribe", "unsubscribe", "chat.send", "heartbeat", "studio.open", "studio.close"}
+CLIENT_TYPES = {
+    "ping",
+    "auth",
+    "subscribe",
+    "unsubscribe",
+    "chat.send",
+    "heartbeat",
+    "studio.open",
+    "studio.close",
+    "align",
+}
 CLIENT_TYPES |= {"chat.report", "reaction", "poll.vote", "prediction.pick"}
 
 

@@ -88,3 +88,50 @@ def test_chat_crosses_processes_and_resume_on_the_other_gets_exactly_what_was_mi
                     assert (event["seq"], event["data"]["text"]) == (last_seen + 4, "and live again")
 
         asyncio.run(scenario())
+
+
+def test_aligned_and_unaligned_sockets_mixed_across_processes_each_get_events_at_their_horizon():
+    """Real clocks: a socket 2 s behind on one process, 1 s behind on the other, one at the live edge."""
+    import time
+    from datetime import UTC, datetime
+
+    from django.utils.dateparse import parse_datetime
+
+    from csn.representation import datetime_text
+
+    game = LiveGameFactory()
+    token = token_issue(user=UserFactory()).key
+    topic = f"chat:{game.pk}"
+    processes = 2 if settings.REDIS_URL else 1
+
+    def horizon(delay: float) -> str:
+        return datetime_text(datetime.fromtimestamp(time.time() - delay, UTC))
+
+    with daphne_on_test_db(processes) as bases:
+        url_a = bases[0].replace("http", "ws") + "/ws/"
+        url_b = bases[-1].replace("http", "ws") + "/ws/"
+
+        async def arrival(ws) -> tuple[float, dict]:
+            (event,) = await _recv(ws)
+            return time.time(), event
+
+        async def scenario():
+            async with _socket(url_b) as sender, _socket(url_a) as live, _socket(url_a) as two, _socket(url_b) as one:
+                assert (await _request(sender, {"type": "auth", "token": token}))["type"] == "ack"
+                await _request(live, {"type": "subscribe", "topic": topic})
+                for ws, delay in ((two, 2.0), (one, 1.0)):
+                    reply = await _request(
+                        ws, {"type": "subscribe", "topic": topic, "align": True, "horizon": horizon(delay)}
+                    )
+                    assert reply["type"] == "snapshot", reply
+                ack = await _request(sender, {"type": "chat.send", "game": game.pk, "text": "now", "ref": "1"})
+                posted = parse_datetime(ack["message"]["created_at"]).timestamp()
+                (at_live, first), (at_one, second), (at_two, third) = await asyncio.gather(
+                    arrival(live), arrival(one), arrival(two)
+                )
+                assert first["seq"] == second["seq"] == third["seq"]
+                assert at_live < posted + 1.0
+                assert posted + 1.0 <= at_one < posted + 1.9, at_one - posted
+                assert posted + 2.0 <= at_two < posted + 2.9, at_two - posted
+
+        asyncio.run(scenario())

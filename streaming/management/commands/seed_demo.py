@@ -222,15 +222,27 @@ class Command(BaseCommand):
 
     def _plays(self, scorekeeper: User, games: list[Game]) -> None:
         """The live game's play-by-play so far, posted the way a scorekeeper would (once)."""
-        from streaming.live.models import GameEvent
+        from streaming.live.models import Broadcast, GameEvent
         from streaming.live.services.scores import game_event_record
 
         for game in games:
             if game.status != Game.Status.LIVE or GameEvent.objects.filter(game=game).exists():
                 continue
-            for home, away, clock, play in LIVE_PLAYS:
+            # Its stream began at tip-off; the plays a minute apart up to now, the dunk a key moment.
+            Broadcast.objects.get_or_create(
+                game=game, defaults={"manifest_url": STREAMS[0], "started_at": game.starts_at}
+            )
+            now = timezone.now()
+            for n, (home, away, clock, play) in enumerate(LIVE_PLAYS):
                 game_event_record(
-                    actor=scorekeeper, game_id=game.pk, home_score=home, away_score=away, clock=clock, description=play
+                    actor=scorekeeper,
+                    game_id=game.pk,
+                    home_score=home,
+                    away_score=away,
+                    clock=clock,
+                    description=play,
+                    occurred_at=now - timedelta(minutes=len(LIVE_PLAYS) - n),
+                    key_moment="other" if "dunk" in play else "",
                 )
 
     def _content(self, users: dict[str, User], teams: list[Team], games: list[Game]) -> int:

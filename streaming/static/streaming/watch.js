@@ -1,5 +1,7 @@
 // The watch page: one websocket, game and chat topics, resume with `since` after a drop.
 // Every text from the server is set with textContent: chat is never rendered as HTML.
+// Both topics are aligned (docs/protocol.md, "Aligned delivery"): the delay selector stands in for a
+// player that is behind the live edge; scores, plays, key moments and chat follow its horizon.
 // Reconnecting (docs/protocol.md, "Close codes"): full jitter (a random delay between 0 and a cap that
 // doubles per failed attempt, at most 30 s), and never on the codes that say not to.
 (function () {
@@ -28,13 +30,16 @@
   const $ = (id) => document.getElementById(id);
   const setText = (id, value) => { const el = $(id); if (el) el.textContent = value == null ? "" : String(value); };
   const notice = (text) => setText("notice", text);
+  let delay = Number(($("delay") || {}).value || 0);  // seconds behind the live edge (the "player")
+  let streamStart = null;  // the broadcast's first frame (ms), for key-moment offsets
+  const horizon = () => new Date(Date.now() - delay * 1000).toISOString();
 
   function send(message) {
     if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(message));
   }
 
   function subscribe(topic) {
-    const message = { type: "subscribe", topic: topic };
+    const message = { type: "subscribe", topic: topic, align: true, horizon: horizon() };
     if (topic in seq) message.since = seq[topic];
     send(message);
   }
@@ -97,7 +102,7 @@
     };
   }
 
-  function heartbeat() { send({ type: "heartbeat", game: gameId, device: "web" }); }
+  function heartbeat() { send({ type: "heartbeat", game: gameId, device: "web", horizon: horizon() }); }
 
   function handle(message) {
     switch (message.type) {
@@ -150,6 +155,7 @@
       setText("viewers", data.viewers);
       const plays = $("plays");
       plays.replaceChildren();
+      if ($("moments")) $("moments").replaceChildren();
       data.plays.slice().reverse().forEach(addPlay);
     } else {
       const chat = $("chat");
@@ -170,8 +176,8 @@
   }
 
   function renderGame(game) {
-    setText("home-score", game.home_score);
-    setText("away-score", game.away_score);
+    setText("home-score", game.home_score == null ? "–" : game.home_score);
+    setText("away-score", game.away_score == null ? "–" : game.away_score);
     setText("status", game.status);
     setText("period", game.period);
     setText("clock", game.clock);
@@ -182,6 +188,22 @@
     li.textContent = [play.period, play.clock, play.description || (play.away_score + " - " + play.home_score)]
       .filter(Boolean).join(" · ");
     $("plays").prepend(li);
+    if (play.key_moment) addMoment(play);
+  }
+
+  // The key-moment timeline: aligned plays marked key, at their offset into the stream.
+  function addMoment(play) {
+    const list = $("moments");
+    if (!list || list.querySelector('li[data-id="' + Number(play.id) + '"]')) return;
+    const li = document.createElement("li");
+    li.dataset.id = play.id;
+    let offset = "";
+    if (streamStart !== null) {
+      const seconds = Math.max(0, Math.round((Date.parse(play.occurred_at) - streamStart) / 1000));
+      offset = Math.floor(seconds / 60) + ":" + String(seconds % 60).padStart(2, "0");
+    }
+    li.textContent = [offset, play.key_moment.replace("_", " "), play.description].filter(Boolean).join(" · ");
+    list.append(li);
   }
 
   function addChat(message) {
@@ -217,6 +239,44 @@
       send({ type: "chat.send", game: gameId, text: text, ref: "w" + Date.now().toString(36) + "-" + (++refCounter) });
     });
   }
+
+  // The delay selector: a new horizon; every aligned topic follows (nothing is sent twice on a rewind).
+  const delaySelect = $("delay");
+  if (delaySelect) {
+    delaySelect.addEventListener("change", function () {
+      delay = Number(delaySelect.value);
+      send({ type: "align", horizon: horizon() });
+    });
+  }
+
+  function csrf() {
+    const match = document.cookie.match(/(?:^|; )csrftoken=([^;]*)/);
+    return match ? decodeURIComponent(match[1]) : "";
+  }
+
+  // Spoiler-safe for this game (watching later) and reveal: the API, then a fresh start of both topics.
+  function spoiler(state) {
+    fetch("/api/v1/games/" + gameId + "/spoiler/", {
+      method: "PUT",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf() },
+      body: JSON.stringify({ state: state }),
+    }).then((r) => r.json()).then(function (answer) {
+      if (answer.error) { notice(answer.error.message); return; }
+      const box = $("spoiler-safe");
+      if (box) box.checked = answer.score_hidden;
+      topics.forEach(function (topic) { delete seq[topic]; subscribe(topic); });
+    });
+  }
+  const spoilerBox = $("spoiler-safe");
+  if (spoilerBox) spoilerBox.addEventListener("change", () => spoiler(spoilerBox.checked ? "watch_later" : "default"));
+  const reveal = $("reveal");
+  if (reveal) reveal.addEventListener("click", () => spoiler("revealed"));
+
+  fetch("/api/v1/games/" + gameId + "/playback/", { credentials: "same-origin" })
+    .then((r) => r.json())
+    .then(function (playback) { if (playback.stream_started_at) streamStart = Date.parse(playback.stream_started_at); })
+    .catch(function () {});
 
   connect();
 })();

@@ -15,11 +15,12 @@ from streaming.viewing.services import PLAYLIST_TITLE_MAX_LENGTH
 
 # Hot endpoints (PUT progress, Continue Watching) build these dicts directly: DRF's field machinery
 # costs more than the query. test_representation keeps them equal to the serializers (the schema).
-def progress_representation(progress: WatchProgress, *, with_content: bool = False) -> dict:
-    """ProgressSerializer (or ProgressWithContentSerializer) output, without the serializer."""
+def progress_representation(progress: WatchProgress, *, with_content: bool = False, spoilers=None) -> dict:
+    """ProgressSerializer (or ProgressWithContentSerializer) output, without the serializer. `spoilers`:
+    the viewer's SpoilerPolicy (content.spoilers), for the card."""
     data = progress_data(progress)
     if with_content:
-        data["content"] = content_card(progress.content)
+        data["content"] = content_card(progress.content, spoilers)
     return data
 
 
@@ -129,7 +130,7 @@ class PlaylistItemSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(ContentCardSerializer(allow_null=True))
     def get_content(self, obj):
-        return content_card(obj.content) if obj.available else None
+        return content_card(obj.content, self.context.get("spoilers")) if obj.available else None
 
 
 class PlaylistDetailSerializer(PlaylistSerializer):

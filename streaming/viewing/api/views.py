@@ -6,6 +6,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from content.spoilers import spoilers_for
 from csn.api.idempotency import idempotent
 from csn.api.pagination import CursorPagination, paginated_response
 from csn.api.schema import error_codes
@@ -83,7 +84,10 @@ class ContinueWatchingView(APIView):
         query = ContinueWatchingQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         items = selectors.continue_watching_items(user=request.user, limit=query.validated_data["limit"])
-        return Response({"results": [progress_representation(item, with_content=True) for item in items]})
+        spoilers = spoilers_for(request.user)
+        return Response(
+            {"results": [progress_representation(item, with_content=True, spoilers=spoilers) for item in items]}
+        )
 
 
 class HistoryView(APIView):
@@ -97,7 +101,10 @@ class HistoryView(APIView):
     )
     def get(self, request):
         return paginated_response(
-            view=self, queryset=selectors.history(user=request.user), serializer_class=ProgressWithContentSerializer
+            view=self,
+            queryset=selectors.history(user=request.user),
+            serializer_class=ProgressWithContentSerializer,
+            context={"spoilers": spoilers_for(request.user)},
         )
 
     @extend_schema(
@@ -140,7 +147,10 @@ class MyListView(APIView):
     )
     def get(self, request):
         return paginated_response(
-            view=self, queryset=selectors.my_list(user=request.user), serializer_class=MyListItemSerializer
+            view=self,
+            queryset=selectors.my_list(user=request.user),
+            serializer_class=MyListItemSerializer,
+            context={"spoilers": spoilers_for(request.user)},
         )
 
     @extend_schema(
@@ -156,7 +166,8 @@ class MyListView(APIView):
         data.is_valid(raise_exception=True)
         item, created = services.my_list_add(user=request.user, content_id=data.validated_data["content_id"])
         return Response(
-            MyListItemSerializer(item).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+            MyListItemSerializer(item, context={"spoilers": spoilers_for(request.user)}).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
 
@@ -189,7 +200,7 @@ class MyListItemView(APIView):
 
 def _playlist_detail(playlist, user) -> dict:
     playlist.items_list = selectors.playlist_items(playlist=playlist, user=user)
-    return PlaylistDetailSerializer(playlist).data
+    return PlaylistDetailSerializer(playlist, context={"spoilers": spoilers_for(user)}).data
 
 
 class PlaylistListView(APIView):
@@ -281,7 +292,8 @@ class PlaylistItemsView(APIView):
         )
         item.available = True  # the service only adds content this user may see
         return Response(
-            PlaylistItemSerializer(item).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+            PlaylistItemSerializer(item, context={"spoilers": spoilers_for(request.user)}).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
 
@@ -333,4 +345,4 @@ class SharedPlaylistView(APIView):
         playlist = selectors.access_shared_playlist(token=token)
         # Readers see what any viewer may see, whoever they are.
         playlist.items_list = selectors.playlist_available_items(playlist=playlist, user=None)
-        return Response(SharedPlaylistSerializer(playlist).data)
+        return Response(SharedPlaylistSerializer(playlist, context={"spoilers": spoilers_for(request.user)}).data)
