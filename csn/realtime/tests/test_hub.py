@@ -235,3 +235,64 @@ def test_aligned_sockets_share_one_frame_per_delay_tier_and_get_events_when_thei
         assert "game:1" not in hub.aligned and hub.subscriber_count("game:1") == 0
 
     asyncio.run(scenario())
+
+
+def test_the_redis_wire_format_carries_publish_time_request_and_event_time_and_reads_the_older_ones():
+    from csn.realtime.hub import wire_decode, wire_encode
+
+    frame = '{"data":{"text":"a|b"}}'  # a `|` inside the frame is the frame's
+    assert wire_decode(wire_encode(7, frame, 1000.5, "req-1", 990.25)) == (7, frame, 1000.5, "req-1", 990.25)
+    assert wire_decode(wire_encode(7, frame, 1000.5, None)) == (7, frame, 1000.5, None, None)
+    # What the processes of the two releases before publish, during a rolling deploy:
+    assert wire_decode(f"7|1000.500000|req-1|{frame}") == (7, frame, 1000.5, "req-1", None)
+    assert wire_decode(f"7|{frame}") == (7, frame, None, None, None)
+
+
+def test_an_event_without_its_own_time_is_timed_at_its_publication_for_aligned_sockets(monkeypatch):
+    from csn.realtime import alignment
+
+    now = [1000.0]
+    monkeypatch.setattr(alignment.clock, "now", lambda: now[0])
+
+    async def scenario():
+        hub = _local_hub()
+        behind = Aligned()
+        await hub.join("game:1", behind, lag=10.0)
+        hub.align("game:1", behind, lag=10.0, since=0)
+        hub.deliver("game:1", 1, '{"seq":1}', 995.0, "req-1")  # an older publisher: no `at`
+        now[0] = 1004.9
+        hub.align_wake()
+        assert behind.items == []
+        now[0] = 1005.0
+        hub.align_wake()
+        assert [item.frame for item in behind.items] == ['{"seq":1}']
+        await hub.leave("game:1", behind)
+
+    asyncio.run(scenario())
+
+
+def test_aligned_sockets_count_in_the_subscription_metric_once_whatever_their_tier():
+    from prometheus_client import REGISTRY
+
+    def subscriptions() -> float:
+        return REGISTRY.get_sample_value("csn_live_subscriptions", {"kind": "game"}) or 0.0
+
+    async def scenario():
+        hub = _local_hub()
+        before = subscriptions()
+        behind, live = Aligned(), Recorder()
+        await hub.join("game:1", live)
+        await hub.join("game:1", behind, lag=5.0)
+        assert subscriptions() == before + 2 and hub.subscriber_count("game:1") == 2
+        hub.align("game:1", behind, lag=20.0, since=0)  # a new horizon: another tier, the same subscription
+        await hub.join("game:1", behind, lag=7.0)  # subscribed again
+        assert subscriptions() == before + 2 and hub.subscriber_count("game:1") == 2
+        await hub.join("game:1", behind)  # again, unaligned now: out of the tiers
+        assert subscriptions() == before + 2 and "game:1" not in hub.aligned
+        await hub.join("game:1", behind, lag=3.0)  # and aligned again: out of the unaligned sockets
+        assert hub.topics["game:1"] == {live} and hub.subscriber_count("game:1") == 2
+        for subscriber in (live, behind, behind):  # leaving twice counts once
+            await hub.leave("game:1", subscriber)
+        assert subscriptions() == before and hub.subscriber_count("game:1") == 0
+
+    asyncio.run(scenario())

@@ -255,3 +255,65 @@ def test_an_aligned_chat_snapshot_has_the_chat_shape_and_published_messages_only
         await moderating.close()
 
     async_to_sync(scenario)()
+
+
+def test_load_shedding_never_hands_an_aligned_event_early(clock, settings):
+    """Under load (level 3) a crowded chat is sampled for the unaligned sockets; an aligned socket's tier is
+    not shed: it still gets every message in seq order, and none before its horizon passes it."""
+    from csn.realtime import load
+    from streaming.live.services.chat import chat_message_post
+
+    settings.LIVE_SHED_SAMPLE_ROOM = 1
+    game = LiveGameFactory(status=Game.Status.LIVE)
+    author = UserFactory()
+
+    async def scenario():
+        live, behind = await Client().connect(), await Client().connect()
+        await live.request({"type": "subscribe", "topic": f"chat:{game.pk}"})
+        snapshot = await behind.request(
+            {"type": "subscribe", "topic": f"chat:{game.pk}", "align": True, "horizon": _text(clock.now - 20)}
+        )
+        load.state.level = 3
+        try:
+            posted = []
+            for text in ("one", "two", "three"):
+                message = await db(chat_message_post)(user=author, game_id=game.pk, text=text)
+                posted.append(message.created_at.timestamp())
+            assert "skipped" in [event["name"] for event in await live.recv_events(3)]  # the room is shed
+            await clock.set(posted[0] + 19.8)
+            assert await behind.nothing(0.1)
+            await clock.set(posted[-1] + 20.2)
+            events = await behind.recv_events(3)
+            assert [event["seq"] for event in events] == [snapshot["seq"] + n for n in (1, 2, 3)]
+            assert [event["data"]["text"] for event in events] == ["one", "two", "three"]
+        finally:
+            load.state.level = 0
+            load.state.state_sent.clear()
+        await live.close()
+        await behind.close()
+
+    async_to_sync(scenario)()
+
+
+def test_a_drain_tells_aligned_sockets_to_reconnect_like_any_other(clock):
+    from csn.realtime import drain
+
+    game = LiveGameFactory(status=Game.Status.LIVE)
+
+    async def scenario():
+        fan = await Client().connect()
+        topic = f"game:{game.pk}"
+        await fan.request({"type": "subscribe", "topic": topic, "align": True, "horizon": _text(clock.now - 30)})
+        assert hub.subscriber_count(topic) == 1
+        try:
+            await drain.drain(window=0)
+            told = await fan.recv()
+            assert (told["type"], told["reason"]) == ("reconnect", "server_restart")
+            closed = await fan.communicator.receive_output(1)
+            assert (closed["type"], closed.get("code")) == ("websocket.close", 4012)
+        finally:
+            drain.draining = False
+        assert hub.subscriber_count(topic) == 0 and topic not in hub.aligned
+        await fan.close()
+
+    async_to_sync(scenario)()
