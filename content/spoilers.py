@@ -18,6 +18,7 @@ from content.models import Content, Game, GameSpoiler, SpoilerPreference, Team
 from csn.errors import ApplicationError, NotFoundError
 
 HIDDEN_TITLE = "Hidden until you watch the game"
+_ACTIVE_MEMO = "_csn_spoilers_active"
 # Game statuses with a result to hide.
 STARTED = {Game.Status.LIVE, Game.Status.FINAL}
 
@@ -44,6 +45,8 @@ class SpoilerPolicy:
         if self._loaded:
             return self
         self._loaded = True
+        if getattr(self.user, _ACTIVE_MEMO, None) is False:  # known this request: nothing is held
+            return self
         preference = SpoilerPreference.objects.filter(user=self.user).first()
         if preference is not None:
             self.mode = preference.mode
@@ -94,13 +97,19 @@ def spoilers_for(user) -> SpoilerPolicy:
 
 
 def spoilers_active(user) -> bool:
-    """Whether anything may be held from this viewer (one query; none for anonymous viewers): what the
-    catalogue cache asks before it shares an answer (content.api.views.CatalogueCache)."""
+    """Whether anything may be held from this viewer: what the catalogue cache asks before it shares an
+    answer (content.api.views.CatalogueCache). One query, remembered on the user object for the request (a
+    request's user is loaded anew each time), so a policy of the same request that finds nothing held
+    reads nothing more; none for anonymous viewers."""
     if user is None or not user.is_authenticated:
         return False
-    preference = SpoilerPreference.objects.filter(user=OuterRef("pk")).exclude(mode=SpoilerPreference.Mode.OFF)
-    later = GameSpoiler.objects.filter(user=OuterRef("pk"), state=GameSpoiler.State.WATCH_LATER)
-    return get_user_model().objects.filter(Q(Exists(preference)) | Q(Exists(later)), pk=user.pk).exists()
+    active = getattr(user, _ACTIVE_MEMO, None)
+    if active is None:
+        preference = SpoilerPreference.objects.filter(user=OuterRef("pk")).exclude(mode=SpoilerPreference.Mode.OFF)
+        later = GameSpoiler.objects.filter(user=OuterRef("pk"), state=GameSpoiler.State.WATCH_LATER)
+        active = get_user_model().objects.filter(Q(Exists(preference)) | Q(Exists(later)), pk=user.pk).exists()
+        setattr(user, _ACTIVE_MEMO, active)
+    return active
 
 
 def score_fields(game, policy: SpoilerPolicy | None, home_score, away_score) -> dict:
@@ -135,9 +144,16 @@ def users_holding(*, game_id: int, user_ids: list[int]) -> set[int]:
 # --- writes -------------------------------------------------------------------------------------
 
 
+def _forget_active(user) -> None:
+    """What `spoilers_active` remembered on this user object no longer holds."""
+    if hasattr(user, _ACTIVE_MEMO):
+        delattr(user, _ACTIVE_MEMO)
+
+
 @transaction.atomic
 def spoiler_preference_set(*, user, mode: str, team_ids: list[int] | None = None) -> SpoilerPreference:
     """The viewer's mode; `teams` only with mode `teams` (every id must be a team)."""
+    _forget_active(user)
     team_ids = sorted(set(team_ids or []))
     if mode == SpoilerPreference.Mode.TEAMS and not team_ids:
         message = "Choose at least one team."
@@ -160,6 +176,7 @@ def game_spoiler_set(*, user, game_id: int, state: str | None) -> GameSpoiler | 
     """Watching later (hide), revealed (show), or None (back to the preference)."""
     if not Game.objects.filter(pk=game_id).exists():
         raise NotFoundError("No such game.", code="not_found")
+    _forget_active(user)
     if state is None:
         GameSpoiler.objects.filter(user=user, game_id=game_id).delete()
         return None

@@ -193,8 +193,8 @@ def test_content_list_query_count_is_flat(django_assert_num_queries, premium_vie
     # content, teams, players
     with django_assert_num_queries(3):
         assert len(client_for().get(URL, {"page_size": page_size}).json()["results"]) == page_size
-    # + the subscription
-    with django_assert_num_queries(4):
+    # + the subscription, + whether spoiler-safe mode is on (content.spoilers.spoilers_active)
+    with django_assert_num_queries(5):
         client_for(premium_viewer).get(URL, {"page_size": page_size, "tag": "highlights"})
 
 

@@ -218,3 +218,18 @@ def test_an_unreachable_cache_is_passed_by(monkeypatch):
     assert item.pk in listed(client_for().get(URL))
     assert client_for().get(f"{URL}{item.pk}/").status_code == 200
     ContentFactory()  # a change while the cache is down does not fail either
+
+
+@pytest.mark.django_db
+def test_a_signed_in_reader_without_spoiler_safe_mode_costs_one_query_more_and_no_policy(
+    viewer, django_assert_num_queries
+):
+    ContentFactory(reveals_result=True, game=GameFactory(status="final"))
+    catalogue_cache.catalogue_generation(catalogue_cache.FAMILIES)
+    reader, reader_again = client_for(viewer), client_for(viewer)
+    # the grants, whether spoiler-safe mode is on, content, teams, players: the policy itself is not read
+    with django_assert_num_queries(5):
+        first = reader.get(URL)
+    with django_assert_num_queries(2):  # from the cache: the grants and the spoiler-safe check only
+        again = reader_again.get(URL)
+    assert again.content == first.content and again["ETag"] == first["ETag"]
