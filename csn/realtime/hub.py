@@ -360,7 +360,7 @@ class Hub:
                 logger.warning("live hub: replay of %s after a reconnect failed", topic, exc_info=True)
                 continue
             for seq, name, data, at in rows or ():  # None: too far behind; clients resnapshot on the next event
-                self.deliver(topic, seq, encode_event(topic=topic, seq=seq, name=name, data=data), at)
+                self.deliver(topic, seq, encode_event(topic=topic, seq=seq, name=name, data=data), at=at)
 
 
 def wire_encode(seq: int, frame: str, published_at: float, request_id: str | None, at: float | None = None) -> str:

@@ -296,3 +296,33 @@ def test_aligned_sockets_count_in_the_subscription_metric_once_whatever_their_ti
         assert subscriptions() == before and hub.subscriber_count("game:1") == 0
 
     asyncio.run(scenario())
+
+
+@pytest.mark.django_db
+def test_events_replayed_after_a_reconnect_keep_their_own_time_apart_from_the_fan_out_lag(monkeypatch):
+    """A replayed event's `at` (when its play happened) times it for aligned sockets; it is not its publish
+    time, so an hour-old play replayed now is no hour of fan-out lag (which would raise the load level)."""
+    import time
+
+    from csn.realtime import hub as hub_module
+    from csn.realtime import load
+
+    played = time.time() - 3600
+    monkeypatch.setattr(hub_module, "topic_replay", lambda **kwargs: [(5, "game.event", {"n": 5}, played)])
+    lags = []
+    monkeypatch.setattr(load, "fanout_observed", lags.append)
+
+    async def scenario():
+        hub = _local_hub()
+        live, behind = Recorder(), Aligned()
+        await hub.join("game:1", live)
+        await hub.join("game:1", behind, lag=10.0)
+        hub.last_seq["game:1"] = 4
+        await hub._replay_missed()
+        await asyncio.sleep(0.01)
+        assert [item.last_seq for item in live.items] == [5] and lags and max(lags) < 60
+        assert [item.last_seq for item in behind.items] == [5]  # due an hour ago: at once
+        for subscriber in (live, behind):
+            await hub.leave("game:1", subscriber)
+
+    asyncio.run(scenario())
