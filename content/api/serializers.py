@@ -3,7 +3,7 @@ from rest_framework import serializers
 
 from accounts.entitlements import no_grants
 from content.models import Content, Game, GameSpoiler, MediaAsset, Player, SpoilerPreference, Team
-from content.selectors import content_relations
+from content.selectors import content_images, content_relations
 from content.services.rights import content_locked
 from content.services.workflow import TRANSITIONS
 from content.spoilers import content_hidden_fields, score_fields
@@ -128,13 +128,24 @@ class ContentCardSerializer(serializers.ModelSerializer):
         return content_card(content, self.context.get("spoilers"))
 
 
+class ImageRenditionSerializer(serializers.Serializer):
+    """One size and format of an item's image (content.selectors.content_images)."""
+
+    width = serializers.IntegerField(help_text="Pixels.")
+    height = serializers.IntegerField(help_text="Pixels.")
+    format = serializers.ChoiceField(choices=["jpeg", "webp"])
+    url = serializers.CharField(help_text="The file on the media storage (on S3: a signed, expiring URL).")
+
+
 class ContentListSerializer(serializers.ListSerializer):
-    """Items loaded with their teams and players for the whole page at once (two queries)."""
+    """Items loaded with their teams, players and images for the whole page at once (three queries)."""
 
     def to_representation(self, data):
         items = list(data.all() if hasattr(data, "all") else data)
-        teams, players = content_relations([item.pk for item in items])
-        return [self.child.represent(item, teams[item.pk], players[item.pk]) for item in items]
+        ids = [item.pk for item in items]
+        teams, players = content_relations(ids)
+        images = content_images(ids)
+        return [self.child.represent(item, teams[item.pk], players[item.pk], images[item.pk]) for item in items]
 
 
 class ContentSerializer(serializers.ModelSerializer):
@@ -146,9 +157,16 @@ class ContentSerializer(serializers.ModelSerializer):
     players = PlayerBriefSerializer(many=True)
     tags = serializers.ListField(child=serializers.CharField(), read_only=True)
     thumbnail_url = serializers.CharField(allow_null=True, read_only=True)
+    images = ImageRenditionSerializer(
+        many=True,
+        read_only=True,
+        help_text="The item's image in the sizes the apps use, WebP and JPEG of each width (for `srcset`), by "
+        "width; [] until an image's renditions are made (use `thumbnail_url` then).",
+    )
     locked = serializers.BooleanField(read_only=True)
     spoiler_hidden = serializers.BooleanField(
-        read_only=True, help_text="Reveals a result the viewer has not reached: title, description, thumbnail hidden"
+        read_only=True,
+        help_text="Reveals a result the viewer has not reached: title, description, thumbnail and images hidden",
     )
 
     class Meta:
@@ -163,6 +181,7 @@ class ContentSerializer(serializers.ModelSerializer):
             "runtime_seconds",
             "tags",
             "thumbnail_url",
+            "images",
             "is_premium",
             "locked",
             "state",
@@ -179,12 +198,13 @@ class ContentSerializer(serializers.ModelSerializer):
 
     def to_representation(self, content):
         teams, players = content_relations([content.pk])
-        return self.represent(content, teams[content.pk], players[content.pk])
+        return self.represent(content, teams[content.pk], players[content.pk], content_images([content.pk])[content.pk])
 
-    def represent(self, content, teams: list[dict], players: list[dict]) -> dict:
+    def represent(self, content, teams: list[dict], players: list[dict], images: list[dict]) -> dict:
         # Hand-built: the catalogue's hottest path. DRF's per-field machinery tripled the cost of a page;
         # the declared fields above stay the schema (a test pins the two to the same keys).
         grants = self.context.get("grants") or no_grants()
+        hidden = content_hidden_fields(content, self.context.get("spoilers"))
         return {
             "id": content.pk,
             "title": content.title,
@@ -195,6 +215,7 @@ class ContentSerializer(serializers.ModelSerializer):
             "runtime_seconds": content.runtime_seconds,
             "tags": content.tags,
             "thumbnail_url": _file_url(content.thumbnail),
+            "images": [] if hidden["spoiler_hidden"] else images,  # a revealing item's pictures tell too
             "is_premium": content.is_premium,
             "locked": content_locked(content=content, grants=grants, teams=teams),
             "state": content.state,
@@ -205,7 +226,7 @@ class ContentSerializer(serializers.ModelSerializer):
             "teams": teams,
             "players": players,
             "reveals_result": content.reveals_result,
-            **content_hidden_fields(content, self.context.get("spoilers")),
+            **hidden,
         }
 
 

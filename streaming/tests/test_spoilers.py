@@ -257,3 +257,18 @@ def test_a_held_game_on_the_socket_is_the_game_at_the_stream_start_until_the_vie
         await other.close()
 
     async_to_sync(scenario)()
+
+
+def test_a_hidden_item_shows_none_of_its_images(monkeypatch):
+    from content.api import serializers
+
+    picture = {"width": 320, "height": 180, "format": "webp", "url": "/media/renditions/the-winning-goal.webp"}
+    monkeypatch.setattr(serializers, "content_images", lambda ids: {pk: [picture] for pk in ids})
+    viewer, game, recap, _ = _held_world()
+    api = APIClient()
+    api.force_authenticate(viewer)
+    held = api.get(f"/api/v1/content/{recap.pk}/").json()
+    assert (held["spoiler_hidden"], held["images"]) == (True, [])
+    assert api.get("/api/v1/content/").json()["results"][0]["images"] == []
+    assert api.get(f"/api/v1/games/{game.pk}/").json()["content"][0]["images"] == []
+    assert APIClient().get(f"/api/v1/content/{recap.pk}/").json()["images"] == [picture]
