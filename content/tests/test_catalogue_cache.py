@@ -227,8 +227,8 @@ def test_a_signed_in_reader_without_spoiler_safe_mode_costs_one_query_more_and_n
     ContentFactory(reveals_result=True, game=GameFactory(status="final"))
     catalogue_cache.catalogue_generation(catalogue_cache.FAMILIES)
     reader, reader_again = client_for(viewer), client_for(viewer)
-    # the grants, whether spoiler-safe mode is on, content, teams, players: the policy itself is not read
-    with django_assert_num_queries(5):
+    # the grants, whether spoiler-safe mode is on, content, teams, players, images: the policy is not read
+    with django_assert_num_queries(6):
         first = reader.get(URL)
     with django_assert_num_queries(2):  # from the cache: the grants and the spoiler-safe check only
         again = reader_again.get(URL)
