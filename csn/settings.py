@@ -515,6 +515,7 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
     {
         "GameStatusEnum": "content.models.Game.Status",
         "MediaAssetStatusEnum": "content.models.MediaAsset.Status",
+        "ImageFormatEnum": [("jpeg", "jpeg"), ("webp", "webp")],  # an item's `images` (content renditions)
         "ChatMessageStatusEnum": [("published", "published"), ("pending", "pending"), ("rejected", "rejected")],
         "ChatReportStatusEnum": "streaming.live.models.ChatReport.Status",
         "PredictionStatusEnum": "streaming.live.models.Prediction.Status",
