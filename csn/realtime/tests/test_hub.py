@@ -191,3 +191,25 @@ def test_a_topic_without_an_event_since_the_process_followed_it_is_replayed_afte
         hub._reader.cancel()
 
     asyncio.run(scenario())
+
+
+def test_a_late_fan_out_is_logged_with_the_ids_of_the_requests_that_published(settings, caplog):
+    """The request id travels with a live event (csn.requestid): a pass later than
+    LIVE_SLOW_FANOUT_LOG_SECONDS after the publish names the requests, so the log leads back to them."""
+    import time
+
+    settings.REDIS_URL = ""
+
+    async def scenario():
+        hub = _local_hub()
+        await hub.join("game:1", Recorder())
+        hub.deliver("game:1", 1, '{"seq":1}', time.time() - 0.01, "req-on-time")
+        await asyncio.sleep(0)
+        hub.deliver("game:1", 2, '{"seq":2}', time.time() - 2 * django_settings.LIVE_SLOW_FANOUT_LOG_SECONDS, "req-a")
+        hub.deliver("game:1", 3, '{"seq":3}', time.time(), "req-b")
+        await asyncio.sleep(0.6)  # past the topic's pace
+
+    with caplog.at_level("WARNING", logger="csn.realtime.hub"):
+        asyncio.run(scenario())
+    (record,) = [r for r in caplog.records if "slow fan-out" in r.getMessage()]
+    assert "game:1" in record.getMessage() and "req-a,req-b" in record.getMessage()
