@@ -156,4 +156,6 @@ def test_the_pool_sampler_reports_connections_in_use_and_waits(monkeypatch):
     assert REGISTRY.get_sample_value("csn_db_pool_connections", {"state": "idle"}) == 6
     assert REGISTRY.get_sample_value("csn_db_pool_waiting") == 4
     assert REGISTRY.get_sample_value("csn_db_pool_waits_total") - before["csn_db_pool_waits_total"] == 8
-    assert REGISTRY.get_sample_value("csn_db_pool_wait_seconds_total") - before["csn_db_pool_wait_seconds_total"] == 3.0
+    assert REGISTRY.get_sample_value("csn_db_pool_wait_seconds_total") - before[
+        "csn_db_pool_wait_seconds_total"
+    ] == pytest.approx(3.0)

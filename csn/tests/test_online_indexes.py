@@ -56,7 +56,7 @@ def test_the_retention_migration_is_online_and_keeps_its_name():
     assert {op.index.name for op in migration.operations} == set(INDEXES)
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # SQLite's schema editor refuses to start inside a transaction
 def test_sqlmigrate_shows_concurrent_builds_on_postgresql_and_plain_ones_elsewhere():
     forwards, backwards = _sql(), _sql(backwards=True)
     assert forwards.count("CREATE INDEX") == 3 and backwards.count("DROP INDEX") == 3
