@@ -15,6 +15,10 @@ registered by the app that owns the event (`register`); the transport knows only
 - `SAMPLED` events (chat messages) in rooms of at least `LIVE_SHED_SAMPLE_ROOM` local sockets: from level
   3, one in `LIVE_SHED_SAMPLE_KEEP_ONE_IN` passes (by seq, so every socket sees the same ones); the
   sockets that must see everything (their author, moderators: the gateway decides) get the whole item.
+  A shed message still reaches each socket as `skipped`, so sampling saves bytes, not writes: the cost
+  of a pass is per socket. So a sampled room's passes are also spaced `LIVE_SHED_SAMPLED_PACE` times
+  further apart (`pace`; the hub's pacing, bounded by its 0.5 s): fewer, larger frames per socket, and
+  the loop time they free goes to the topics never shed (a game's scores are its own topic).
 
 Every event not registered (scores, play-by-play, deletions, user events) is never shed. A shed event
 still reaches each socket as `{"type": "event", "seq": n, "name": "skipped", "data": {"name": ...}}`, so
@@ -55,6 +59,7 @@ class State:
         self.state_sent: dict[str, float] = {}  # topic -> monotonic time of its last state event passed
         self.summed_sent: dict[str, float] = {}  # topic -> monotonic time of its last summed event passed
         self.held: dict[str, Held] = {}  # topic -> the summed events held back since the last one passed
+        self.sampled: set[str] = set()  # topics whose last pass was in a sampled room (paced further apart)
 
 
 class Held:
@@ -146,6 +151,7 @@ def shed(topic: str, events: list[tuple[int, str]], subscribers: int) -> tuple[l
         return None
     now = time.monotonic()
     if state.level == 0 and not (topic in state.held and _held_fresh(now)):
+        state.sampled.discard(topic)
         return None
     level = max(state.level, 1)
     sample_room = state.level >= 3 and subscribers >= settings.LIVE_SHED_SAMPLE_ROOM
@@ -194,6 +200,10 @@ def shed(topic: str, events: list[tuple[int, str]], subscribers: int) -> tuple[l
                     topic=topic, seq=out[last][0], name=out[last][3], data=held.merged(decoded.get("data") or {})
                 )
             out[last][2] = True
+    if sample_room and any(_policies.get(entry[3]) == SAMPLED for entry in out):
+        state.sampled.add(topic)
+    else:
+        state.sampled.discard(topic)
     result = []
     changed = False
     for (seq, text, keep, name), (_, original) in zip(out, events, strict=True):
@@ -208,6 +218,13 @@ def shed(topic: str, events: list[tuple[int, str]], subscribers: int) -> tuple[l
     for name in shed_names:
         metrics.live_shed_events.labels(name).inc(subscribers)
     return result, authors
+
+
+def pace(topic: str) -> float:
+    """How many times further apart than usual the hub spaces `topic`'s passes: a sampled room's at level 3."""
+    if state.level >= 3 and topic in state.sampled:
+        return max(1.0, settings.LIVE_SHED_SAMPLED_PACE)
+    return 1.0
 
 
 def _hold(topic: str, decoded: dict, now: float) -> None:

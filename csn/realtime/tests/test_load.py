@@ -19,6 +19,7 @@ def fresh_state(monkeypatch, settings):
     settings.LIVE_SHED_SUMMED_SECONDS = [2.0, 5.0, 10.0]
     settings.LIVE_SHED_SAMPLE_ROOM = 100
     settings.LIVE_SHED_SAMPLE_KEEP_ONE_IN = 10
+    settings.LIVE_SHED_SAMPLED_PACE = 4.0
     monkeypatch.setattr(load, "state", load.State())
     clock = {"now": 1000.0}
     monkeypatch.setattr(load.time, "monotonic", lambda: clock["now"])
@@ -87,9 +88,14 @@ def test_level_three_samples_chat_in_large_rooms_only_and_names_the_authors():
 
     load.state.level = 3
     assert load.shed(CHAT, chat, 99) is None  # a small room is never sampled
+    assert load.pace(CHAT) == 1.0  # nor paces it
     shed, authors = load.shed(CHAT, chat, 100)
     assert _names(shed) == [(9, "skipped"), (10, "chat.message"), (11, "skipped"), (12, "chat.deleted")]
     assert authors == {900, 1100}
+    # Sampling saves bytes, not writes: the sampled room's passes are also spaced further apart.
+    assert load.pace(CHAT) == 4.0 and load.pace(GAME) == 1.0
+    load.state.level = 2
+    assert load.pace(CHAT) == 1.0
 
 
 def _reactions(seq, second, counts):
