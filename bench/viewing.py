@@ -26,6 +26,7 @@ from bench.common import (
     cpu_seconds,
     daphne_server,
     database_name,
+    errors_text,
     postgres_admin,
     print_table,
     server_pid,
@@ -319,7 +320,7 @@ def main(argv: list[str]) -> int:
     baseline = results[0]["p95"] or 1.0
     for row in results:
         row["p95 / healthz"] = row["p95"] / baseline
-        row["errors"] = sum(row["errors"].values()) if row["errors"] else 0
+        row["errors"] = errors_text(row["errors"])
     columns = ["endpoint", "p50", "p95", "p99", "p95 / healthz", "server CPU ms/req", "requests", "errors"]
     print(
         f"{args.rate:.0f} req/s for {args.duration:.0f} s per endpoint (after {args.warmup:.0f} s warm-up), "
