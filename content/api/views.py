@@ -263,7 +263,7 @@ class GameDetailView(CatalogueCache, APIView):
     shared_max_age = stale_while_revalidate = LIVE_SHARED_MAX_AGE
 
     def read(self, request, pk: int):
-        game = selectors.games_with_teams().filter(pk=pk).first()
+        game = selectors.game_with_teams(pk)
         if game is None:
             raise NotFoundError("Not found.")
         context = {
