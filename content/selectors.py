@@ -2,7 +2,6 @@
 
 import functools
 from datetime import UTC, datetime
-from types import SimpleNamespace
 
 from django.db import connection, connections
 from django.db.models import BooleanField, Q, QuerySet
@@ -32,7 +31,12 @@ def _is_staff(user) -> bool:
 def content_visible_to(*, user, now=None) -> QuerySet[Content]:
     """Staff see every item; everyone else only available ones (others do not exist for them).
     `now` may be the database's clock (`Now()`) for a statement compiled once and reused."""
-    if _is_staff(user):
+    return content_visible(staff=_is_staff(user), now=now)
+
+
+def content_visible(*, staff: bool, now=None) -> QuerySet[Content]:
+    """content_visible_to a reader who is staff, or not (a statement's, compiled for every such reader)."""
+    if staff:
         return Content.objects.all()
     return Content.objects.filter(content_available_q(now))
 
@@ -94,8 +98,7 @@ def _now(user, alias: str) -> tuple:
 
 
 def _visible_statement(queryset_of, *, staff: bool, alias: str) -> Statement:
-    viewer = SimpleNamespace(is_authenticated=True, is_staff=staff)
-    queryset = queryset_of(content_visible_to(user=viewer, now=_ANY_TIME))
+    queryset = queryset_of(content_visible(staff=staff, now=_ANY_TIME))
     markers = (_ANY_ID,) if staff else (_ANY_ID, db_value(alias, _ANY_TIME))
     return Statement(queryset.using(alias), markers=markers, alias=alias)
 

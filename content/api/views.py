@@ -18,6 +18,7 @@ from content.api.filters import (
     StrictOrderingFilter,
     TeamFilter,
 )
+from content.api.first_page import FirstPageStatementMixin
 from content.api.serializers import (
     ContentSerializer,
     GameDetailSerializer,
@@ -30,7 +31,7 @@ from content.api.serializers import (
     TeamSerializer,
     TransitionInputSerializer,
 )
-from content.models import Player, Team
+from content.models import Content, Player, Team
 from content.services.cache import CONTENT, GAMES, PLAYERS, TEAMS, catalogue_generation
 from content.services.media import media_upload_confirm, media_upload_receive, media_upload_start
 from content.services.rights import entitlement_variant
@@ -92,7 +93,7 @@ LIVE_SHARED_MAX_AGE = 5
         extensions=error_codes({400: ["search_too_long", "search_too_many_terms"]}),
     )
 )
-class ContentListView(CatalogueCache, DeprecatedParametersMixin, generics.ListAPIView):
+class ContentListView(CatalogueCache, DeprecatedParametersMixin, FirstPageStatementMixin, generics.ListAPIView):
     """Published items inside their availability window (staff: every item, any state)."""
 
     deprecated_parameters = {"published_after": "published_from", "published_before": "published_to"}
@@ -118,10 +119,24 @@ class ContentListView(CatalogueCache, DeprecatedParametersMixin, generics.ListAP
         return selectors.content_visible_to(user=self.request.user).select_related("game")
 
     def filter_queryset(self, queryset):
-        queryset = super().filter_queryset(queryset)
+        return self.ordered_queryset(super().filter_queryset(queryset))
+
+    def ordered_queryset(self, queryset):
         if any(term.lstrip("-") == "published_at" for term in queryset.query.order_by):
             queryset = queryset.filter(published_at__isnull=False)
         return queryset
+
+    # Its first page as a constant statement (content.api.first_page): per kind of reader, time-bound.
+    statement_timed = True
+
+    def statement_staff(self, request) -> bool:
+        return bool(request.user.is_authenticated and request.user.is_staff)
+
+    def statement_alias(self) -> str:
+        return Content.objects.db
+
+    def statement_queryset(self, *, staff: bool, now):
+        return selectors.content_visible(staff=staff, now=now).select_related("game")
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "grants": user_grants(user=self.request.user)}
@@ -186,7 +201,7 @@ SEARCH_CODES = error_codes({400: ["search_too_long", "search_too_many_terms"]})
         extensions=SEARCH_CODES,
     )
 )
-class TeamListView(CatalogueCache, generics.ListAPIView):
+class TeamListView(CatalogueCache, FirstPageStatementMixin, generics.ListAPIView):
     permission_classes = [AllowAny]
     serializer_class = TeamSerializer
     queryset = Team.objects.all()
@@ -208,7 +223,7 @@ class TeamListView(CatalogueCache, generics.ListAPIView):
         extensions=SEARCH_CODES,
     )
 )
-class PlayerListView(CatalogueCache, generics.ListAPIView):
+class PlayerListView(CatalogueCache, FirstPageStatementMixin, generics.ListAPIView):
     permission_classes = [AllowAny]
     serializer_class = PlayerSerializer
     queryset = Player.objects.select_related("team")
@@ -230,7 +245,7 @@ class PlayerListView(CatalogueCache, generics.ListAPIView):
         extensions=SEARCH_CODES,
     )
 )
-class GameListView(CatalogueCache, generics.ListAPIView):
+class GameListView(CatalogueCache, FirstPageStatementMixin, generics.ListAPIView):
     """The schedule: by start time, soonest first unless `?ordering=-starts_at`."""
 
     permission_classes = [AllowAny]
