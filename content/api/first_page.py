@@ -13,8 +13,9 @@ method or whose value the database receives in another form than the cleaned one
 a decimal), and a shape whose statement cannot be made (its markers not found as parameters)."""
 
 import functools
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
+from django import forms
 from django.utils import timezone
 from django_filters.constants import EMPTY_VALUES
 
@@ -26,14 +27,36 @@ _SHAPES_KEPT = 512  # statements kept per view class (page sizes times filter se
 
 
 def _marker(index: int, value):
-    """A value of the cleaned value's type that no request brings; None when the type has none to spare."""
+    """A value of the cleaned value's type that no request brings; None when the type has none to spare.
+    A text marker changes under lower(), upper() and strip(): a value the code changes on the way to the
+    database is not found as a parameter (that shape takes the ORM's way)."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return -7_000_000_100 - index
     if isinstance(value, str):
-        return f"\x00csn-marker-{index}"
+        return f" \x00CSN-marker-{index} "
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return date(1, 2, 1 + index)
     return None
+
+
+# The form fields whose cleaned values can be markers' (or are booleans, a statement each).
+_MARKABLE_FIELDS = (forms.CharField, forms.ChoiceField, forms.IntegerField, forms.DateField)
+_UNMARKABLE_FIELDS = (forms.DecimalField, forms.FloatField, forms.ModelChoiceField, forms.MultipleChoiceField)
+
+
+@functools.cache
+def _markable(filterset_class) -> frozenset[str]:
+    """The filters a statement can take: no method, a field whose values have markers (not a decimal)."""
+    form_fields = filterset_class().get_form_class().base_fields
+    return frozenset(
+        name
+        for name, filter_ in filterset_class.base_filters.items()
+        if filter_.method is None
+        and isinstance(form_fields[name], _MARKABLE_FIELDS)
+        and not isinstance(form_fields[name], _UNMARKABLE_FIELDS)
+    )
 
 
 class _Rows:
@@ -57,6 +80,7 @@ class FirstPageStatementMixin:
     bound), and `ordered_queryset` (what it adds once ordered, both ways)."""
 
     statement_timed = False  # statement_queryset takes a time bound (for readers other than staff)
+    statement_columns: tuple[str, ...] = ()  # the columns the representation reads (`only`); () all
 
     def statement_staff(self, request) -> bool:
         return False
@@ -80,8 +104,8 @@ class FirstPageStatementMixin:
     def _first_page(self, request):  # the rows, or None: the ORM's way
         params = request.query_params
         filterset_class = self.filterset_class
-        known = filterset_class.base_filters
-        if any(name not in known and name not in PAGE_PARAMETERS for name in params):
+        markable = _markable(filterset_class)
+        if any(name not in markable and name not in PAGE_PARAMETERS for name in params):
             return None
         filterset = filterset_class(data=params, queryset=filterset_class._meta.model._default_manager.none())
         if not filterset.is_valid():
@@ -93,7 +117,7 @@ class FirstPageStatementMixin:
             if isinstance(value, bool):
                 shape.append((name, value))  # two values: each its own statement
                 continue
-            if filterset.filters[name].method is not None or _marker(0, value) is None:
+            if _marker(0, value) is None:
                 return None
             shape.append((name, type(value)))
             values.append(value)
@@ -124,6 +148,8 @@ def _statement(view_class, key, view, filterset) -> Statement | None:
             markers.append(value)
     if timed:
         markers.append(db_value(alias, _TIME))
+    if view.statement_columns:  # and the ordering's, which the paginator reads for the next cursor
+        queryset = queryset.only(*view.statement_columns, *(term.lstrip("-") for term in ordering))
     queryset = view.ordered_queryset(queryset.order_by(*ordering))[: page_size + 1]
     try:
         statement = Statement(queryset.using(alias), markers=tuple(markers), alias=alias)

@@ -65,6 +65,11 @@ class CatalogueCache(CachedReadMixin):
         return catalogue_generation(self.families)
 
 
+# The columns the hand-built representations read (content.api.serializers): a first page's statement
+# loads only these (content.api.first_page).
+TEAM_BRIEF_COLUMNS = ("id", "name", "slug", "sport")
+TEAM_COLUMNS = (*TEAM_BRIEF_COLUMNS, "logo")
+
 # Live scores change games every few seconds: shared caches keep them briefly.
 LIVE_SHARED_MAX_AGE = 5
 
@@ -213,6 +218,7 @@ class TeamListView(CatalogueCache, FirstPageStatementMixin, generics.ListAPIView
     pagination_class = CursorPagination.ordered_by("name", "id")
     families = (TEAMS,)
     by_variant = False
+    statement_columns = TEAM_COLUMNS
 
 
 @extend_schema_view(
@@ -235,6 +241,7 @@ class PlayerListView(CatalogueCache, FirstPageStatementMixin, generics.ListAPIVi
     pagination_class = CursorPagination.ordered_by("name", "id")
     families = (PLAYERS, TEAMS)
     by_variant = False
+    statement_columns = ("id", "name", "number", "position", "team", *(f"team__{c}" for c in TEAM_COLUMNS))
 
 
 @extend_schema_view(
@@ -259,6 +266,11 @@ class GameListView(CatalogueCache, FirstPageStatementMixin, generics.ListAPIView
     families = (GAMES, TEAMS)
     by_variant = False
     shared_max_age = stale_while_revalidate = LIVE_SHARED_MAX_AGE
+    statement_columns = (
+        *("id", "sport", "venue", "starts_at", "status", "home_score", "away_score", "period", "clock"),
+        *("home_team", *(f"home_team__{c}" for c in TEAM_BRIEF_COLUMNS)),
+        *("away_team", *(f"away_team__{c}" for c in TEAM_BRIEF_COLUMNS)),
+    )
 
     def get_queryset(self):
         return selectors.games_with_teams()
