@@ -125,20 +125,16 @@ def _game_by_id(alias: str) -> Statement:
     return Statement(queryset, marker=_ANY_ID, alias=alias)
 
 
-def content_filter_tag(queryset: QuerySet[Content], tag: str) -> QuerySet[Content]:
-    """Items carrying this tag (tags are stored lower-case). JSON containment is PostgreSQL-only
-    (`@>`, served by the GIN index); SQLite asks `json_each` instead."""
-    tag = tag.strip().lower()
-    if connection.vendor == "postgresql":
-        return queryset.filter(tags__contains=[tag])
+def content_tagged(queryset: QuerySet[Content], tag: str) -> QuerySet[Content]:
+    """Items carrying `tag`, given as stored (lower-case), the one parameter of the condition as given
+    (a first page's statement marks it, content.api.first_page). JSON containment on PostgreSQL (`@>`,
+    served by the GIN index); SQLite asks `json_each` instead."""
     table = Content._meta.db_table
-    return queryset.filter(
-        RawSQL(  # noqa: S611 - the tag is a bound parameter
-            f'EXISTS (SELECT 1 FROM json_each("{table}"."tags") WHERE json_each.value = %s)',  # noqa: S608 - table name is ours
-            (tag,),
-            output_field=BooleanField(),
-        )
-    )
+    if connection.vendor == "postgresql":
+        condition = f'"{table}"."tags" @> jsonb_build_array(%s::text)'
+    else:
+        condition = f'EXISTS (SELECT 1 FROM json_each("{table}"."tags") WHERE json_each.value = %s)'  # noqa: S608 - table name is ours
+    return queryset.filter(RawSQL(condition, (tag,), output_field=BooleanField()))  # noqa: S611 - a bound parameter
 
 
 def games_with_teams(queryset: QuerySet[Game] | None = None) -> QuerySet[Game]:

@@ -14,7 +14,7 @@ from rest_framework import filters
 from rest_framework.exceptions import ValidationError
 
 from content.models import Content, Game, Player, Sport, Team
-from content.selectors import content_filter_tag
+from content.selectors import content_tagged
 from content.services.errors import field_error
 from csn.api.filters import IdFilter
 from csn.errors import ApplicationError
@@ -171,6 +171,21 @@ class CatalogueFilterSet(django_filters.FilterSet):
         return self._form
 
 
+class _LowerCaseField(forms.CharField):
+    def clean(self, value):
+        return super().clean(value).lower()
+
+
+class TagFilter(django_filters.CharFilter):
+    """`?tag=Goals`: the items carrying that tag, in any case. Its cleaned value is the tag as stored
+    (lower-case) and the condition's parameter as it is: a first page's statement can take it."""
+
+    field_class = _LowerCaseField
+
+    def filter(self, qs, value):
+        return qs if value in EMPTY_VALUES else content_tagged(qs, value)
+
+
 class ContentFilter(CatalogueFilterSet):
     type = django_filters.ChoiceFilter(choices=Content.Type.choices)
     state = django_filters.ChoiceFilter(choices=Content.State.choices)
@@ -178,7 +193,7 @@ class ContentFilter(CatalogueFilterSet):
     player = IdFilter(field_name="players")
     game = IdFilter(field_name="game")
     game_status = django_filters.ChoiceFilter(field_name="game__status", choices=Game.Status.choices)
-    tag = django_filters.CharFilter(method="filter_tag", max_length=50)
+    tag = TagFilter(max_length=50)
     year = django_filters.NumberFilter(field_name="year", min_value=0, max_value=32767)  # a small integer column
     # Strict: anything but true/false is a 400 (BooleanFilter would quietly ignore "maybe").
     premium = django_filters.TypedChoiceFilter(
@@ -194,9 +209,6 @@ class ContentFilter(CatalogueFilterSet):
     class Meta:
         model = Content
         fields: list = []
-
-    def filter_tag(self, queryset, name, value):
-        return content_filter_tag(queryset, value) if value else queryset
 
 
 class EitherTeamFilter(IdFilter):

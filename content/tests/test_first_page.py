@@ -59,6 +59,8 @@ URLS = [
     "/api/v1/content/?team={hawks}",
     "/api/v1/content/?team={hawks}&type=highlight&state=published",
     "/api/v1/content/?game_status=live",
+    "/api/v1/content/?tag=goals",
+    "/api/v1/content/?tag=%20GOALS%20&type=highlight",
     "/api/v1/teams/",
     "/api/v1/teams/?sport=soccer",
     "/api/v1/teams/?page_size=2",
@@ -79,7 +81,6 @@ EITHER_WAY = [
     "/api/v1/content/?published_from=2020-01-01&type=clip",
 ]
 ORM_WAY = [
-    "/api/v1/content/?tag=goals",  # a method filter
     "/api/v1/content/?year=2021",  # cleaned to a decimal, received as an integer
     "/api/v1/content/?ordering=title",
     "/api/v1/content/?search=item",
