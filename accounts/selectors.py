@@ -1,10 +1,12 @@
 import hashlib
 from datetime import UTC
 
+from django.db import router
 from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import AuthToken, User
+from csn.statements import raw_models
 
 _TOKEN_COLUMNS = (
     "id",
@@ -44,9 +46,10 @@ def token_with_user(*, key: str) -> AuthToken | None:
     """The token whose current or previous secret is `key`, its user loaded (`token.user`), or None.
     Whether it is still good is `accounts.services.token_authenticate`'s to say."""
     digest = token_digest(key)
-    user = next(iter(User.objects.raw(_TOKEN_USER_SQL, [digest, digest])), None)
-    if user is None:
+    users = raw_models(User, _TOKEN_USER_SQL, [digest, digest], alias=router.db_for_read(User))
+    if not users:
         return None
+    user = users[0]
     values = [getattr(user, f"token_{column}") for column in _TOKEN_COLUMNS]
     token = AuthToken.from_db(None, list(_TOKEN_COLUMNS), values)
     for column in _TOKEN_DATETIMES:

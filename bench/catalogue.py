@@ -27,6 +27,7 @@ from bench.common import (
     cpu_seconds,
     daphne_server,
     database_name,
+    errors_text,
     postgres_admin,
     print_table,
     server_pid,
@@ -123,7 +124,8 @@ def main(argv: list[str]) -> None:
         ]
         rows = []
         with ExitStack() as stack:
-            bases = [stack.enter_context(daphne_server(env)) for _ in range(args.servers)]
+            served = {"DATABASE_URL": None, **env}  # SQLite when the bench database is not PostgreSQL
+            bases = [stack.enter_context(daphne_server(served)) for _ in range(args.servers)]
             pids = [server_pid(base) for base in bases]
             with urllib.request.urlopen(bases[0] + "/api/v1/content/?page_size=1") as response:
                 first_id = json.load(response)["results"][0]["id"]
@@ -134,7 +136,7 @@ def main(argv: list[str]) -> None:
                 latencies, errors = split_load(bases, lambda i, r=request: r, args.rate, args.duration)
                 cpu_ms = (sum(cpu_seconds(pid) for pid in pids) - before) * 1000 / max(1, len(latencies))
                 rows.append(
-                    {"endpoint": label, **summary(latencies), "CPU ms/req": cpu_ms, "errors": sum(errors.values())}
+                    {"endpoint": label, **summary(latencies), "CPU ms/req": cpu_ms, "errors": errors_text(errors)}
                 )
         baseline_cpu = rows[0]["CPU ms/req"] or 1.0
         for row in rows:

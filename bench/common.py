@@ -37,7 +37,8 @@ def daphne_process(env: dict | None = None, port: int | None = None):
     # A short drain (SIGTERM ends it below): sockets a test left open do not hold the process for long.
     # No load shedding unless asked: a busy test machine lags, and tests count every event.
     defaults = {"CSN_LIVE_DRAIN_SECONDS": "1", "CSN_LIVE_SHED_LAG_SECONDS": "3600,3601,3602"}
-    full_env = {**defaults, **os.environ, **(env or {})}
+    # `env` adds to this process's environment; a None value removes a variable (e.g. DATABASE_URL for SQLite).
+    full_env = {name: value for name, value in {**defaults, **os.environ, **(env or {})}.items() if value is not None}
     full_env.update({"CSN_PORT": str(port), "PYTHON": sys.executable, "DEBUG": "0"})
     proc = subprocess.Popen([str(ROOT / "bin" / "serve")], cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL)
     proc.base = f"http://127.0.0.1:{port}"
@@ -127,7 +128,8 @@ def database_name(url: str) -> str:
 
 
 def server_pid(base: str) -> int | None:
-    """daphne's process id, found by the port it was started with (bin/serve execs it)."""
+    """The server's process id, found by the port it was started with (bin/serve execs
+    `python -m csn.serve`, daphne with a drain; plain `daphne` too)."""
     port = base.rsplit(":", 1)[1]
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -135,9 +137,18 @@ def server_pid(base: str) -> int | None:
                 cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
             except OSError:
                 continue
-            if b"daphne" in b" ".join(cmdline) and port.encode() in cmdline:
+            command = b" ".join(cmdline)
+            if (b"daphne" in command or b"csn.serve" in command) and port.encode() in cmdline:
                 return int(entry)
     return None
+
+
+def errors_text(errors: dict) -> str:
+    """An error count with its kinds, e.g. `67 (503: 60, 429: 7)`; `0` when none."""
+    if not errors:
+        return "0"
+    kinds = ", ".join(f"{kind}: {count}" for kind, count in sorted(errors.items(), key=lambda kv: -kv[1]))
+    return f"{sum(errors.values())} ({kinds})"
 
 
 def cpu_seconds(pid: int | None) -> float:

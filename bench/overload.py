@@ -66,7 +66,8 @@ def main(argv: list[str]) -> None:
         subprocess.run([py, "manage.py", "seed_demo"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
         subprocess.run([py, "-c", BULK, "500"], cwd=ROOT, env=env, check=True, capture_output=True)
         rows = []
-        with daphne_server(env) as base:
+        # SQLite and no Redis: unset for the server too (daphne_server adds this process's environment).
+        with daphne_server({**env, "DATABASE_URL": None, "REDIS_URL": None}) as base:
             rate, knee = args.start, None
             while True:
                 by_status = fixed_rate_by_status(

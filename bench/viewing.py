@@ -26,6 +26,7 @@ from bench.common import (
     cpu_seconds,
     daphne_server,
     database_name,
+    errors_text,
     postgres_admin,
     print_table,
     server_pid,
@@ -69,6 +70,13 @@ def _parse(argv):
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--duration", type=float, default=20.0, help="seconds of measured load per endpoint")
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds of unmeasured load before each")
+    parser.add_argument(
+        "--new-plays",
+        type=float,
+        default=0.1,
+        help="share of progress writes that start a play (a new row, `video_play`); the rest are heartbeats "
+        "of plays in progress (an existing row moves on)",
+    )
     parser.add_argument(
         "--servers", type=int, default=2, help="daphne processes, the rate split evenly (one per core, as deployed)"
     )
@@ -232,6 +240,20 @@ def _content_ids(url: str) -> list[int]:
         return [row[0] for row in conn.execute("SELECT id FROM content_content WHERE slug LIKE 'bench-%%'")]
 
 
+def _content_by_number(url: str) -> dict[int, int]:
+    """Content id by its bench number (`bench-<n>`), to find the rows `_generate` made."""
+    with _connect(url) as conn:
+        rows = conn.execute("SELECT slug, id FROM content_content WHERE slug LIKE 'bench-%%'")
+        return {int(slug.removeprefix("bench-")): pk for slug, pk in rows}
+
+
+def _tokens_in_use(url: str) -> None:
+    """Every token used a moment ago, as a playing device's is: a run's first request of each user does
+    not also record `last_used_at` (at most once per ACCOUNTS_TOKEN_TOUCH_SECONDS in real use)."""
+    with _connect(url) as conn:
+        conn.execute("UPDATE accounts_authtoken SET last_used_at = now()")
+
+
 def _plan(url: str, user_id: int) -> str:
     """EXPLAIN ANALYZE of the Continue Watching query as Django sends it, for the report."""
     env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "csn.settings"}
@@ -273,6 +295,8 @@ def main(argv: list[str]) -> int:
     print(f"PostgreSQL {args.database}: {users} users, {rows} progress rows, {len(_content_ids(url))} content items")
 
     content_ids = _content_ids(url)
+    by_number = _content_by_number(url)
+    _tokens_in_use(url)
     rng = random.Random(4)
 
     def healthz(i):
@@ -280,7 +304,10 @@ def main(argv: list[str]) -> int:
 
     def put_progress(i):
         user = rng.randint(1, users)
-        content = rng.choice(content_ids)
+        if rng.random() < args.new_plays:
+            content = rng.choice(content_ids)  # almost surely a new row: a play starts
+        else:  # one of the user's rows (as `_generate` numbers them): a heartbeat of a play in progress
+            content = by_number[(user * 37 + rng.randrange(per_user)) % len(by_number) + 1]
         position = rng.uniform(0, 1800)
         now = datetime.now(UTC).isoformat()
         body = f'{{"position_seconds": {position:.1f}, "duration_seconds": 1800, "recorded_at": "{now}"}}'.encode()
@@ -319,11 +346,12 @@ def main(argv: list[str]) -> int:
     baseline = results[0]["p95"] or 1.0
     for row in results:
         row["p95 / healthz"] = row["p95"] / baseline
-        row["errors"] = sum(row["errors"].values()) if row["errors"] else 0
+        row["errors"] = errors_text(row["errors"])
     columns = ["endpoint", "p50", "p95", "p99", "p95 / healthz", "server CPU ms/req", "requests", "errors"]
     print(
         f"{args.rate:.0f} req/s for {args.duration:.0f} s per endpoint (after {args.warmup:.0f} s warm-up), "
-        f"{args.servers} daphne process(es)"
+        f"{args.servers} daphne process(es); progress writes: {args.new_plays:.0%} start a play, the rest are "
+        "heartbeats of plays in progress"
     )
     print(f"machine load average at the end: {load:.1f} on {os.cpu_count()} CPUs")
     print_table(results, columns)

@@ -2,6 +2,8 @@
 models as the ORM makes them. For the hottest reads, where compiling the queryset anew on every
 request was a large share of the request's CPU (`python -m bench viewing`)."""
 
+import functools
+
 from django.db import connections
 from django.db.models.query import get_related_populators
 
@@ -56,3 +58,53 @@ def rows_as_models(compiler, rows, alias: str) -> list:
             setattr(item, name, row[position])
         items.append(item)
     return items
+
+
+def raw_models(model, sql: str, params, *, alias: str) -> list:
+    """`model.objects.raw(sql, params)` as a list, for a statement run on every request: the plan that
+    Django's RawQuerySet works out from the cursor's columns on each run (which columns are fields, in
+    what order, their converters; a seventh of a progress write's CPU) is worked out once per set of
+    columns. Columns that are not the model's fields become attributes, as with `raw`."""
+    connection = connections[alias]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        columns = tuple(column[0] for column in cursor.description)
+        rows = cursor.fetchall()
+    names, positions, extras, converters = _raw_plan(model, columns, alias)
+    items = []
+    for row in rows:
+        if converters:
+            row = list(row)
+            for position, (convert, expression) in converters:
+                value = row[position]
+                for converter in convert:
+                    value = converter(value, expression, connection)
+                row[position] = value
+        item = model.from_db(alias, names, [row[position] for position in positions])
+        for column, position in extras:
+            setattr(item, column, row[position])
+        items.append(item)
+    return items
+
+
+@functools.cache
+def _raw_plan(model, columns: tuple, alias: str):
+    connection = connections[alias]
+    identifier = connection.introspection.identifier_converter
+    by_column = {identifier(field.column): field for field in model._meta.concrete_fields}
+    fields = [field for field in model._meta.concrete_fields if identifier(field.column) in columns]
+    if model._meta.pk not in fields:
+        raise ValueError("A raw statement must select the primary key.")
+    names = [field.attname for field in fields]
+    positions = [columns.index(identifier(field.column)) for field in fields]
+    extras = [(column, position) for position, column in enumerate(columns) if column not in by_column]
+    converters = []
+    for position, column in enumerate(columns):
+        field = by_column.get(column)
+        if field is None:
+            continue
+        expression = field.get_col(model._meta.db_table)
+        convert = connection.ops.get_db_converters(expression) + expression.get_db_converters(connection)
+        if convert:
+            converters.append((position, (convert, expression)))
+    return names, positions, extras, converters

@@ -20,6 +20,7 @@ from content.selectors import access_content, content_visible_to
 from csn.errors import ApplicationError, NotFoundError
 from csn.realtime.publish import publish_user_event
 from csn.representation import datetime_text
+from csn.statements import raw_models
 from streaming.viewing.models import COMPLETION_THRESHOLD_PERCENT, MyListItem, Playlist, PlaylistItem, WatchProgress
 from streaming.viewing.representation import progress_data
 from streaming.viewing.selectors import access_playlist, my_list_item_get
@@ -146,7 +147,7 @@ def progress_record(
         else:
             exists = WatchProgress.objects.filter(user=user, content_id=content_id).exists()
             sql, params = _UPSERT_SQL.format(visible=visible, inserted=_INSERTED_SQLITE), [*params, not exists]
-        rows = list(WatchProgress.objects.raw(sql, params))
+        rows = raw_models(WatchProgress, sql, params, alias=connection.alias)
         if not rows:
             access_content(user=user, content_id=content_id)
             stored = WatchProgress.objects.get(user=user, content_id=content_id)
