@@ -9,8 +9,9 @@ serializer do the rest as before (the same links, the same representation, the s
 
 Anything else takes the ORM's way, unchanged: a cursor (later pages), `ordering`, `search`, a parameter
 the view does not know, a value that fails validation (the 400 comes from there), a filter that is a
-method or whose value the database receives in another form than the cleaned one (a date, a number made
-a decimal), and a shape whose statement cannot be made (its markers not found as parameters)."""
+method or whose value the database receives in another form than the cleaned one (a number cleaned to a
+decimal; a date on SQLite, sent as text), and a shape whose statement cannot be made (its markers not
+found among the parameters)."""
 
 import functools
 from datetime import UTC, date, datetime
