@@ -11,7 +11,8 @@ HELPERS = {
     "http",
     "live_align",
     "live_reactions",
-}  # live_reactions runs as `live --reactions`, live_align as `live --align`
+    "instructions",
+}  # live_reactions runs as `live --reactions`, live_align as `live --align`; instructions is a tool (valgrind)
 
 
 def available() -> list[str]:

@@ -9,23 +9,36 @@ from django.db.models.query import get_related_populators
 
 
 class Statement:
-    """`queryset` compiled once for database `alias`. `marker` is a value that stands in the queryset for
-    the one parameter that changes (a user's id): `run(value)` executes the SQL with it in its place."""
+    """`queryset` compiled once for database `alias`. A marker is a value that stands in the queryset for
+    a parameter that changes (a user's id, the time): `run(*values)` executes the SQL with the values in
+    the markers' places, in the markers' order (every place a marker stands). `marker=` names one;
+    `markers=` several. A marker is matched as it appears among the compiled parameters: a value the
+    database adapts (a datetime on SQLite becomes text) is given, and run, adapted (`db_value`)."""
 
-    def __init__(self, queryset, *, marker, alias: str):
+    def __init__(self, queryset, *, alias: str, marker=None, markers: tuple = ()):
         self.alias = alias
         self.compiler = queryset.query.get_compiler(using=alias)
         self.sql, params = self.compiler.as_sql()
         self.params = list(params)
-        self.at = self.params.index(marker)
+        markers = (marker,) if marker is not None else tuple(markers)
+        self.places = [[i for i, param in enumerate(self.params) if param == m] for m in markers]
+        if not all(self.places):
+            raise ValueError("a marker is not among the statement's parameters")
 
-    def run(self, value) -> list:
+    def run(self, *values) -> list:
         params = list(self.params)
-        params[self.at] = value
+        for places, value in zip(self.places, values, strict=True):
+            for i in places:
+                params[i] = value
         with connections[self.alias].cursor() as cursor:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()
         return rows_as_models(self.compiler, rows, self.alias)
+
+
+def db_value(alias: str, when):
+    """A datetime as database `alias` receives it as a parameter (a marker's form, and a run's value)."""
+    return connections[alias].ops.adapt_datetimefield_value(when)
 
 
 def rows_as_models(compiler, rows, alias: str) -> list:
