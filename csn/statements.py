@@ -2,6 +2,7 @@
 models as the ORM makes them. For the hottest reads, where compiling the queryset anew on every
 request was a large share of the request's CPU (`python -m bench viewing`)."""
 
+import datetime
 import functools
 
 from django.db import connections
@@ -10,22 +11,48 @@ from django.db.models.query import get_related_populators
 
 class Statement:
     """`queryset` compiled once for database `alias`. `marker` is a value that stands in the queryset for
-    the one parameter that changes (a user's id): `run(value)` executes the SQL with it in its place."""
+    the one parameter that changes (a user's id): `run(value)` executes the SQL with it in its place.
+    `markers` names several (an id and a datetime, say: `run(user_id, now)`); a marker may stand in more
+    than one place. A datetime marker is found, and its value put, as the backend adapts datetimes
+    (SQLite: text). `rows(...)` answers the converted rows, for `values_list` querysets."""
 
-    def __init__(self, queryset, *, marker, alias: str):
+    def __init__(self, queryset, *, marker=None, markers=(), alias: str):
         self.alias = alias
         self.compiler = queryset.query.get_compiler(using=alias)
         self.sql, params = self.compiler.as_sql()
         self.params = list(params)
-        self.at = self.params.index(marker)
+        self.markers = (marker,) if marker is not None else tuple(markers)
+        self.places = []
+        for each in self.markers:
+            adapted = self._adapt(each)
+            places = [at for at, param in enumerate(self.params) if type(param) is type(adapted) and param == adapted]
+            if not places:
+                raise ValueError(f"The marker {each!r} is not among the statement's parameters.")
+            self.places.append(places)
+        self.at = self.places[0][0]
 
-    def run(self, value) -> list:
+    def _adapt(self, value):
+        if isinstance(value, datetime.datetime):
+            return connections[self.alias].ops.adapt_datetimefield_value(value)
+        return value
+
+    def _execute(self, values) -> list:
+        if len(values) != len(self.places):
+            raise TypeError(f"{len(self.places)} value(s) expected, {len(values)} given.")
         params = list(self.params)
-        params[self.at] = value
+        for value, places in zip(values, self.places, strict=True):
+            value = self._adapt(value)
+            for at in places:
+                params[at] = value
         with connections[self.alias].cursor() as cursor:
             cursor.execute(self.sql, params)
-            rows = cursor.fetchall()
-        return rows_as_models(self.compiler, rows, self.alias)
+            return cursor.fetchall()
+
+    def run(self, *values) -> list:
+        return rows_as_models(self.compiler, self._execute(values), self.alias)
+
+    def rows(self, *values) -> list[tuple]:
+        return list(self.compiler.results_iter([self._execute(values)], tuple_expected=True))
 
 
 def rows_as_models(compiler, rows, alias: str) -> list:
