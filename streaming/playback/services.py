@@ -98,10 +98,11 @@ def playback_start(
 def content_query(*, content_id: int, staff: bool):
     """The item a playback of `content_id` plays, if this kind of user may (staff: drafts too): its game
     joined, its newest ready manifest (`manifest_file`) and whether its game has blackouts
-    (`blacked_out`) in the same query."""
+    (`blacked_out`) in the same query; only the columns a playback reads."""
     queryset = Content.objects.all() if staff else Content.objects.filter(state=Content.State.PUBLISHED)
     return (
         queryset.select_related("game")
+        .only(*PLAYBACK_CONTENT_COLUMNS)
         .annotate(
             manifest_file=Subquery(_ready_manifests(OuterRef("pk")).values("file")[:1]),
             blacked_out=Exists(Blackout.objects.filter(game_id=OuterRef("game_id"))),
@@ -111,6 +112,11 @@ def content_query(*, content_id: int, staff: bool):
     )
 
 
+# What a playback reads of an item and its game (not the catalogue's text, tags, images).
+PLAYBACK_CONTENT_COLUMNS = [
+    *("state", "type", "is_premium", "video_url", "available_from", "available_until", "game"),
+    *(f"game__{name}" for name in ("sport", "home_team", "away_team", "status", "starts_at", "updated_at")),
+]
 # Marks the item's place among a constant statement's parameters (no item has it).
 _ANY_CONTENT = -7_000_000_004
 
