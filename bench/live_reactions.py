@@ -27,7 +27,8 @@ CLIENT_PROCESSES = 2
 SETUP = """
 import django, json, uuid
 django.setup()
-from rest_framework.authtoken.models import Token
+from django.db import transaction
+from accounts.services import token_issue
 from accounts.models import User
 from content.models import Game, Team
 from streaming.live.models import BannedTerm
@@ -42,7 +43,8 @@ games = [
 users = User.objects.bulk_create(
     [User(email=f"react-{run}-{i}@example.com", display_name=f"Fan {i}", password="!") for i in range(%(n)d + 1)]
 )
-tokens = Token.objects.bulk_create([Token(user=u, key=Token.generate_key()) for u in users])
+with transaction.atomic():
+    tokens = [token_issue(user=u, name="bench") for u in users]
 BannedTerm.objects.bulk_create(
     [BannedTerm(game=games[1], term=f"badword{i}") for i in range(900)]
     + [BannedTerm(game=games[1], term=rf"sp[a4]m{i}\\d+", is_regex=True, action="hold") for i in range(100)]

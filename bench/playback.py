@@ -22,7 +22,7 @@ from contextlib import ExitStack
 from datetime import UTC, datetime
 
 from bench import viewing
-from bench.common import ROOT, daphne_server, print_table, summary
+from bench.common import ROOT, cpu_seconds, daphne_server, errors_text, print_table, server_pid, split_load, summary
 
 TARGET_P95_MS = 25.0
 DOC = ROOT / "docs" / "performance.md"
@@ -123,6 +123,7 @@ def main(argv: list[str]) -> int:
     entitlement_rows = _entitlement_count(url)
     content_ids = viewing._content_ids(url)
     print(f"PostgreSQL {args.database}: {users} users, {rows} progress rows, {entitlement_rows} entitlements")
+    viewing._tokens_in_use(url)
     rng = random.Random(5)
 
     def healthz(i):
@@ -159,15 +160,15 @@ def main(argv: list[str]) -> int:
     results = []
     with ExitStack() as stack:
         bases = [stack.enter_context(daphne_server(env)) for _ in range(args.servers)]
-        pids = [viewing._server_pid(base) for base in bases]
+        pids = [server_pid(base) for base in bases]
         for label, make in endpoints:
-            viewing._load(bases, make, args.rate, args.warmup)
-            cpu_before = sum(viewing._cpu_seconds(pid) for pid in pids)
-            latencies, statuses = viewing._load(bases, make, args.rate, args.duration)
-            cpu_ms = (sum(viewing._cpu_seconds(pid) for pid in pids) - cpu_before) * 1000 / max(1, len(latencies))
+            split_load(bases, make, args.rate, args.warmup)
+            cpu_before = sum(cpu_seconds(pid) for pid in pids)
+            latencies, statuses = split_load(bases, make, args.rate, args.duration)
+            cpu_ms = (sum(cpu_seconds(pid) for pid in pids) - cpu_before) * 1000 / max(1, len(latencies))
             results.append(
                 {"endpoint": label, **summary(latencies), "server CPU ms/req": cpu_ms, "requests": len(latencies)}
-                | {"answers >= 400": statuses}
+                | {"answers >= 400": errors_text(statuses)}
             )
     load = os.getloadavg()[0]
     progress_cpu = results[1]["server CPU ms/req"] or 1.0

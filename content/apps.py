@@ -19,11 +19,11 @@ class ContentConfig(AppConfig):
 
         from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
 
-        from content.models import Content, Game, Player, Team
+        from content.models import Content, Game, MediaAsset, Player, Team
         from content.services.cache import row_changed
 
         # Cached catalogue answers go stale when a row they show changes (content.services.cache).
-        for model in (Content, Team, Player, Game):
+        for model in (Content, Team, Player, Game, MediaAsset):
             post_save.connect(row_changed, sender=model, dispatch_uid=f"catalogue-cache-save-{model.__name__}")
             post_delete.connect(row_changed, sender=model, dispatch_uid=f"catalogue-cache-delete-{model.__name__}")
         for through in (Content.teams.through, Content.players.through):

@@ -5,7 +5,7 @@ from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from content.models import Content, Game, MediaAsset, Player, Team
+from content.models import Content, Game, MediaAsset, MediaRendition, Player, Team
 from csn.db import read_alias
 from csn.errors import NotFoundError
 
@@ -63,6 +63,34 @@ def _relation_sql(link, target, columns: str) -> str:
 
 _TEAMS_SQL = _relation_sql(Content.teams.through, Team, "x.id, x.name, x.slug, x.sport")
 _PLAYERS_SQL = _relation_sql(Content.players.through, Player, "x.id, x.name, x.number, x.position, x.team_id")
+
+
+def content_images(content_ids) -> dict[int, list[dict]]:
+    """The image renditions of these items, by item id: [{width, height, format, url}] by width, then
+    format ("jpeg", "webp"). An item's image is its newest media asset whose renditions are made (status
+    ready): a newer image still being processed leaves the previous one in place, and an item with none
+    has []. One plain statement, like `content_relations`; URLs from the storage (S3: signed)."""
+    images: dict[int, list[dict]] = {pk: [] for pk in content_ids}
+    if not images:
+        return images
+    ids = list(images)
+    storage = MediaRendition._meta.get_field("file").storage
+    chosen: dict[int, int] = {}  # item id -> the asset shown (rows come newest asset first)
+    with connections[read_alias()].cursor() as cursor:  # read-only: the replica when there is one
+        cursor.execute(_IMAGES_SQL.format(ids=", ".join(["%s"] * len(ids))), [MediaAsset.Status.READY.value, *ids])
+        for content_id, asset_id, width, height, image_format, name in cursor.fetchall():
+            if chosen.setdefault(content_id, asset_id) == asset_id:
+                images[content_id].append(
+                    {"width": width, "height": height, "format": image_format, "url": storage.url(name)}
+                )
+    return images
+
+
+_IMAGES_SQL = (
+    f"SELECT a.content_id, a.id, r.width, r.height, r.format, r.file FROM {MediaRendition._meta.db_table} r "  # noqa: S608 - our table names
+    f"JOIN {MediaAsset._meta.db_table} a ON a.id = r.asset_id "
+    "WHERE a.status = %s AND a.content_id IN ({ids}) ORDER BY a.created_at DESC, a.id DESC, r.width, r.format"
+)
 
 
 def access_content(*, user, content_id: int) -> Content:

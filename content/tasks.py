@@ -1,6 +1,9 @@
+"""Celery entry points of the content app. Thin: each calls a service. Services queue these by name
+(csn.celery.task_queue), never by importing this module."""
+
 from celery import shared_task
 
-from content.services import media
+from content.services import imports, media, presence, renditions, scheduling
 
 
 @shared_task(ignore_result=True)
@@ -10,29 +13,20 @@ def media_expire_pending() -> int:
 
 @shared_task(ignore_result=True, name="content.tasks.schedule_run")
 def schedule_run() -> dict:
-    from content.services.presence import editors_prune
-    from content.services.scheduling import schedule_run as run
-
-    editors_prune()
-    return run()
+    presence.editors_prune()
+    return scheduling.schedule_run()
 
 
-@shared_task(ignore_result=True, name="content.tasks.import_check")
+@shared_task(ignore_result=True, name=imports.CHECK_TASK)
 def import_check_task(job_id: int) -> None:
-    from content.services.imports import import_check
-
-    import_check(job_id=job_id)
+    imports.import_check(job_id=job_id)
 
 
-@shared_task(ignore_result=True, name="content.tasks.import_commit")
+@shared_task(ignore_result=True, name=imports.COMMIT_TASK)
 def import_commit_task(job_id: int) -> None:
-    from content.services.imports import import_commit
-
-    import_commit(job_id=job_id)
+    imports.import_commit(job_id=job_id)
 
 
-@shared_task(ignore_result=True, name="content.tasks.media_renditions")
+@shared_task(ignore_result=True, name=renditions.RENDITIONS_TASK)
 def media_renditions(asset_id: int) -> None:
-    from content.services.renditions import renditions_make
-
-    renditions_make(asset_id=asset_id)
+    renditions.renditions_make(asset_id=asset_id)

@@ -40,9 +40,36 @@ class RedisTransport(kombu_redis.Transport):
 
 app = Celery("csn")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks()
 # streaming's tasks live in its parts (one app, several `tasks` modules).
-app.autodiscover_tasks(["streaming.live", "streaming.fans"])
+EXTRA_TASK_PACKAGES = ["streaming.live", "streaming.fans"]
+app.autodiscover_tasks()
+app.autodiscover_tasks(EXTRA_TASK_PACKAGES)
+
+
+# --- Queuing by name ------------------------------------------------------------------------------
+# A service queues its app's tasks by name, never by importing the tasks module (which imports the
+# services: an import cycle). In eager mode (no broker) a name runs in-process only if its task is
+# registered; an unknown name is sent to an in-memory broker no one reads, and the task silently never
+# runs. A worker imports every tasks module when it starts; any other process (web, shell, tests) does
+# when it first queues a task whose module it has not imported yet.
+
+
+def tasks_import() -> None:
+    """Import every app's tasks module now, registering its tasks (idempotent). Needs the app registry."""
+    app.autodiscover_tasks(force=True)
+    app.autodiscover_tasks(EXTRA_TASK_PACKAGES, force=True)
+
+
+def task_queue(name: str, *args) -> None:
+    """Queue the task called `name` with `args` after the current transaction commits (at once outside
+    one): run in-process in eager mode, else sent to the broker for a worker."""
+    from django.db import transaction
+
+    if name not in app.tasks:
+        tasks_import()
+        if name not in app.tasks:  # a typo, or a tasks module not autodiscovered: fail loudly, now
+            raise LookupError(f"no Celery task is registered as {name!r}")
+    transaction.on_commit(lambda: app.signature(name, args=args).apply_async())
 
 
 # --- Request ids, metrics and traces of tasks ------------------------------------------------------

@@ -7,7 +7,8 @@ makes every older answer unreachable at once, in every process, without finding 
 the old entries expire on their own (`CATALOGUE_CACHE_SECONDS`).
 
 A version moves (`catalogue_changed`) when a row is saved or deleted (signals, connected in
-`ContentConfig.ready`), when the workflow moves an item (an UPDATE, no signal), and for the few other
+`ContentConfig.ready`; a media asset counts as content: items show their images), when the workflow
+moves an item (an UPDATE, no signal), when an image's renditions are made, and for the few other
 UPDATEs of these tables. It moves twice: at once, and again after the transaction commits, so no
 answer read from the database before the commit outlives it under the new version.
 
@@ -112,10 +113,11 @@ def _bump(families) -> None:
 
 def families_of(sender) -> tuple[str, ...]:
     """The cache families a catalogue model (or link table) belongs to; () for any other."""
-    from content.models import Game, Player, Team
+    from content.models import Game, MediaAsset, Player, Team
 
     return {
         Content: (CONTENT,),
+        MediaAsset: (CONTENT,),  # an item shows its image's renditions (content.selectors.content_images)
         Team: (TEAMS,),
         Player: (PLAYERS,),
         Game: (GAMES,),

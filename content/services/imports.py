@@ -27,9 +27,13 @@ from django.utils.dateparse import parse_datetime
 from content.models import Game, ImportJob, Player, Sport, Team
 from content.services.cache import catalogue_changed, families_of
 from content.services.errors import field_error
+from csn.celery import task_queue
 from csn.errors import ApplicationError, ConflictError, PermissionDeniedError
 
 logger = logging.getLogger(__name__)
+# The tasks (content.tasks) that run the check and the import, queued by name.
+CHECK_TASK = "content.tasks.import_check"
+COMMIT_TASK = "content.tasks.import_commit"
 Kind = ImportJob.Kind
 Status = ImportJob.Status
 
@@ -282,8 +286,6 @@ def _check_rights(actor, kind: str) -> None:
 
 def import_start(*, actor, kind: str, file) -> ImportJob:
     """Store an uploaded CSV and queue its check (the dry run)."""
-    from content.tasks import import_check_task
-
     if kind not in Kind.values:
         raise ApplicationError(
             "Import games or players.", code="invalid", fields=field_error("kind", "invalid", "Unknown kind.")
@@ -302,7 +304,7 @@ def import_start(*, actor, kind: str, file) -> ImportJob:
     job = ImportJob(kind=kind, original_name=(file.name or "")[:255], created_by=actor)
     job.file.save(f"{kind}.csv", file, save=False)
     job.save()
-    transaction.on_commit(lambda: import_check_task.delay(job.pk))
+    task_queue(CHECK_TASK, job.pk)
     return job
 
 
@@ -372,8 +374,6 @@ def _finish(job: ImportJob, status: str, outcome: Outcome, *, message: str) -> I
 
 def import_commit_request(*, job: ImportJob, actor) -> ImportJob:
     """The editor's "Import": a checked job moves to importing (once) and the import is queued."""
-    from content.tasks import import_commit_task
-
     _check_rights(actor, job.kind)
     moved = ImportJob.objects.filter(pk=job.pk, status=Status.CHECKED).update(
         status=Status.IMPORTING, updated_at=timezone.now()
@@ -383,7 +383,7 @@ def import_commit_request(*, job: ImportJob, actor) -> ImportJob:
         raise ConflictError(
             f"This import is {job.get_status_display().lower()}, not ready to import.", code="state_changed"
         )
-    transaction.on_commit(lambda: import_commit_task.delay(job.pk))
+    task_queue(COMMIT_TASK, job.pk)
     job.refresh_from_db()
     return job
 

@@ -16,10 +16,13 @@ from django.db import transaction
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from content.models import MediaAsset, MediaRendition
+from content.services.cache import CONTENT, catalogue_changed
 from content.services.errors import field_error
+from csn.celery import task_queue
 from csn.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
+RENDITIONS_TASK = "content.tasks.media_renditions"  # the task (content.tasks) that calls renditions_make
 FORMATS = {"webp": ("WEBP", {"quality": 80, "method": 4}), "jpeg": ("JPEG", {"quality": 85, "optimize": True})}
 
 
@@ -96,7 +99,8 @@ def _renditions(image: Image.Image) -> list[tuple[int, int, str, bytes]]:
 
 def renditions_make(*, asset_id: int) -> MediaAsset:
     """Make (again) the renditions of an uploaded image asset; the asset is ready after, or failed with
-    the reason. Other assets (videos) are left as they are. Running twice replaces, never duplicates."""
+    the reason. Other assets (videos) are left as they are. Running twice replaces, never duplicates.
+    The item the asset belongs to shows them in the API (`images`): its cached answers are dropped."""
     asset = MediaAsset.objects.get(pk=asset_id)
     if not asset.content_type.startswith("image/") or asset.status not in (
         MediaAsset.Status.UPLOADED,
@@ -110,6 +114,7 @@ def renditions_make(*, asset_id: int) -> MediaAsset:
             made = _renditions(image)
     except ApplicationError as exc:
         MediaAsset.objects.filter(pk=asset.pk).update(status=MediaAsset.Status.FAILED, error=exc.message)
+        _item_images_changed(asset)
         asset.refresh_from_db()
         return asset
     with transaction.atomic():
@@ -123,13 +128,18 @@ def renditions_make(*, asset_id: int) -> MediaAsset:
             )
             rendition.save()
         MediaAsset.objects.filter(pk=asset.pk).update(status=MediaAsset.Status.READY, error="")
+        _item_images_changed(asset)
     asset.refresh_from_db()
     return asset
+
+
+def _item_images_changed(asset: MediaAsset) -> None:
+    """The item the asset illustrates shows other renditions now: its cached catalogue answers are stale."""
+    if asset.content_id is not None:
+        catalogue_changed(CONTENT)
 
 
 def renditions_request(asset: MediaAsset) -> None:
     """After the caller's commit: make the asset's renditions (a Celery task; in-process when embedded)."""
     if asset.content_type.startswith("image/"):
-        from content.tasks import media_renditions
-
-        transaction.on_commit(lambda: media_renditions.delay(asset.pk))
+        task_queue(RENDITIONS_TASK, asset.pk)

@@ -109,8 +109,8 @@ def test_game_detail_query_count(django_assert_num_queries):
     for _ in range(3):
         ContentFactory(game=game, teams=[game.home_team], players=[PlayerFactory(team=game.home_team)])
     catalogue_generation(FAMILIES)  # the next availability edge: one query per catalogue change, not per request
-    # game + teams, content, content teams, content players
-    with django_assert_num_queries(4):
+    # game + teams, content, content teams, content players, content images
+    with django_assert_num_queries(5):
         assert len(client_for().get(f"/api/v1/games/{game.pk}/").json()["content"]) == 3
 
 

@@ -190,11 +190,11 @@ def _content_with_relations(n):
 def test_content_list_query_count_is_flat(django_assert_num_queries, premium_viewer, page_size):
     _content_with_relations(page_size)
     catalogue_generation(FAMILIES)  # the next availability edge: one query per catalogue change, not per request
-    # content, teams, players
-    with django_assert_num_queries(3):
+    # content, teams, players, images
+    with django_assert_num_queries(4):
         assert len(client_for().get(URL, {"page_size": page_size}).json()["results"]) == page_size
     # + the subscription
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         client_for(premium_viewer).get(URL, {"page_size": page_size, "tag": "highlights"})
 
 
@@ -203,7 +203,7 @@ def test_content_detail_query_count(django_assert_num_queries):
     _content_with_relations(1)
     item = Content.objects.get()
     catalogue_generation(FAMILIES)
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):  # the item, its teams, players, images
         assert client_for().get(f"{URL}{item.pk}/").status_code == 200
 
 

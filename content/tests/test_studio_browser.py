@@ -267,3 +267,54 @@ def test_a_csv_of_ten_thousand_games_with_a_progress_bar_and_errors_listed(tmp_p
         finally:
             browser.close()
     assert Game.objects.count() == 10_000
+
+
+def test_a_large_upload_goes_straight_to_storage_with_a_progress_bar_and_the_api_shows_its_image(tmp_path, settings):
+    from playwright.sync_api import expect, sync_playwright
+
+    from content.models import MediaAsset
+    from content.services.media import media_asset_update
+    from content.services.renditions import renditions_make
+    from testing.factories import ContentFactory
+    from testing.images import image_bytes
+
+    media = tmp_path / "media"
+    settings.MEDIA_ROOT = media  # the server's storage too (MEDIA_ROOT below)
+    poster = tmp_path / "poster.png"
+    poster.write_bytes(image_bytes(900, 600))
+    editor = role("Editors", display_name="Erin")
+    item = ContentFactory(title="Finals recap")
+    with daphne_on_test_db(env={"MEDIA_ROOT": str(media)}) as (base,), sync_playwright() as playwright:
+        browser = _chromium(playwright)
+        try:
+            page = _page(browser, base, editor)
+            page.goto(f"{base}/admin/content/mediaasset/")
+            page.click("#direct-upload-link")
+            page.set_input_files("#direct-file", str(poster))
+            page.fill("input[name=folder_path]", "basketball/posters")
+            page.evaluate(
+                """() => { const bar = document.querySelector('#direct-progress');
+                new MutationObserver(() => { if (!bar.hidden) sessionStorage.setItem('bar-shown', '1'); })
+                    .observe(bar, {attributes: true}); }"""
+            )
+            page.click("#direct-upload input[type=submit]")
+            page.wait_for_url(f"{base}/admin/content/mediaasset/*/change/")
+            assert page.evaluate("sessionStorage.getItem('bar-shown')") == "1"
+            asset = MediaAsset.objects.get()
+            assert (asset.folder_path, asset.size_bytes) == ("basketball/posters", poster.stat().st_size)
+            if asset.status == MediaAsset.Status.UPLOADED:  # REDIS_URL: the server queued it for a worker
+                renditions_make(asset_id=asset.pk)
+            asset.refresh_from_db()
+            assert asset.status == MediaAsset.Status.READY and asset.renditions.count() == 6
+            page.reload()
+            expect(page.locator("body")).to_contain_text("320 x 213 WEBP")
+
+            media_asset_update(asset=asset, actor=editor, folder_path=asset.folder_path, tags=[], content=item)
+            with urllib.request.urlopen(f"{base}/api/v1/content/{item.pk}/") as answer:
+                images = json.load(answer)["images"]
+            assert [(i["width"], i["format"]) for i in images][:2] == [(320, "jpeg"), (320, "webp")]
+            assert {i["width"] for i in images} == {320, 640, 900}
+            with urllib.request.urlopen(base + images[1]["url"]) as served:
+                assert served.read(4) == b"RIFF"  # WebP, from the storage
+        finally:
+            browser.close()
