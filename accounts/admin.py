@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm
+from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
@@ -175,9 +176,24 @@ class EntitlementAdmin(admin.ModelAdmin):
 
 @admin.register(VerifiedLocation)
 class VerifiedLocationAdmin(admin.ModelAdmin):
-    list_display = ["user", "country", "subdivision", "postal_code", "verified_at"]
+    """Accounts' verified locations (blackouts use them when the CDN gives no region): what the device
+    check-ins recorded, and staff's. Delete one to clear it; a location staff save is theirs (`staff`),
+    counting until its `expires_at` (blank: until cleared or replaced by a check-in)."""
+
+    list_display = ["user", "country", "subdivision", "postal_code", "source", "verified_at", "expires_at", "fresh"]
+    list_filter = ["source"]
     search_fields = ["user__email", "postal_code"]
     autocomplete_fields = ["user"]
+    readonly_fields = ["source", "verified_at"]
+
+    @admin.display(boolean=True, description="counts now")
+    def fresh(self, obj):
+        return obj.is_fresh()
+
+    def save_model(self, request, obj, form, change):
+        obj.source = VerifiedLocation.Source.STAFF
+        obj.verified_at = timezone.now()
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(BillingCustomer)

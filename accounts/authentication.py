@@ -13,6 +13,8 @@ class TokenAuthentication(authentication.BaseAuthentication):
     """A per-device token (accounts.models.AuthToken). A header with another scheme is not ours (None);
     a malformed, unknown, expired, refreshed-away or revoked token is a 401 whose code says which."""
 
+    refresh = False  # the refresh endpoint's: a replaced secret is refused there even in its grace
+
     def authenticate(self, request):
         parts = authentication.get_authorization_header(request).split()
         if not parts or parts[0].lower() not in KEYWORDS:
@@ -26,7 +28,7 @@ class TokenAuthentication(authentication.BaseAuthentication):
         if len(key) > 64:
             raise exceptions.AuthenticationFailed("The token is not valid.", code="invalid_token")
         try:
-            token = token_authenticate(key=key)
+            token = token_authenticate(key=key, refresh=self.refresh)
         except ApplicationError as exc:
             raise exceptions.AuthenticationFailed(exc.message, code=exc.code) from None
         return token.user, token
@@ -35,10 +37,18 @@ class TokenAuthentication(authentication.BaseAuthentication):
         return 'Bearer realm="api"'
 
 
+class TokenRefreshAuthentication(TokenAuthentication):
+    """The token refresh endpoint's: only the current secret refreshes; the secret a refresh replaced is
+    `token_refreshed` within its grace and, after it, a replay that revokes the device (`token_reused`)."""
+
+    refresh = True
+
+
 class TokenScheme(OpenApiAuthenticationExtension):
     """The OpenAPI security schemes: HTTP bearer, and the same token under the `Token` prefix."""
 
     target_class = TokenAuthentication
+    match_subclasses = True  # the refresh endpoint's too
     name = ["bearerAuth", "tokenAuth"]
 
     def get_security_definition(self, auto_schema):

@@ -240,19 +240,30 @@ class EntitlementLog(models.Model):
 
 
 class VerifiedLocation(models.Model):
-    """Where the account is verified to be (staff or a billing address set it): the region used for
-    blackouts when no trusted CDN header says where the viewer is."""
+    """Where the account was verified to be: the region used for blackouts when no trusted CDN header
+    says where the viewer is. A device check-in (`POST /api/v1/me/location/`) records the region the
+    trusted CDN header of that request gave, for `CSN_LOCATION_VERIFIED_DAYS`; staff may set one by hand
+    (no end unless they give one). Past `expires_at` it no longer counts: check in again."""
+
+    class Source(models.TextChoices):
+        CHECK_IN = "check_in", "Device check-in (the CDN's header)"
+        STAFF = "staff", "Set by staff"
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="verified_location")
     country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2, e.g. US")
     subdivision = models.CharField(max_length=6, blank=True, help_text="ISO 3166-2 code without the country, e.g. CA")
     postal_code = models.CharField(max_length=12, blank=True)
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.STAFF)
     verified_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="It stops counting then (blank: never)")
 
     def __str__(self):
         return "-".join(p for p in (self.country, self.subdivision) if p) + (
             f" {self.postal_code}" if self.postal_code else ""
         )
+
+    def is_fresh(self, now=None) -> bool:
+        return self.expires_at is None or self.expires_at > (now or timezone.now())
 
 
 # --- billing intake ---------------------------------------------------------------------------
@@ -297,18 +308,21 @@ class BillingEvent(models.Model):
 class AuthToken(models.Model):
     """One signed-in device (or app session) of the API. The client holds the secret; only its SHA-256
     digest is stored. A token ends when it expires, when it is revoked (sign-out, revoked from the device
-    list, a new password, a deactivated account) or, for its old secret, when it is refreshed: the row
-    stays for `ACCOUNTS_TOKEN_KEEP_ENDED_SECONDS` so a client presenting an ended secret learns why."""
+    list, a new password, a deactivated account, a replaced secret presented for a refresh) or, for its old
+    secret, when it is refreshed (after a grace of `ACCOUNTS_TOKEN_REFRESH_GRACE_SECONDS`): the row stays
+    for `ACCOUNTS_TOKEN_KEEP_ENDED_SECONDS` so a client presenting an ended secret learns why."""
 
     class Reason(models.TextChoices):
         SIGNED_OUT = "signed_out", "Signed out on the device"
         REVOKED = "revoked", "Revoked from another device"
         PASSWORD_CHANGED = "password_changed", "Password changed"
         DEACTIVATED = "deactivated", "Account deactivated"
+        REUSED = "reused", "A replaced secret was presented for a refresh (reuse detected)"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="auth_tokens")
     digest = models.CharField(max_length=64, unique=True)
-    # The secret the last refresh replaced: presenting it answers `token_refreshed`, not `invalid_token`.
+    # The secret the last refresh replaced: it works for a grace after the refresh, then presenting it
+    # answers `token_refreshed` (`token_reused` at the refresh endpoint), not `invalid_token`.
     previous_digest = models.CharField(max_length=64, unique=True, null=True, blank=True)
     name = models.CharField(max_length=80, blank=True, help_text="The device, as the client named it.")
     created_at = models.DateTimeField(default=timezone.now)

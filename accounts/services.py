@@ -155,8 +155,10 @@ def token_issue(*, user: User, name: str = "") -> AuthToken:
 
 
 def token_refresh(*, token: AuthToken) -> AuthToken:
-    """A new secret and a new expiry for the same device; the secret presented stops working
-    (`token_refreshed`). Sockets signed in with the token stay open: it is the same device."""
+    """A new secret and a new expiry for the same device. The secret presented keeps working for
+    `ACCOUNTS_TOKEN_REFRESH_GRACE_SECONDS` (requests already in flight), then `token_refreshed`; the one it
+    had replaced stops at once. Sockets signed in with the token stay open: it is the same device.
+    `token` is what `token_authenticate(refresh=True)` accepted: its current secret."""
     key, digest = _new_secret()
     now = timezone.now()
     with transaction.atomic():
@@ -175,26 +177,50 @@ _TOKEN_ENDED = {
     "token_refreshed": "The token was replaced by a refresh; use the new one.",
     "token_revoked": "The token was revoked; sign in again.",
     "token_expired": "The token expired; sign in again.",
+    "token_reused": "This token was already refreshed; presenting it again signed the device out. Sign in again.",
     "invalid_token": "The token is not valid.",
 }
 
 
-def token_authenticate(*, key: str) -> AuthToken:
+def _in_grace(token: AuthToken, now) -> bool:
+    """Whether the secret the token's last refresh replaced still works (requests sent before the refresh
+    answered): for `ACCOUNTS_TOKEN_REFRESH_GRACE_SECONDS` after that refresh."""
+    grace = timedelta(seconds=settings.ACCOUNTS_TOKEN_REFRESH_GRACE_SECONDS)
+    return token.refreshed_at is not None and now < token.refreshed_at + grace
+
+
+def token_authenticate(*, key: str, refresh: bool = False) -> AuthToken:
     """The token whose secret is `key` with its user (`token.user`), if it is good now; otherwise a 401
-    `ApplicationError` whose code says why: `token_refreshed`, `token_revoked`, `token_expired` or
-    `invalid_token` (unknown, or the account is inactive). Records when the token was last used (at most
-    every `ACCOUNTS_TOKEN_TOUCH_SECONDS`)."""
+    `ApplicationError` whose code says why: `token_refreshed`, `token_revoked`, `token_expired`,
+    `token_reused` or `invalid_token` (unknown, or the account is inactive). Records when the token was
+    last used (at most every `ACCOUNTS_TOKEN_TOUCH_SECONDS`).
+
+    The secret a refresh replaced keeps working for `ACCOUNTS_TOKEN_REFRESH_GRACE_SECONDS` (requests in
+    flight when the client refreshed); `token.previous_secret` says it was that one. It cannot be refreshed
+    again (`refresh`: the refresh endpoint asks): within the grace that is `token_refreshed` (a parallel
+    refresh of the same client won); after it, a replay (OAuth's refresh-token reuse detection): the
+    secret leaked or the device's copy was stolen, so the device's token is revoked, the new secret with
+    it (`token_reused`), and its sockets close."""
     token = selectors.token_with_user(key=key)
     now = timezone.now()
     problem = None
     if token is None or not token.user.is_active:
         problem = "invalid_token"
-    elif token.digest != selectors.token_digest(key):
-        problem = "token_refreshed"
-    elif token.revoked_at is not None:
-        problem = "token_revoked"
-    elif token.expires_at <= now:
-        problem = "token_expired"
+    else:
+        token.previous_secret = token.digest != selectors.token_digest(key)
+    if problem is None and token.previous_secret:
+        if not _in_grace(token, now):
+            problem = "token_refreshed"
+            if refresh and token.revoked_at is None:
+                _token_family_revoke(token)
+                problem = "token_reused"
+        elif refresh:
+            problem = "token_refreshed"
+    if problem is None:
+        if token.revoked_at is not None:
+            problem = "token_revoked"
+        elif token.expires_at <= now:
+            problem = "token_expired"
     if problem is not None:
         raise ApplicationError(_TOKEN_ENDED[problem], code=problem, status=401)
     touch = timedelta(seconds=settings.ACCOUNTS_TOKEN_TOUCH_SECONDS)
@@ -202,6 +228,12 @@ def token_authenticate(*, key: str) -> AuthToken:
         AuthToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
     return token
+
+
+def _token_family_revoke(token: AuthToken) -> None:
+    """A replaced secret presented for a refresh after the grace: every secret of the device stops (the
+    current one too: whoever holds it may be the thief) and its sockets close."""
+    token_revoke(token=token, reason=AuthToken.Reason.REUSED)
 
 
 def token_revoke(*, token: AuthToken, reason: str = AuthToken.Reason.SIGNED_OUT) -> None:

@@ -348,7 +348,7 @@ SPECTACULAR_SETTINGS = {
     "Sign in with `POST /api/v1/auth/token/` and send the token in `Authorization`. Every error is an RFC 9457 "
     "problem (the `Problem` component); each operation lists the codes it can answer in `x-error-codes`. "
     "Guides: docs/quickstart.md, docs/api.md; changes: docs/changelog.md.",
-    "VERSION": "1.6.0",
+    "VERSION": "1.7.0",
     # Paths start /api/v1/: tags and operation ids come from what follows.
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     "SERVERS": [
@@ -553,6 +553,9 @@ CELERY_BEAT_SCHEDULE["analytics-deliver-outbox"] = {
 ACCOUNTS_TOKEN_TTL_SECONDS = env_int("CSN_TOKEN_TTL_DAYS", 30) * 86400
 # `last_used_at` is written at most this often per token (a write per request would cost every request).
 ACCOUNTS_TOKEN_TOUCH_SECONDS = 300
+# After a refresh, the secret it replaced still works this long (requests already in flight); presented to
+# the refresh endpoint after it, the device's token is revoked (refresh-token reuse detection).
+ACCOUNTS_TOKEN_REFRESH_GRACE_SECONDS = env_int("CSN_TOKEN_REFRESH_GRACE_SECONDS", 30)
 # Ended tokens (expired, revoked) are kept this long so a client presenting one gets its reason, then pruned.
 ACCOUNTS_TOKEN_KEEP_ENDED_SECONDS = 30 * 86400
 CELERY_BEAT_SCHEDULE["accounts-tokens-prune"] = {"task": "accounts.tokens_prune", "schedule": 86400.0}
@@ -673,6 +676,9 @@ CSN_LIVE_MANIFEST = env_str(
 CSN_REGION_COUNTRY_HEADER = env_str("CSN_REGION_COUNTRY_HEADER")
 CSN_REGION_SUBDIVISION_HEADER = env_str("CSN_REGION_SUBDIVISION_HEADER")
 CSN_REGION_POSTAL_HEADER = env_str("CSN_REGION_POSTAL_HEADER")
+# A device check-in (POST /api/v1/me/location/) verifies the account's location from those headers for
+# this many days; past it the location no longer counts for blackouts until the next check-in.
+CSN_LOCATION_VERIFIED_DAYS = env_int("CSN_LOCATION_VERIFIED_DAYS", 30)
 # Stripe webhook intake: the endpoint's signing secret (whsec_…); unset = the webhook refuses everything.
 STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET")
 CSN_BILLING_GRACE_DAYS = env_int("CSN_BILLING_GRACE_DAYS", 3)

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from accounts.models import BillingEvent, Entitlement, Preferences, Product, Subscription, User
+from accounts.models import BillingEvent, Entitlement, Preferences, Product, Subscription, User, VerifiedLocation
 from csn.api.serializers import InputSerializer, StrictTypesMixin
 
 
@@ -109,3 +109,18 @@ class BillingEventOutputSerializer(serializers.Serializer):
     type = serializers.CharField()
     status = serializers.ChoiceField(choices=BillingEvent.Status.choices)
     note = serializers.CharField()
+
+
+class LocationOutputSerializer(serializers.ModelSerializer):
+    """The account's verified location: what blackouts use when the CDN does not say where a request
+    comes from, while `fresh`."""
+
+    fresh = serializers.SerializerMethodField(help_text="Counts for blackouts now (verified and not expired)")
+
+    class Meta:
+        model = VerifiedLocation
+        fields = ["country", "subdivision", "postal_code", "source", "verified_at", "expires_at", "fresh"]
+        read_only_fields = fields
+
+    def get_fresh(self, location) -> bool:
+        return location.is_fresh()

@@ -11,6 +11,7 @@ urlpatterns = [
     path("auth/logout/", views.LogoutView.as_view(), name="auth-logout"),
     path("auth/password/", views.PasswordChangeView.as_view(), name="auth-password"),
     path("me/", views.MeView.as_view(), name="me"),
+    path("me/location/", views.LocationView.as_view(), name="me-location"),
     path("me/entitlements/", views.EntitlementListView.as_view(), name="me-entitlements"),
     path("billing/stripe/webhook/", views.StripeWebhookView.as_view(), name="billing-stripe-webhook"),
 ]

@@ -2,15 +2,17 @@ from django.contrib.auth import authenticate, logout, update_session_auth_hash
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import billing, entitlements, selectors, services
+from accounts import billing, entitlements, location, selectors, services
 from accounts.api.serializers import (
     BillingEventOutputSerializer,
     DeviceTokenSerializer,
     EntitlementOutputSerializer,
+    LocationOutputSerializer,
     MeOutputSerializer,
     MeUpdateInputSerializer,
     PasswordChangeInputSerializer,
@@ -19,10 +21,11 @@ from accounts.api.serializers import (
     TokenInputSerializer,
     TokenOutputSerializer,
 )
+from accounts.authentication import TokenRefreshAuthentication
 from accounts.models import AuthToken
 from csn.api.schema import error_codes
 from csn.api.throttling import ScopedRateThrottle
-from csn.errors import ApplicationError
+from csn.errors import ApplicationError, NotFoundError
 
 
 class RegisterView(APIView):
@@ -91,20 +94,26 @@ class TokenView(APIView):
 
 
 class TokenRefreshView(APIView):
-    """A new secret and expiry for the presenting token (same device); the old secret stops working."""
+    """A new secret and expiry for the presenting token (same device); the old secret stops working after
+    a grace. A secret a refresh replaced is refused here; after its grace it revokes the device."""
 
     permission_classes = [IsAuthenticated]
+    authentication_classes = [TokenRefreshAuthentication, SessionAuthentication]
 
     @extend_schema(
         operation_id="refreshToken",
         summary="Refresh this device's token",
         description="A new secret and a new expiry for the token the request presents (same device, same "
-        "id). The old secret stops working at once (`401 token_refreshed`); open sockets stay signed in. "
-        "Refresh before `expires_at`; an expired token cannot be refreshed (`401 token_expired`).",
+        "id). The old secret keeps working for a grace (30 s, `CSN_TOKEN_REFRESH_GRACE_SECONDS`: requests "
+        "already in flight), then `401 token_refreshed`; open sockets stay signed in. Only the current secret "
+        "refreshes: a replaced one is `401 token_refreshed` within its grace (a parallel refresh won) and, "
+        "after it, `401 token_reused`: a replay, so the device's token is revoked (the new secret too) and "
+        "its sockets close. Refresh before `expires_at`; an expired token cannot be refreshed "
+        "(`401 token_expired`).",
         request=None,
         responses={200: TokenOutputSerializer},
         auth=[{"bearerAuth": []}, {"tokenAuth": []}],
-        extensions=error_codes({400: ["token_required"]}),
+        extensions=error_codes({400: ["token_required"], 401: ["token_reused"]}),
     )
     def post(self, request):
         token = _presented_token(request)
@@ -279,3 +288,53 @@ class EntitlementListView(APIView):
     )
     def get(self, request):
         return Response(EntitlementOutputSerializer(entitlements.user_entitlements(user=request.user), many=True).data)
+
+
+class LocationView(APIView):
+    """The account's verified location (blackouts use it when the CDN does not say where a request comes
+    from): a device check-in records where the CDN says this request comes from; never the body."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="getMyLocation",
+        summary="Get your verified location",
+        description="The region your last check-in verified (or staff set), when, and until when it counts "
+        "for blackouts (`fresh`). None yet: `404 not_found`. docs/playback.md#blackouts.",
+        tags=["me"],
+        responses={200: LocationOutputSerializer},
+        extensions=error_codes({404: ["not_found"]}),
+    )
+    def get(self, request):
+        found = location.location_of(user=request.user)
+        if found is None:
+            raise NotFoundError("No verified location; check in with POST /api/v1/me/location/.")
+        return Response(LocationOutputSerializer(found).data)
+
+    @extend_schema(
+        operation_id="checkInLocation",
+        summary="Verify your location (device check-in)",
+        description="Records the region the trusted CDN says this request comes from as your verified "
+        "location, for `CSN_LOCATION_VERIFIED_DAYS` (30): playback uses it for blackouts when a later request "
+        "carries no CDN region. The body is ignored: a region is never taken from the client. Without a "
+        "CDN region on this request: `422 region_unavailable`, nothing changes. docs/playback.md#blackouts.",
+        tags=["me"],
+        request=None,
+        responses={200: LocationOutputSerializer},
+        extensions=error_codes({422: ["region_unavailable"]}),
+    )
+    def post(self, request):
+        checked_in = location.location_check_in(user=request.user, meta=request.META)
+        return Response(LocationOutputSerializer(checked_in).data)
+
+    @extend_schema(
+        operation_id="clearMyLocation",
+        summary="Forget your verified location",
+        description="Blackouts then know your region only from the CDN. Idempotent: 204 with or without one.",
+        tags=["me"],
+        request=None,
+        responses={204: None},
+    )
+    def delete(self, request):
+        location.location_clear(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

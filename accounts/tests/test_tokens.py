@@ -2,10 +2,13 @@
 and every ended token refused with a code that says why, changing nothing."""
 
 import importlib
+from contextlib import contextmanager
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.db import connection
+from django.test import override_settings
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -105,7 +108,15 @@ def test_an_expired_token_is_refused_with_token_expired_and_changes_nothing(user
     assert user.display_name != "Changed"
 
 
-def test_refresh_gives_the_device_a_new_secret_and_expiry_and_the_old_one_stops(user):
+@contextmanager
+def clock_moved(seconds: float):
+    """Every `timezone.now()` (the services', the models' defaults) this many seconds on."""
+    real = timezone.now
+    with mock.patch("django.utils.timezone.now", lambda: real() + timedelta(seconds=seconds)):
+        yield
+
+
+def test_refresh_gives_the_device_a_new_secret_and_expiry_and_the_old_one_works_for_the_grace(user):
     issued = sign_in(user, "phone")
     AuthToken.objects.filter(pk=issued["id"]).update(expires_at=timezone.now() + timedelta(days=1))
 
@@ -116,10 +127,69 @@ def test_refresh_gives_the_device_a_new_secret_and_expiry_and_the_old_one_stops(
     assert (fresh["id"], fresh["name"]) == (issued["id"], "phone")
     assert fresh["token"] != issued["token"]
     assert AuthToken.objects.get(pk=issued["id"]).expires_at > timezone.now() + timedelta(days=29)
-    refused(client(issued["token"]).get(ME), "token_refreshed")
-    refused(client(issued["token"]).post(REFRESH), "token_refreshed")
     assert client(fresh["token"]).get(ME).status_code == 200
     assert AuthToken.objects.filter(user=user).count() == 1
+    # requests sent with the old secret before the refresh answered still work for the grace (30 s) ...
+    assert client(issued["token"]).get(ME).status_code == 200
+    with clock_moved(29):
+        assert client(issued["token"]).patch(ME, {"display_name": "In flight"}, format="json").status_code == 200
+    # ... then not, and the new one goes on
+    with clock_moved(31):
+        refused(client(issued["token"]).get(ME), "token_refreshed")
+        assert client(fresh["token"]).get(ME).status_code == 200
+    # a second refresh: the secret before the first stops at once, the one it replaced has its grace
+    again = client(fresh["token"]).post(REFRESH).json()
+    refused(client(issued["token"]).get(ME), "invalid_token")
+    assert client(fresh["token"]).get(ME).status_code == 200
+    assert client(again["token"]).get(ME).status_code == 200
+
+
+@override_settings(ACCOUNTS_TOKEN_REFRESH_GRACE_SECONDS=0)
+def test_without_a_grace_the_old_secret_stops_at_once(user):
+    issued = sign_in(user, "phone")
+    fresh = client(issued["token"]).post(REFRESH).json()
+    refused(client(issued["token"]).get(ME), "token_refreshed")
+    assert client(fresh["token"]).get(ME).status_code == 200
+
+
+def test_the_old_secret_does_not_refresh_again_within_the_grace_and_nothing_is_revoked(user):
+    issued = sign_in(user, "phone")
+    fresh = client(issued["token"]).post(REFRESH).json()
+    with clock_moved(10):
+        # a parallel refresh of the same client lost the race: it uses the winner's answer
+        refused(client(issued["token"]).post(REFRESH), "token_refreshed")
+        assert client(issued["token"]).get(ME).status_code == 200
+        assert client(fresh["token"]).get(ME).status_code == 200
+    assert AuthToken.objects.get(pk=issued["id"]).revoked_at is None
+
+
+def test_a_refresh_replay_after_the_grace_revokes_the_device(user, monkeypatch):
+    closed = []
+    monkeypatch.setattr("accounts.services.user_sockets_close", lambda **kwargs: closed.append(kwargs), raising=True)
+    phone, tv = sign_in(user, "phone"), sign_in(user, "tv")
+    fresh = client(phone["token"]).post(REFRESH).json()
+
+    with clock_moved(31):
+        # someone replays the replaced secret (a leaked copy, or a stolen device's): the whole device ends
+        refused(client(phone["token"]).post(REFRESH), "token_reused")
+        refused(client(fresh["token"]).get(ME), "token_revoked")
+        refused(client(fresh["token"]).post(REFRESH), "token_revoked")
+        refused(client(phone["token"]).post(REFRESH), "token_refreshed")  # once is enough
+        assert client(tv["token"]).get(ME).status_code == 200  # the user's other devices stay
+    token = AuthToken.objects.get(pk=phone["id"])
+    assert token.revoked_reason == "reused" and token.revoked_at is not None
+    assert closed == [{"user_id": user.pk, "reason": "reused", "credential": token.credential}]
+
+
+def test_the_replaced_secret_at_any_other_endpoint_after_the_grace_is_refused_without_revoking(user):
+    # The same replayed secret at an ordinary endpoint after the grace is only refused, not a revocation:
+    # reuse is about refreshing (a stale client may well retry a read).
+    issued = sign_in(user, "phone")
+    fresh = client(issued["token"]).post(REFRESH).json()
+    with clock_moved(60):
+        refused(client(issued["token"]).get(ME), "token_refreshed")
+        assert client(fresh["token"]).get(ME).status_code == 200
+    assert AuthToken.objects.get(pk=issued["id"]).revoked_at is None
 
 
 def test_refresh_and_sign_out_in_a_browser_session(user):

@@ -110,6 +110,7 @@ GENERIC_MESSAGES = {
     "token_expired": "The token expired; sign in again.",
     "token_revoked": "The token was revoked; sign in again.",
     "token_refreshed": "The token was replaced by a refresh; use the new one.",
+    "token_reused": "This token was already refreshed; presenting it again signed the device out. Sign in again.",
     "permission_denied": "You do not have permission to perform this action.",
     "not_found": "Not found.",
     "method_not_allowed": 'Method "TRACE" not allowed.',

@@ -23,6 +23,7 @@ from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from accounts.entitlements import UNLOCKS_EVERYTHING, Grants, grants_now
+from accounts.location import Region
 from content.models import Content, Game, MediaAsset, Team
 from content.services.rights import Facts, content_facts, game_facts, products_unlocking, unlocked
 from csn.errors import ApplicationError, ConflictError, NotFoundError, PermissionDeniedError
@@ -31,7 +32,6 @@ from csn.statements import Statement
 from streaming.live.models import GameEvent, LiveSession
 from streaming.live.services.presence import session_start
 from streaming.playback.models import Blackout
-from streaming.playback.region import Region
 from streaming.playback.signing import playback_url
 
 # The manifests a ready media asset of an item may be (HLS); other assets (thumbnails, sources) are not played.

@@ -14,6 +14,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.location import viewer_region
 from csn.api.schema import error_codes
 from csn.api.serializers import InputSerializer
 from csn.errors import ApplicationError
@@ -21,7 +22,6 @@ from streaming.live.api.views import LiveSessionListView, LiveSessionOutput, Liv
 from streaming.live.representation import session_data
 from streaming.live.services.presence import session_keep_alive
 from streaming.playback import services
-from streaming.playback.region import viewer_region
 from streaming.playback.signing import is_absolute, manifest_token_session
 
 

@@ -3,6 +3,7 @@ two devices starting at once past the limit (exactly one wins); ending a session
 reaches its socket at once and refuses its next heartbeat."""
 
 import functools
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -10,6 +11,7 @@ from asgiref.sync import async_to_sync
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from accounts.models import Entitlement
 from accounts.services import token_issue
 from csn.errors import ConflictError
 from streaming.live.models import LiveSession
@@ -153,3 +155,56 @@ def test_a_watch_page_socket_keeps_its_players_live_session_alive_instead_of_ope
 
     async_to_sync(scenario)()
     assert LiveSession.objects.filter(user=user).count() == 1
+
+
+@pytest.mark.django_db
+def test_the_limit_counts_only_products_in_force():
+    items = [ContentFactory() for _ in range(3)]
+    family = product_with({}, max_streams=3)
+    user = holding(UserFactory(), family, ends_at=timezone.now() - timedelta(seconds=1))  # lapsed
+    client = api(user)
+    assert play(client, content_id=items[0].pk).status_code == 201
+    assert play(client, content_id=items[1].pk).json()["limit"] == 1  # CSN_STREAM_LIMIT_WITHOUT_PRODUCT
+    user = holding(user, family)
+    assert play(api(user), content_id=items[1].pk).status_code == 201
+    # a revoked entitlement no longer counts: the open sessions stay, a new one past the limit is refused
+    Entitlement.objects.filter(user=user).update(revoked_at=timezone.now())
+    assert play(api(user), content_id=items[2].pk).json()["limit"] == 1
+
+
+@pytest.mark.django_db
+def test_ending_or_replacing_someone_elses_session_is_not_found_and_opens_nothing():
+    item = ContentFactory()
+    owner, intruder = UserFactory(), UserFactory()
+    theirs = play(api(owner), content_id=item.pk).json()["session_id"]
+    mine = play(api(intruder), content_id=item.pk).json()["session_id"]
+    url = f"/api/v1/playback/sessions/{theirs}/"
+
+    assert api().delete(url).status_code == 401
+    response = api(intruder).delete(url)
+    assert (response.status_code, response.json()["code"]) == (404, "not_found")
+    response = play(api(intruder), content_id=item.pk, replace=theirs)
+    assert (response.status_code, response.json()["code"]) == (404, "not_found")
+    assert api(intruder).post(f"{url}heartbeat/").status_code == 404
+    assert api(intruder).delete("/api/v1/playback/sessions/not-a-uuid/").status_code == 404
+    assert set(LiveSession.objects.filter(ended_at=None).values_list("pk", flat=True)) == {
+        uuid.UUID(theirs),
+        uuid.UUID(mine),
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_five_devices_starting_at_once_with_a_limit_of_two_exactly_two_win():
+    items = [ContentFactory() for _ in range(5)]
+    user = holding(UserFactory(), product_with({}, max_streams=2))
+
+    def start(item):
+        try:
+            playback_start(user=type(user).objects.get(pk=user.pk), region=lambda: None, content_id=item.pk)
+        except ConflictError as exc:
+            return exc.code
+        return "started"
+
+    results = at_once(*(functools.partial(start, item) for item in items))
+    assert sorted(results) == ["started"] * 2 + ["stream_limit"] * 3, results
+    assert LiveSession.objects.filter(user=user, ended_at=None).count() == 2
