@@ -77,6 +77,11 @@ live_shed_level = Gauge(
 live_shed_events = Counter(
     "csn_live_shed_events_total", "Live event deliveries shed under load, by what was shed.", ["what"]
 )
+live_shed_summed = Counter(
+    "csn_live_shed_summed_total",
+    "Live events held back under load and added into a later one of their topic (once per event, not per socket).",
+    ["what"],
+)
 
 # --- Database pool ---------------------------------------------------------------------------------
 db_pool_connections = Gauge(

@@ -617,8 +617,12 @@ if len(LIVE_SHED_LAG_SECONDS) != 3 or sorted(LIVE_SHED_LAG_SECONDS) != LIVE_SHED
     raise ImproperlyConfigured("CSN_LIVE_SHED_LAG_SECONDS is three rising thresholds, e.g. 0.1,0.25,0.5")
 LIVE_SHED_RECOVER_SECONDS = float(env_str("CSN_LIVE_SHED_RECOVER_SECONDS", "10"))
 LIVE_SHED_STATE_SECONDS = [5.0, 15.0, 15.0]  # a viewer count at most this often per topic, at level 1, 2, 3
+LIVE_SHED_SUMMED_SECONDS = [2.0, 5.0, 10.0]  # a reactions counts frame at most this often per game, at level 1, 2, 3
 LIVE_SHED_SAMPLE_ROOM = env_int("CSN_LIVE_SHED_SAMPLE_ROOM", 500)  # local sockets of a chat sampled at level 3
 LIVE_SHED_SAMPLE_KEEP_ONE_IN = env_int("CSN_LIVE_SHED_SAMPLE_KEEP_ONE_IN", 10)
+# A sampled room's passes are spaced this many times further apart (fewer writes per socket; the hub's
+# pause stays under 0.5 s).
+LIVE_SHED_SAMPLED_PACE = float(env_str("CSN_LIVE_SHED_SAMPLED_PACE", "4"))
 # A fan-out pass later than this after its event's publish is logged, with the publishing request ids.
 LIVE_SLOW_FANOUT_LOG_SECONDS = 1.0
 # Live tests run daphne in a subprocess on the test database: SQLite's must be a file, not memory.

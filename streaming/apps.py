@@ -16,9 +16,11 @@ class StreamingConfig(AppConfig):
         from streaming.live.permissions import role_groups_ensure
 
         receivers.subscribe()
-        # Under load a process sheds viewer counts (a state: the newest replaces the rest) and samples
-        # chat in very large rooms; scores and play-by-play are never shed (csn.realtime.load).
+        # Under load a process sheds viewer counts (a state: the newest replaces the rest), sends reaction
+        # counts less often (summed: the one that passes carries those held back) and samples chat in
+        # very large rooms; scores and play-by-play are never shed (csn.realtime.load).
         load.register("viewers", load.STATE)
+        load.register("game.reactions", load.SUMMED)
         load.register("chat.message", load.SAMPLED)
         from streaming.live.studio import panels_register
 

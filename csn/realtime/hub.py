@@ -163,7 +163,8 @@ class Hub:
         for subscriber in subscribers:
             subscriber.hub_push(item)
         finished = self.loop.time()
-        pause = min((finished - started) * settings.LIVE_PACE_FACTOR, MAX_PACE_SECONDS)
+        # A sampled chat room under load waits longer (csn.realtime.load.pace): fewer writes per socket.
+        pause = min((finished - started) * settings.LIVE_PACE_FACTOR * load.pace(topic), MAX_PACE_SECONDS)
         self.next_pass[topic] = finished + pause
         if published_at is not None:
             lag = max(0.0, time.time() - published_at)

@@ -125,3 +125,37 @@ def test_the_grafana_dashboard_uses_only_metrics_the_code_exports():
     }
     assert used and used <= exported, used - exported
     assert {"csn_live_fanout_lag_seconds_bucket", "csn_outbox_backlog", "csn_celery_tasks_total"} <= used
+
+
+def test_the_pool_sampler_reports_connections_in_use_and_waits(monkeypatch):
+    """psycopg_pool's stats (pop_stats: counters since the last pop) become the pool gauges and counters."""
+    from django.db.backends.postgresql.base import DatabaseWrapper
+    from prometheus_client import REGISTRY
+
+    from csn import metrics
+
+    class Pool:
+        def pop_stats(self):
+            return {
+                "pool_size": 8,
+                "pool_available": 3,
+                "requests_waiting": 2,
+                "requests_queued": 4,
+                "requests_wait_ms": 1500,
+            }
+
+    monkeypatch.setattr(DatabaseWrapper, "_connection_pools", {"default": Pool(), "replica": Pool()})
+    before = {
+        name: REGISTRY.get_sample_value(name) or 0
+        for name in ("csn_db_pool_waits_total", "csn_db_pool_wait_seconds_total")
+    }
+
+    metrics.db_pool_sample()
+
+    assert REGISTRY.get_sample_value("csn_db_pool_connections", {"state": "in_use"}) == 10
+    assert REGISTRY.get_sample_value("csn_db_pool_connections", {"state": "idle"}) == 6
+    assert REGISTRY.get_sample_value("csn_db_pool_waiting") == 4
+    assert REGISTRY.get_sample_value("csn_db_pool_waits_total") - before["csn_db_pool_waits_total"] == 8
+    assert REGISTRY.get_sample_value("csn_db_pool_wait_seconds_total") - before[
+        "csn_db_pool_wait_seconds_total"
+    ] == pytest.approx(3.0)

@@ -111,10 +111,18 @@ django.setup()
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from csn import telemetry
 exporter = InMemorySpanExporter()
-assert telemetry.setup(exporter=exporter)
+assert telemetry.setup(celery=True, exporter=exporter)
 from django.test import Client
 print(Client().get("/healthz").status_code)
+import redis
+try:  # no Redis there: the command fails, and its span is still recorded
+    redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2).ping()
+except redis.ConnectionError:
+    pass
+from opentelemetry.instrumentation.celery import CeleryInstrumentor
+from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
 print(sorted({span.name for span in exporter.get_finished_spans()}))
+print(PsycopgInstrumentor().is_instrumented_by_opentelemetry, CeleryInstrumentor().is_instrumented_by_opentelemetry)
 """
 
 
@@ -126,9 +134,10 @@ def test_opentelemetry_is_off_by_default_and_traces_requests_when_on(tmp_path):
 
     on = run_python(TRACED, {"CSN_OTEL": "1"}, tmp_path)
     assert on.returncode == 0, on.stderr
-    status, names = on.stdout.strip().splitlines()
+    status, names, instrumented = on.stdout.strip().splitlines()
     assert status == "200"
-    assert "GET healthz" in names
+    assert "GET healthz" in names and "PING" in names  # Django's and Redis's instrumentations
+    assert instrumented == "True True"  # psycopg's (no PostgreSQL in this run) and Celery's
 
 
 def test_the_schema_documents_the_request_id_header_on_every_response(client):

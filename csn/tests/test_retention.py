@@ -108,11 +108,18 @@ def test_a_run_deletes_at_most_its_batches_and_the_next_run_goes_on():
     rows = [LiveEvent.objects.create(topic="game:9", seq=n, name="x", data={}) for n in range(1, 8)]
     old = LiveEvent.objects.filter(pk__in=[row.pk for row in rows])
 
+    from prometheus_client import REGISTRY
+
+    def counted():
+        return REGISTRY.get_sample_value("csn_retention_deleted_total", {"what": "test"}) or 0
+
+    before = counted()
     assert delete_in_batches(old, what="test", batch_size=2, max_batches=2) == 4
     assert old.count() == 3
     assert delete_in_batches(old, what="test", batch_size=2, max_batches=2) == 3
     assert old.count() == 0
     assert delete_in_batches(old, what="test", batch_size=2, max_batches=2) == 0
+    assert counted() - before == 7  # csn_retention_deleted_total{what}
 
 
 def test_outbox_measure_reports_backlog_and_oldest_age():

@@ -111,6 +111,36 @@ def test_the_pace_is_bounded_whatever_one_pass_took(settings):
     asyncio.run(scenario())
 
 
+def test_under_load_a_sampled_chat_room_is_paced_further_apart_and_the_game_topic_is_not(settings):
+    """Level 3 (csn.realtime.load): a sampled room's passes wait LIVE_SHED_SAMPLED_PACE times longer, so
+    its sockets get fewer, larger frames; a game's topic (scores) keeps its own pace."""
+    from csn.realtime import load
+    from csn.realtime.frames import encode_event
+
+    settings.LIVE_PACE_FACTOR, settings.LIVE_SHED_SAMPLED_PACE = 2, 4
+    settings.LIVE_SHED_SAMPLE_ROOM = 1
+
+    def event(topic, seq, name):
+        return encode_event(topic=topic, seq=seq, name=name, data={"user": {"id": 1}})
+
+    async def scenario():
+        hub = _local_hub()
+        loop = asyncio.get_running_loop()
+        await hub.join("chat:1", SlowRecorder(0.02))
+        await hub.join("game:1", SlowRecorder(0.02))
+        load.state.level = 3
+        hub.deliver("chat:1", 1, event("chat:1", 1, "chat.message"))
+        await asyncio.sleep(0)
+        chat_wait = hub.next_pass["chat:1"] - loop.time()
+        assert chat_wait > 0.15  # at least 20 ms x 2 x 4
+        hub.deliver("game:1", 1, event("game:1", 1, "game.event"))
+        await asyncio.sleep(0)
+        game_wait = hub.next_pass["game:1"] - loop.time()
+        assert game_wait < chat_wait / 2  # 20 ms x 2: a pass as costly, paced as usual
+
+    asyncio.run(scenario())
+
+
 needs_redis = pytest.mark.skipif(
     not django_settings.REDIS_URL,
     reason="needs Redis: the embedded default has no pub/sub connection that could drop (CI runs it on Redis)",
@@ -191,3 +221,25 @@ def test_a_topic_without_an_event_since_the_process_followed_it_is_replayed_afte
         hub._reader.cancel()
 
     asyncio.run(scenario())
+
+
+def test_a_late_fan_out_is_logged_with_the_ids_of_the_requests_that_published(settings, caplog):
+    """The request id travels with a live event (csn.requestid): a pass later than
+    LIVE_SLOW_FANOUT_LOG_SECONDS after the publish names the requests, so the log leads back to them."""
+    import time
+
+    settings.REDIS_URL = ""
+
+    async def scenario():
+        hub = _local_hub()
+        await hub.join("game:1", Recorder())
+        hub.deliver("game:1", 1, '{"seq":1}', time.time() - 0.01, "req-on-time")
+        await asyncio.sleep(0)
+        hub.deliver("game:1", 2, '{"seq":2}', time.time() - 2 * django_settings.LIVE_SLOW_FANOUT_LOG_SECONDS, "req-a")
+        hub.deliver("game:1", 3, '{"seq":3}', time.time(), "req-b")
+        await asyncio.sleep(0.6)  # past the topic's pace
+
+    with caplog.at_level("WARNING", logger="csn.realtime.hub"):
+        asyncio.run(scenario())
+    (record,) = [r for r in caplog.records if "slow fan-out" in r.getMessage()]
+    assert "game:1" in record.getMessage() and "req-a,req-b" in record.getMessage()

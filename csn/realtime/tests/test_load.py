@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from csn import metrics
 from csn.realtime import load
 from csn.realtime.frames import encode_event
 
@@ -15,8 +16,10 @@ def fresh_state(monkeypatch, settings):
     settings.LIVE_SHED_LAG_SECONDS = [0.1, 0.25, 0.5]
     settings.LIVE_SHED_RECOVER_SECONDS = 10
     settings.LIVE_SHED_STATE_SECONDS = [5.0, 15.0, 15.0]
+    settings.LIVE_SHED_SUMMED_SECONDS = [2.0, 5.0, 10.0]
     settings.LIVE_SHED_SAMPLE_ROOM = 100
     settings.LIVE_SHED_SAMPLE_KEEP_ONE_IN = 10
+    settings.LIVE_SHED_SAMPLED_PACE = 4.0
     monkeypatch.setattr(load, "state", load.State())
     clock = {"now": 1000.0}
     monkeypatch.setattr(load.time, "monotonic", lambda: clock["now"])
@@ -85,6 +88,89 @@ def test_level_three_samples_chat_in_large_rooms_only_and_names_the_authors():
 
     load.state.level = 3
     assert load.shed(CHAT, chat, 99) is None  # a small room is never sampled
+    assert load.pace(CHAT) == 1.0  # nor paces it
     shed, authors = load.shed(CHAT, chat, 100)
     assert _names(shed) == [(9, "skipped"), (10, "chat.message"), (11, "skipped"), (12, "chat.deleted")]
     assert authors == {900, 1100}
+    # Sampling saves bytes, not writes: the sampled room's passes are also spaced further apart.
+    assert load.pace(CHAT) == 4.0 and load.pace(GAME) == 1.0
+    load.state.level = 2
+    assert load.pace(CHAT) == 1.0
+
+
+def _reactions(seq, second, counts):
+    data = {"second": f"2026-12-03T13:01:{second:02d}Z", "counts": counts, "total": sum(counts.values())}
+    return _event(GAME, seq, "game.reactions", data)
+
+
+def _shed_count(name):
+    return metrics.REGISTRY.get_sample_value("csn_live_shed_events_total", {"what": name}) or 0
+
+
+def _summed_count(name):
+    return metrics.REGISTRY.get_sample_value("csn_live_shed_summed_total", {"what": name}) or 0
+
+
+def test_reaction_counts_are_summed_from_level_one_before_chat_is_touched(fresh_state):
+    load.state.level = 1
+    shed_before, summed_before = _shed_count("game.reactions"), _summed_count("game.reactions")
+    # The first counts frame passes whole (nothing held yet); a score is never shed.
+    assert load.shed(GAME, [_reactions(1, 1, {"🔥": 2})], 10) is None
+
+    fresh_state["now"] += 1  # inside the 2 s window: held back, the score passes
+    shed, authors = load.shed(GAME, [_reactions(2, 2, {"🔥": 3}), _event(GAME, 3, "game.event")], 10)
+    assert _names(shed) == [(2, "skipped"), (3, "game.event")] and authors == set()
+    fresh_state["now"] += 0.5
+    shed, _ = load.shed(GAME, [_reactions(4, 3, {"👏": 1})], 10)
+    assert _names(shed) == [(4, "skipped")]
+
+    fresh_state["now"] += 1  # due: the next one carries what was held back, and since when
+    shed, _ = load.shed(GAME, [_reactions(5, 4, {"🔥": 1, "😂": 4})], 10)
+    (frame,) = [json.loads(text) for _, text in shed]
+    assert (frame["seq"], frame["name"]) == (5, "game.reactions")
+    assert frame["data"] == {
+        "second": "2026-12-03T13:01:04Z",
+        "since": "2026-12-03T13:01:02Z",
+        "counts": {"🔥": 4, "👏": 1, "😂": 4},
+        "total": 9,
+    }
+    assert _shed_count("game.reactions") - shed_before == 2 * 10  # two frames, ten sockets each
+    assert _summed_count("game.reactions") - summed_before == 2  # two events held, once each
+
+    # Several in one pass: the newest passes with the others' counts.
+    fresh_state["now"] += 2
+    shed, _ = load.shed(GAME, [_reactions(6, 5, {"🔥": 1}), _reactions(7, 6, {"🔥": 2})], 10)
+    assert _names(shed) == [(6, "skipped"), (7, "game.reactions")]
+    assert json.loads(shed[1][1])["data"]["counts"] == {"🔥": 3}
+
+
+def test_higher_levels_sum_reactions_over_longer_windows(fresh_state):
+    load.state.level = 3
+    load.state.summed_sent[GAME] = fresh_state["now"]
+    for seq in range(1, 10):  # nine seconds inside the 10 s window of level 3: all held
+        fresh_state["now"] += 1
+        shed, _ = load.shed(GAME, [_reactions(seq, seq, {"🎉": 1})], 10)
+        assert _names(shed) == [(seq, "skipped")]
+    fresh_state["now"] += 1
+    shed, _ = load.shed(GAME, [_reactions(10, 10, {"🎉": 1})], 10)
+    assert json.loads(shed[0][1])["data"]["counts"] == {"🎉": 10}
+    assert json.loads(shed[0][1])["data"]["since"] == "2026-12-03T13:01:01Z"
+
+
+def test_held_counts_go_out_after_recovery_unless_stale(fresh_state):
+    load.state.level = 2
+    load.state.summed_sent[GAME] = fresh_state["now"]
+    load.shed(GAME, [_reactions(1, 1, {"🔥": 5})], 10)  # held
+    load.state.level = 0  # recovered: the next frame carries the held counts at once
+    fresh_state["now"] += 1
+    shed, _ = load.shed(GAME, [_reactions(2, 2, {"🔥": 1})], 10)
+    assert json.loads(shed[0][1])["data"]["total"] == 6
+    assert load.shed(GAME, [_reactions(3, 3, {"🔥": 1})], 10) is None  # nothing held: untouched
+
+    load.state.level = 1
+    load.state.summed_sent[GAME] = fresh_state["now"]
+    load.shed(GAME, [_reactions(4, 4, {"🔥": 7})], 10)  # held
+    load.state.level = 0
+    fresh_state["now"] += 21  # held longer than twice the longest window: dropped, not sent late
+    assert load.shed(GAME, [_reactions(5, 25, {"🔥": 1})], 10) is None
+    assert load.state.held == {}

@@ -275,6 +275,7 @@ def test_a_slow_reader_is_cut_off_and_the_topic_keeps_flowing(settings, monkeypa
     monkeypatch.setattr(GatewayConsumer, "send_frame", send_frame)
     game = LiveGameFactory()
     topic = f"game:{game.pk}"
+    cutoffs_before = _cutoffs()
 
     async def scenario():
         slow = await Client("/ws/?slow").connect()
@@ -292,6 +293,13 @@ def test_a_slow_reader_is_cut_off_and_the_topic_keeps_flowing(settings, monkeypa
         await healthy.close()
 
     run(scenario)
+    assert _cutoffs() - cutoffs_before == 1  # csn_live_slow_reader_cutoffs_total
+
+
+def _cutoffs() -> float:
+    from prometheus_client import REGISTRY
+
+    return REGISTRY.get_sample_value("csn_live_slow_reader_cutoffs_total") or 0
 
 
 def test_group_expiry_outlives_the_socket_timeout():
