@@ -5,7 +5,13 @@ from pathlib import Path
 
 import bench
 
-HELPERS = {"__main__", "common", "http", "live_reactions"}  # live_reactions runs as `live --reactions`
+HELPERS = {
+    "__main__",
+    "common",
+    "http",
+    "live_reactions",
+    "instructions",
+}  # live_reactions runs as `live --reactions`; instructions is a tool (valgrind)
 
 
 def available() -> list[str]:

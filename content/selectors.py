@@ -1,5 +1,8 @@
 """Reads of the catalogue that several callers share."""
 
+import functools
+from datetime import UTC, datetime
+
 from django.db import connection, connections
 from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
@@ -8,6 +11,7 @@ from django.utils import timezone
 from content.models import Content, Game, MediaAsset, MediaRendition, Player, Team
 from csn.db import read_alias
 from csn.errors import NotFoundError
+from csn.statements import Statement, db_value
 
 
 def content_available_q(now=None) -> Q:
@@ -27,7 +31,12 @@ def _is_staff(user) -> bool:
 def content_visible_to(*, user, now=None) -> QuerySet[Content]:
     """Staff see every item; everyone else only available ones (others do not exist for them).
     `now` may be the database's clock (`Now()`) for a statement compiled once and reused."""
-    if _is_staff(user):
+    return content_visible(staff=_is_staff(user), now=now)
+
+
+def content_visible(*, staff: bool, now=None) -> QuerySet[Content]:
+    """content_visible_to a reader who is staff, or not (a statement's, compiled for every such reader)."""
+    if staff:
         return Content.objects.all()
     return Content.objects.filter(content_available_q(now))
 
@@ -95,27 +104,65 @@ _IMAGES_SQL = (
 
 def access_content(*, user, content_id: int) -> Content:
     """The item if this user may see it; else NotFoundError (`not_found`): an item a user may not see
-    does not exist for them. One query (a representation loads the teams and players)."""
-    content = content_visible_to(user=user).select_related("game").filter(pk=content_id).first()
-    if content is None:
+    does not exist for them. One query (a representation loads the teams and players), a constant
+    statement (`_content_by_id`)."""
+    alias = Content.objects.db
+    found = _content_by_id(staff=_is_staff(user), alias=alias).run(content_id, *_now(user, alias))
+    if not found:
         raise NotFoundError("No such content.")
-    return content
+    return found[0]
 
 
-def content_filter_tag(queryset: QuerySet[Content], tag: str) -> QuerySet[Content]:
-    """Items carrying this tag (tags are stored lower-case). JSON containment is PostgreSQL-only
-    (`@>`, served by the GIN index); SQLite asks `json_each` instead."""
-    tag = tag.strip().lower()
-    if connection.vendor == "postgresql":
-        return queryset.filter(tags__contains=[tag])
-    table = Content._meta.db_table
-    return queryset.filter(
-        RawSQL(  # noqa: S611 - the tag is a bound parameter
-            f'EXISTS (SELECT 1 FROM json_each("{table}"."tags") WHERE json_each.value = %s)',  # noqa: S608 - table name is ours
-            (tag,),
-            output_field=BooleanField(),
-        )
+# Details as constant statements (csn.statements): compiling the queryset was most of a detail's CPU.
+# Markers: an id no row has, and a time no request asks at (the application's clock is the bound, as in
+# the lists: tests move it by hand). A test holds each equal to its queryset.
+_ANY_ID = -7_000_000_003
+_ANY_TIME = datetime(1901, 2, 3, 4, 5, 6, 789_012, tzinfo=UTC)
+
+
+def _now(user, alias: str) -> tuple:
+    """The time parameter of a statement for this user: none for staff, who see every state and time."""
+    return () if _is_staff(user) else (db_value(alias, timezone.now()),)
+
+
+def _visible_statement(queryset_of, *, staff: bool, alias: str) -> Statement:
+    queryset = queryset_of(content_visible(staff=staff, now=_ANY_TIME))
+    markers = (_ANY_ID,) if staff else (_ANY_ID, db_value(alias, _ANY_TIME))
+    return Statement(queryset.using(alias), markers=markers, alias=alias)
+
+
+@functools.cache
+def _content_by_id(*, staff: bool, alias: str) -> Statement:
+    return _visible_statement(lambda q: q.select_related("game").filter(pk=_ANY_ID)[:1], staff=staff, alias=alias)
+
+
+@functools.cache
+def _game_content(*, staff: bool, alias: str) -> Statement:
+    return _visible_statement(
+        lambda q: (
+            q.filter(game_id=_ANY_ID).order_by("-published_at", "-id").select_related("game")[:GAME_CONTENT_LIMIT]
+        ),
+        staff=staff,
+        alias=alias,
     )
+
+
+@functools.cache
+def _game_by_id(alias: str) -> Statement:
+    queryset = Game.objects.using(alias).select_related("home_team", "away_team").filter(pk=_ANY_ID)[:1]
+    return Statement(queryset, marker=_ANY_ID, alias=alias)
+
+
+def content_tagged(queryset: QuerySet[Content], tag: str) -> QuerySet[Content]:
+    """Items carrying `tag`, given as stored (lower-case), the one parameter of the condition as given
+    (a first page's statement marks it, content.api.first_page). JSON containment on PostgreSQL (`@>`,
+    served by the GIN index); SQLite asks `json_each` instead."""
+    table = Content._meta.db_table
+    if connection.vendor == "postgresql":
+        condition = f'"{table}"."tags" @> jsonb_build_array(%s::text)'
+    else:
+        condition = f'EXISTS (SELECT 1 FROM json_each("{table}"."tags") WHERE json_each.value = %s)'  # noqa: S608 - table name is ours
+    return queryset.filter(RawSQL(condition, (tag,), output_field=BooleanField()))  # noqa: S611 - a bound parameter
 
 
 def games_with_teams(queryset: QuerySet[Game] | None = None) -> QuerySet[Game]:
@@ -124,13 +171,20 @@ def games_with_teams(queryset: QuerySet[Game] | None = None) -> QuerySet[Game]:
     return queryset.using(read_alias()).select_related("home_team", "away_team")
 
 
+def game_with_teams(game_id: int) -> Game | None:
+    """One game with its teams (games_with_teams), or None: a constant statement."""
+    found = _game_by_id(read_alias()).run(game_id)
+    return found[0] if found else None
+
+
 GAME_CONTENT_LIMIT = 50
 
 
-def game_content_visible_to(*, user, game: Game) -> QuerySet[Content]:
-    """The newest items linked to a game (a bounded list: a game has a handful, never thousands)."""
-    queryset = content_visible_to(user=user).filter(game=game).order_by("-published_at", "-id")
-    return queryset.select_related("game")[:GAME_CONTENT_LIMIT]
+def game_content_visible_to(*, user, game: Game) -> list[Content]:
+    """The newest items linked to a game (a bounded list: a game has a handful, never thousands), with
+    their game; a constant statement."""
+    alias = Content.objects.db
+    return _game_content(staff=_is_staff(user), alias=alias).run(game.pk, *_now(user, alias))
 
 
 def access_media_asset(*, user, asset_id: int) -> MediaAsset:

@@ -10,11 +10,12 @@ from django.db.models.query import get_related_populators
 
 
 class Statement:
-    """`queryset` compiled once for database `alias`. `marker` is a value that stands in the queryset for
-    the one parameter that changes (a user's id): `run(value)` executes the SQL with it in its place.
-    `markers` names several (an id and a datetime, say: `run(user_id, now)`); a marker may stand in more
-    than one place. A datetime marker is found, and its value put, as the backend adapts datetimes
-    (SQLite: text). `rows(...)` answers the converted rows, for `values_list` querysets."""
+    """`queryset` compiled once for database `alias`. A marker is a value that stands in the queryset for
+    a parameter that changes (a user's id, the time): `run(*values)` executes the SQL with the values in
+    the markers' places, in the markers' order (every place a marker stands). `marker=` names one;
+    `markers=` several. A datetime marker is found, and its value put, as the database adapts datetimes
+    (SQLite: text); a marker and a value already adapted (`db_value`) work as well. `rows(*values)`
+    answers the converted rows, for `values_list` querysets."""
 
     def __init__(self, queryset, *, marker=None, markers=(), alias: str):
         self.alias = alias
@@ -29,7 +30,6 @@ class Statement:
             if not places:
                 raise ValueError(f"The marker {each!r} is not among the statement's parameters.")
             self.places.append(places)
-        self.at = self.places[0][0]
 
     def _adapt(self, value):
         if isinstance(value, datetime.datetime):
@@ -53,6 +53,11 @@ class Statement:
 
     def rows(self, *values) -> list[tuple]:
         return list(self.compiler.results_iter([self._execute(values)], tuple_expected=True))
+
+
+def db_value(alias: str, when):
+    """A datetime as database `alias` receives it as a parameter (a marker's form, and a run's value)."""
+    return connections[alias].ops.adapt_datetimefield_value(when)
 
 
 def rows_as_models(compiler, rows, alias: str) -> list:

@@ -1,17 +1,20 @@
+import copy
 import functools
 import operator
 import re
 
 import django_filters
+from django import forms
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connections
 from django.db.models import Q
+from django_filters.constants import EMPTY_VALUES
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import filters
 from rest_framework.exceptions import ValidationError
 
 from content.models import Content, Game, Player, Sport, Team
-from content.selectors import content_filter_tag
+from content.selectors import content_tagged
 from content.services.errors import field_error
 from csn.api.filters import IdFilter
 from csn.errors import ApplicationError
@@ -121,22 +124,66 @@ class StrictOrderingFilter(filters.OrderingFilter):
         return valid
 
 
-class CatalogueFilterSet(django_filters.FilterSet):
-    """A FilterSet whose form class is built once per FilterSet class, not on every request (django-filter
-    makes a new form class, and a form field for every filter, each time: a third of a filtered page's
-    filtering CPU). The catalogue's filters depend on nothing of the request, so one class serves all;
-    each request still gets its own form instance and filters."""
+class _NamedFieldsForm(forms.Form):
+    """A filter form that copies and cleans only the fields `names` (the filters a query string names)."""
 
-    @classmethod
-    def _cached_form_class(cls, build):
+    def __init__(self, data=None, *, prefix=None, names=None):
+        if names is not None:
+            # Django deep-copies `self.base_fields` into each form: the named ones only.
+            self.base_fields = {name: field for name, field in type(self).base_fields.items() if name in names}
+        super().__init__(data, prefix=prefix)
+
+
+class CatalogueFilterSet(django_filters.FilterSet):
+    """A FilterSet that does no work for the filters a request does not name.
+
+    django-filter makes a new form class, and a form field for every filter, on every request: here the
+    form class is built once per FilterSet class (the catalogue's filters depend on nothing of the
+    request). And it deep-copies every filter, and its form every field, to validate values that are not
+    there: here only the filters the query string names are copied and validated (every catalogue filter
+    reads the one parameter of its own name, as CatalogueFilterBackend assumes). A filter not named does
+    nothing either way: its absent value cleans to empty, and an empty value filters nothing."""
+
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
+        if data is not None and prefix is None:
+            # django-filter deep-copies `self.base_filters`: the named ones only.
+            self.base_filters = {name: f for name, f in type(self).base_filters.items() if name in data}
+        super().__init__(data, queryset, request=request, prefix=prefix)
+        self.__dict__.pop("base_filters", None)
+
+    def get_form_class(self):
+        cls = type(self)
         form_class = cls.__dict__.get("_form_class")
         if form_class is None:
-            form_class = build()
+            filters = copy.deepcopy(cls.base_filters)  # every filter, as django-filter builds the form
+            for filter_ in filters.values():
+                filter_.model = cls._meta.model
+            fields = {name: filter_.field for name, filter_ in filters.items()}
+            form_class = type(f"{cls.__name__}Form", (_NamedFieldsForm,), fields)
             cls._form_class = form_class
         return form_class
 
-    def get_form_class(self):
-        return self._cached_form_class(super().get_form_class)
+    @property
+    def form(self):
+        if not hasattr(self, "_form"):
+            data = self.data if self.is_bound else None
+            self._form = self.get_form_class()(data, prefix=self.form_prefix, names=self.filters)
+        return self._form
+
+
+class _LowerCaseField(forms.CharField):
+    def clean(self, value):
+        return super().clean(value).lower()
+
+
+class TagFilter(django_filters.CharFilter):
+    """`?tag=Goals`: the items carrying that tag, in any case. Its cleaned value is the tag as stored
+    (lower-case) and the condition's parameter as it is: a first page's statement can take it."""
+
+    field_class = _LowerCaseField
+
+    def filter(self, qs, value):
+        return qs if value in EMPTY_VALUES else content_tagged(qs, value)
 
 
 class ContentFilter(CatalogueFilterSet):
@@ -146,7 +193,7 @@ class ContentFilter(CatalogueFilterSet):
     player = IdFilter(field_name="players")
     game = IdFilter(field_name="game")
     game_status = django_filters.ChoiceFilter(field_name="game__status", choices=Game.Status.choices)
-    tag = django_filters.CharFilter(method="filter_tag", max_length=50)
+    tag = TagFilter(max_length=50)
     year = django_filters.NumberFilter(field_name="year", min_value=0, max_value=32767)  # a small integer column
     # Strict: anything but true/false is a 400 (BooleanFilter would quietly ignore "maybe").
     premium = django_filters.TypedChoiceFilter(
@@ -163,14 +210,21 @@ class ContentFilter(CatalogueFilterSet):
         model = Content
         fields: list = []
 
-    def filter_tag(self, queryset, name, value):
-        return content_filter_tag(queryset, value) if value else queryset
+
+class EitherTeamFilter(IdFilter):
+    """`?team=7`: the games that team plays, at home or away (a filter, not a method: a first page's
+    statement can take it, content.api.first_page)."""
+
+    def filter(self, qs, value):
+        if value in EMPTY_VALUES:
+            return qs
+        return qs.filter(Q(home_team_id=value) | Q(away_team_id=value))
 
 
 class GameFilter(CatalogueFilterSet):
     status = django_filters.ChoiceFilter(choices=Game.Status.choices)
     sport = django_filters.ChoiceFilter(choices=Sport.choices)
-    team = IdFilter(method="filter_team")
+    team = EitherTeamFilter()
     date = django_filters.DateFilter(field_name="starts_at", lookup_expr="date")
     date_from = django_filters.DateFilter(field_name="starts_at", lookup_expr="date__gte")
     date_to = django_filters.DateFilter(field_name="starts_at", lookup_expr="date__lte")
@@ -178,9 +232,6 @@ class GameFilter(CatalogueFilterSet):
     class Meta:
         model = Game
         fields: list = []
-
-    def filter_team(self, queryset, name, value):
-        return queryset.filter(Q(home_team_id=value) | Q(away_team_id=value))
 
 
 class TeamFilter(CatalogueFilterSet):

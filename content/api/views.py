@@ -18,6 +18,7 @@ from content.api.filters import (
     StrictOrderingFilter,
     TeamFilter,
 )
+from content.api.first_page import FirstPageStatementMixin
 from content.api.serializers import (
     ContentSerializer,
     GameDetailSerializer,
@@ -30,7 +31,7 @@ from content.api.serializers import (
     TeamSerializer,
     TransitionInputSerializer,
 )
-from content.models import Player, Team
+from content.models import Content, Player, Team
 from content.services.cache import CONTENT, GAMES, PLAYERS, TEAMS, catalogue_generation
 from content.services.media import media_upload_confirm, media_upload_receive, media_upload_start
 from content.services.rights import entitlement_variant
@@ -64,6 +65,11 @@ class CatalogueCache(CachedReadMixin):
         return catalogue_generation(self.families)
 
 
+# The columns the hand-built representations read (content.api.serializers): a first page's statement
+# loads only these (content.api.first_page).
+TEAM_BRIEF_COLUMNS = ("id", "name", "slug", "sport")
+TEAM_COLUMNS = (*TEAM_BRIEF_COLUMNS, "logo")
+
 # Live scores change games every few seconds: shared caches keep them briefly.
 LIVE_SHARED_MAX_AGE = 5
 
@@ -92,7 +98,7 @@ LIVE_SHARED_MAX_AGE = 5
         extensions=error_codes({400: ["search_too_long", "search_too_many_terms"]}),
     )
 )
-class ContentListView(CatalogueCache, DeprecatedParametersMixin, generics.ListAPIView):
+class ContentListView(CatalogueCache, DeprecatedParametersMixin, FirstPageStatementMixin, generics.ListAPIView):
     """Published items inside their availability window (staff: every item, any state)."""
 
     deprecated_parameters = {"published_after": "published_from", "published_before": "published_to"}
@@ -118,10 +124,24 @@ class ContentListView(CatalogueCache, DeprecatedParametersMixin, generics.ListAP
         return selectors.content_visible_to(user=self.request.user).select_related("game")
 
     def filter_queryset(self, queryset):
-        queryset = super().filter_queryset(queryset)
+        return self.ordered_queryset(super().filter_queryset(queryset))
+
+    def ordered_queryset(self, queryset):
         if any(term.lstrip("-") == "published_at" for term in queryset.query.order_by):
             queryset = queryset.filter(published_at__isnull=False)
         return queryset
+
+    # Its first page as a constant statement (content.api.first_page): per kind of reader, time-bound.
+    statement_timed = True
+
+    def statement_staff(self, request) -> bool:
+        return bool(request.user.is_authenticated and request.user.is_staff)
+
+    def statement_alias(self) -> str:
+        return Content.objects.db
+
+    def statement_queryset(self, *, staff: bool, now):
+        return selectors.content_visible(staff=staff, now=now).select_related("game")
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "grants": user_grants(user=self.request.user)}
@@ -186,7 +206,7 @@ SEARCH_CODES = error_codes({400: ["search_too_long", "search_too_many_terms"]})
         extensions=SEARCH_CODES,
     )
 )
-class TeamListView(CatalogueCache, generics.ListAPIView):
+class TeamListView(CatalogueCache, FirstPageStatementMixin, generics.ListAPIView):
     permission_classes = [AllowAny]
     serializer_class = TeamSerializer
     queryset = Team.objects.all()
@@ -198,6 +218,7 @@ class TeamListView(CatalogueCache, generics.ListAPIView):
     pagination_class = CursorPagination.ordered_by("name", "id")
     families = (TEAMS,)
     by_variant = False
+    statement_columns = TEAM_COLUMNS
 
 
 @extend_schema_view(
@@ -208,7 +229,7 @@ class TeamListView(CatalogueCache, generics.ListAPIView):
         extensions=SEARCH_CODES,
     )
 )
-class PlayerListView(CatalogueCache, generics.ListAPIView):
+class PlayerListView(CatalogueCache, FirstPageStatementMixin, generics.ListAPIView):
     permission_classes = [AllowAny]
     serializer_class = PlayerSerializer
     queryset = Player.objects.select_related("team")
@@ -220,6 +241,7 @@ class PlayerListView(CatalogueCache, generics.ListAPIView):
     pagination_class = CursorPagination.ordered_by("name", "id")
     families = (PLAYERS, TEAMS)
     by_variant = False
+    statement_columns = ("id", "name", "number", "position", "team", *(f"team__{c}" for c in TEAM_COLUMNS))
 
 
 @extend_schema_view(
@@ -230,7 +252,7 @@ class PlayerListView(CatalogueCache, generics.ListAPIView):
         extensions=SEARCH_CODES,
     )
 )
-class GameListView(CatalogueCache, generics.ListAPIView):
+class GameListView(CatalogueCache, FirstPageStatementMixin, generics.ListAPIView):
     """The schedule: by start time, soonest first unless `?ordering=-starts_at`."""
 
     permission_classes = [AllowAny]
@@ -244,6 +266,11 @@ class GameListView(CatalogueCache, generics.ListAPIView):
     families = (GAMES, TEAMS)
     by_variant = False
     shared_max_age = stale_while_revalidate = LIVE_SHARED_MAX_AGE
+    statement_columns = (
+        *("id", "sport", "venue", "starts_at", "status", "home_score", "away_score", "period", "clock"),
+        *("home_team", *(f"home_team__{c}" for c in TEAM_BRIEF_COLUMNS)),
+        *("away_team", *(f"away_team__{c}" for c in TEAM_BRIEF_COLUMNS)),
+    )
 
     def get_queryset(self):
         return selectors.games_with_teams()
@@ -263,7 +290,7 @@ class GameDetailView(CatalogueCache, APIView):
     shared_max_age = stale_while_revalidate = LIVE_SHARED_MAX_AGE
 
     def read(self, request, pk: int):
-        game = selectors.games_with_teams().filter(pk=pk).first()
+        game = selectors.game_with_teams(pk)
         if game is None:
             raise NotFoundError("Not found.")
         context = {

@@ -160,3 +160,94 @@ def test_transition_endpoint_calls_the_workflow(editor, publisher, viewer):
     assert ContentAuditLog.objects.filter(content=item).count() == 2
     # Published items are visible to viewers, who still may not move them.
     assert client_for(viewer).post(url, {"transition": "unpublish"}).status_code == 403
+
+
+def _generic(serializer, instance) -> dict:
+    """What DRF's declared fields make of `instance` (the representation before it was built by hand)."""
+    from rest_framework import serializers
+
+    return serializers.ModelSerializer.to_representation(serializer, instance)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("logo", ["", "teams/logo.png"])
+@pytest.mark.parametrize("number", [None, 0, 23])
+def test_hand_built_teams_players_and_games_equal_what_drfs_fields_make(logo, number):
+    from content.api.serializers import (
+        GameSerializer,
+        PlayerBriefSerializer,
+        PlayerSerializer,
+        TeamBriefSerializer,
+        TeamSerializer,
+    )
+    from content.models import Game, Player, Team
+
+    home = TeamFactory(logo=logo)
+    game = GameFactory(home_team=home, status="live", home_score=54, away_score=50, period="Q3", clock="04:12")
+    player = PlayerFactory(team=home, number=number, position="")
+    # As the lists load them (from the database), and as made in memory (choices as enum members).
+    loaded = [
+        (TeamSerializer, Team.objects.get(pk=home.pk)),
+        (TeamBriefSerializer, Team.objects.get(pk=home.pk)),
+        (PlayerSerializer, Player.objects.select_related("team").get(pk=player.pk)),
+        (PlayerBriefSerializer, Player.objects.get(pk=player.pk)),
+        (GameSerializer, Game.objects.select_related("home_team", "away_team").get(pk=game.pk)),
+        (TeamSerializer, home),
+        (PlayerSerializer, player),
+        (GameSerializer, game),
+    ]
+    for serializer_class, instance in loaded:
+        serializer = serializer_class(instance)
+        built, generic = serializer.data, _generic(serializer, instance)
+        assert built == generic, serializer_class
+        assert list(built) == list(generic) == list(serializer.fields), serializer_class
+    assert (TeamSerializer(home).data["logo_url"] is None) == (not logo)
+
+
+@pytest.mark.django_db
+def test_game_detail_is_the_game_with_its_content(viewer):
+    from content.api.serializers import GameDetailSerializer, GameSerializer
+
+    game = GameFactory()
+    ContentFactory(game=game)
+    body = client_for(viewer).get(f"/api/v1/games/{game.pk}/").json()
+    assert list(body) == list(GameDetailSerializer().fields)
+    assert {key: body[key] for key in GameSerializer().fields} == results(client_for().get("/api/v1/games/"))[0]
+
+
+def test_a_filterset_copies_and_validates_only_the_filters_named():
+    from content.api.filters import ContentFilter, GameFilter
+
+    named = ContentFilter(data={"type": "clip", "tag": "Goals", "unknown": "x"})
+    assert list(named.filters) == ["type", "tag"]
+    assert list(named.form.fields) == ["type", "tag"]
+    assert named.is_valid() and named.form.cleaned_data == {"type": "clip", "tag": "goals"}
+    assert named.filters["tag"].parent is named and named.filters["type"] is not ContentFilter.base_filters["type"]
+    # The form class is still every filter's (built once), and an unbound FilterSet has them all.
+    assert set(named.get_form_class().base_fields) == set(ContentFilter.base_filters)
+    assert list(ContentFilter().filters) == list(ContentFilter.base_filters)
+    assert list(ContentFilter(data={}).form.fields) == []
+
+    bad = GameFilter(data={"status": "halftime", "date": "soon", "sport": "basketball"})
+    assert not bad.is_valid()
+    assert list(bad.errors) == ["status", "date"]
+    assert [error.code for error in bad.errors.as_data()["status"]] == ["invalid_choice"]
+
+
+@pytest.mark.django_db
+def test_named_filters_select_what_all_filters_did():
+    """The same rows as django-filter's own FilterSet, which validates every filter."""
+    import django_filters
+
+    from content.api.filters import GameFilter
+    from content.models import Game
+
+    a, b = TeamFactory(), TeamFactory(sport="soccer")
+    GameFactory(home_team=a, away_team=TeamFactory(), status="live")
+    GameFactory(home_team=b, away_team=TeamFactory(sport="soccer"), sport="soccer")
+    stock = type("StockGameFilter", (django_filters.FilterSet,), dict(GameFilter.base_filters, Meta=GameFilter.Meta))
+    asks = [{}, {"status": "live"}, {"sport": "soccer"}, {"team": str(a.pk), "status": ""}, {"date": "2020-01-01"}]
+    for data in asks:
+        ours, theirs = GameFilter(data=data, queryset=Game.objects.all()), stock(data=data, queryset=Game.objects.all())
+        assert ours.is_valid() and theirs.is_valid()
+        assert list(ours.qs.order_by("pk")) == list(theirs.qs.order_by("pk")), data

@@ -91,3 +91,20 @@ def test_a_marker_missing_from_the_parameters_or_a_wrong_count_of_values_is_refu
     statement = Statement(User.objects.filter(pk=_ANY_ID), marker=_ANY_ID, alias=connection.alias)
     with pytest.raises(TypeError):
         statement.run(1, 2)
+
+
+def test_a_statement_puts_each_value_in_every_place_of_its_marker_and_refuses_a_missing_marker():
+    from django.db.models import Q
+
+    from csn.statements import Statement
+
+    first, second, third = UserFactory(), UserFactory(), UserFactory()
+    mark_a, mark_b = -7_000_000_201, "\x00marker"
+    queryset = User.objects.filter(Q(pk=mark_a) | Q(pk__gt=mark_a, email=mark_b)).order_by("pk")
+    statement = Statement(queryset, markers=(mark_a, mark_b), alias=connection.alias)
+
+    assert [len(places) for places in statement.places] == [2, 1]
+    assert [u.pk for u in statement.run(first.pk, third.email)] == [first.pk, third.pk]
+    assert [u.pk for u in statement.run(second.pk, "nobody@example.com")] == [second.pk]
+    with pytest.raises(ValueError, match="marker"):
+        Statement(User.objects.filter(pk=1), markers=(mark_a,), alias=connection.alias)
