@@ -2,6 +2,7 @@
 models as the ORM makes them. For the hottest reads, where compiling the queryset anew on every
 request was a large share of the request's CPU (`python -m bench viewing`)."""
 
+import datetime
 import functools
 
 from django.db import connections
@@ -12,28 +13,46 @@ class Statement:
     """`queryset` compiled once for database `alias`. A marker is a value that stands in the queryset for
     a parameter that changes (a user's id, the time): `run(*values)` executes the SQL with the values in
     the markers' places, in the markers' order (every place a marker stands). `marker=` names one;
-    `markers=` several. A marker is matched as it appears among the compiled parameters: a value the
-    database adapts (a datetime on SQLite becomes text) is given, and run, adapted (`db_value`)."""
+    `markers=` several. A datetime marker is found, and its value put, as the database adapts datetimes
+    (SQLite: text); a marker and a value already adapted (`db_value`) work as well. `rows(*values)`
+    answers the converted rows, for `values_list` querysets."""
 
-    def __init__(self, queryset, *, alias: str, marker=None, markers: tuple = ()):
+    def __init__(self, queryset, *, marker=None, markers=(), alias: str):
         self.alias = alias
         self.compiler = queryset.query.get_compiler(using=alias)
         self.sql, params = self.compiler.as_sql()
         self.params = list(params)
-        markers = (marker,) if marker is not None else tuple(markers)
-        self.places = [[i for i, param in enumerate(self.params) if param == m] for m in markers]
-        if not all(self.places):
-            raise ValueError("a marker is not among the statement's parameters")
+        self.markers = (marker,) if marker is not None else tuple(markers)
+        self.places = []
+        for each in self.markers:
+            adapted = self._adapt(each)
+            places = [at for at, param in enumerate(self.params) if type(param) is type(adapted) and param == adapted]
+            if not places:
+                raise ValueError(f"The marker {each!r} is not among the statement's parameters.")
+            self.places.append(places)
 
-    def run(self, *values) -> list:
+    def _adapt(self, value):
+        if isinstance(value, datetime.datetime):
+            return connections[self.alias].ops.adapt_datetimefield_value(value)
+        return value
+
+    def _execute(self, values) -> list:
+        if len(values) != len(self.places):
+            raise TypeError(f"{len(self.places)} value(s) expected, {len(values)} given.")
         params = list(self.params)
-        for places, value in zip(self.places, values, strict=True):
-            for i in places:
-                params[i] = value
+        for value, places in zip(values, self.places, strict=True):
+            value = self._adapt(value)
+            for at in places:
+                params[at] = value
         with connections[self.alias].cursor() as cursor:
             cursor.execute(self.sql, params)
-            rows = cursor.fetchall()
-        return rows_as_models(self.compiler, rows, self.alias)
+            return cursor.fetchall()
+
+    def run(self, *values) -> list:
+        return rows_as_models(self.compiler, self._execute(values), self.alias)
+
+    def rows(self, *values) -> list[tuple]:
+        return list(self.compiler.results_iter([self._execute(values)], tuple_expected=True))
 
 
 def db_value(alias: str, when):

@@ -4,7 +4,7 @@ and live streams a viewer's products unlock."""
 import hashlib
 from dataclasses import dataclass
 
-from accounts.entitlements import Grants, Rule, products_matching
+from accounts.entitlements import UNLOCKS_EVERYTHING, Grants, Rule, products_matching
 from accounts.models import LIVE_STREAM, Product
 from content.models import Content, Game
 from content.services.workflow import TRANSITIONS, Transition
@@ -102,6 +102,6 @@ def entitlement_variant(grants: Grants) -> str:
     everything, the premium plan) or a digest of the rules."""
     if not grants.rules:
         return "none"
-    if ("", None, None, "") in grants.rules:
+    if UNLOCKS_EVERYTHING in grants.rules:
         return "all"
     return hashlib.sha256(repr(sorted(grants.rules, key=repr)).encode()).hexdigest()[:16]

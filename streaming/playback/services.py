@@ -12,21 +12,23 @@ short-lived signed address for it; if not, a refusal the player can act on:
 | `stream_limit` | as many streams open as the user's products allow | `limit`, `sessions` |
 """
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import OuterRef, Prefetch, Subquery
+from django.db import router, transaction
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
-from accounts.entitlements import grants_now
+from accounts.entitlements import UNLOCKS_EVERYTHING, Grants, grants_now
 from accounts.location import Region
 from content.models import Content, Game, MediaAsset, Team
 from content.services.rights import Facts, content_facts, game_facts, products_unlocking, unlocked
 from csn.errors import ApplicationError, ConflictError, NotFoundError, PermissionDeniedError
 from csn.representation import datetime_text
+from csn.statements import Statement
 from streaming.live.models import GameEvent, LiveSession
 from streaming.live.services.presence import session_start
 from streaming.playback.models import Blackout
@@ -62,22 +64,17 @@ def playback_start(
     if not user or not user.is_authenticated:
         raise PermissionDeniedError("Sign in to watch.", code="auth_required")
     now = timezone.now()
+    grants = grants_now(user_id=user.pk)  # what the user holds: unlocks, and the stream limit
     if content_id is not None:
         # Staff may play drafts (reviewing them); viewers published items, in their window or not (a
         # player is told when an item opens or that it closed).
-        queryset = Content.objects.all() if user.is_staff else Content.objects.filter(state=Content.State.PUBLISHED)
-        content = (
-            queryset.select_related("game")
-            .prefetch_related(Prefetch("teams", queryset=Team.objects.only("id", "sport")))
-            .annotate(manifest_file=Subquery(_ready_manifests(OuterRef("pk")).values("file")[:1]))
-            .filter(pk=content_id)
-            .first()
-        )
+        content = content_for_playback(content_id=content_id, staff=bool(user.is_staff))
         if content is None:
             raise NotFoundError("No such content.")
         _check_window(content, now)
-        _check_entitled(user, content_facts(content), locked=content.is_premium)
-        if content.game_id is not None:
+        if content.is_premium:
+            _check_entitled(grants, lambda: content_facts(content, content_teams(content_id=content.pk)))
+        if content.game_id is not None and content.blacked_out:
             _check_blackout(content.game, region, now, live=False)
         source = content_source(content)
         watched = {"content_id": content.pk}
@@ -86,14 +83,69 @@ def playback_start(
         if game is None:
             raise NotFoundError("No such game.")
         _check_game_on_air(game)
-        _check_entitled(user, game_facts(game), locked=True)
+        _check_entitled(grants, lambda: game_facts(game))
         _check_blackout(game, region, now, live=True)
         source = settings.CSN_LIVE_MANIFEST.format(game_id=game.pk)
         watched = {"game_id": game.pk}
     with transaction.atomic():
-        session = session_start(user=user, device=device, replace=replace, playback=True, **watched)
+        session = session_start(
+            user=user, device=device, replace=replace, playback=True, max_streams=grants.max_streams, **watched
+        )
     url, expires_at = playback_url(source=source, session_id=session.pk)
     return Playback(session=session, url=url, expires_at=expires_at)
+
+
+def content_query(*, content_id: int, staff: bool):
+    """The item a playback of `content_id` plays, if this kind of user may (staff: drafts too): its game
+    joined, its newest ready manifest (`manifest_file`) and whether its game has blackouts
+    (`blacked_out`) in the same query; only the columns a playback reads."""
+    queryset = Content.objects.all() if staff else Content.objects.filter(state=Content.State.PUBLISHED)
+    return (
+        queryset.select_related("game")
+        .only(*PLAYBACK_CONTENT_COLUMNS)
+        .annotate(
+            manifest_file=Subquery(_ready_manifests(OuterRef("pk")).values("file")[:1]),
+            blacked_out=Exists(Blackout.objects.filter(game_id=OuterRef("game_id"))),
+        )
+        .filter(pk=content_id)
+        .order_by()
+    )
+
+
+# What a playback reads of an item and its game (not the catalogue's text, tags, images).
+PLAYBACK_CONTENT_COLUMNS = [
+    *("state", "type", "is_premium", "video_url", "available_from", "available_until", "game"),
+    *(f"game__{name}" for name in ("sport", "home_team", "away_team", "status", "starts_at", "updated_at")),
+]
+# Marks the item's place among a constant statement's parameters (no item has it).
+_ANY_CONTENT = -7_000_000_004
+
+
+@functools.cache
+def _content_statement(*, staff: bool, alias: str) -> Statement:
+    return Statement(content_query(content_id=_ANY_CONTENT, staff=staff), marker=_ANY_CONTENT, alias=alias)
+
+
+@functools.cache
+def _teams_statement(alias: str) -> Statement:
+    return Statement(
+        Team.objects.filter(content=_ANY_CONTENT).order_by().values_list("id", "sport"),
+        marker=_ANY_CONTENT,
+        alias=alias,
+    )
+
+
+def content_for_playback(*, content_id: int, staff: bool) -> Content | None:
+    """`content_query`'s item or None, run as a constant statement (csn.statements.Statement): compiled
+    once per kind of user and database, not on every playback."""
+    items = _content_statement(staff=staff, alias=router.db_for_read(Content)).run(content_id)
+    return items[0] if items else None
+
+
+def content_teams(*, content_id: int) -> list[dict]:
+    """The item's teams as `content_facts` takes them (id and sport)."""
+    rows = _teams_statement(router.db_for_read(Team)).rows(content_id)
+    return [{"id": pk, "sport": sport} for pk, sport in rows]
 
 
 def _check_window(content: Content, now) -> None:
@@ -125,8 +177,13 @@ def _check_game_on_air(game: Game) -> None:
         )
 
 
-def _check_entitled(user, facts: Facts, *, locked: bool) -> None:
-    if locked and not unlocked(grants_now(user_id=user.pk), facts):
+def _check_entitled(grants: Grants, facts_of: Callable[[], Facts]) -> None:
+    """Refused `not_entitled` unless one of the user's rules unlocks the facts (gathered only when a rule
+    could tell: a rule unlocking everything, the premium plan, needs none)."""
+    if UNLOCKS_EVERYTHING in grants.rules:
+        return
+    facts = facts_of()
+    if not unlocked(grants, facts):
         products = [{"code": p.code, "name": p.name, "kind": p.kind} for p in products_unlocking(facts)]
         raise _refused("not_entitled", "None of your products includes this.", products=products)
 

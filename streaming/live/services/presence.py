@@ -1,14 +1,15 @@
 """Presence: viewing sessions kept alive by heartbeats, the concurrent-stream limit (and ending one of
 one's own sessions to make room), viewer counts."""
 
+import functools
 import logging
 import threading
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import connection, connections, router, transaction
 from django.utils import timezone
 
 from accounts.entitlements import grants_now
@@ -16,6 +17,7 @@ from content.models import Game
 from csn.errors import ConflictError, NotFoundError, PermissionDeniedError
 from csn.realtime.publish import publish
 from csn.realtime.sessions import user_sockets_notify
+from csn.statements import Statement
 from streaming.live.models import LiveSession
 from streaming.live.representation import session_data
 from streaming.live.selectors import viewer_count
@@ -72,24 +74,36 @@ def session_keep_alive(*, user, session_id, game_id=None, expired_ok=False) -> L
 
 
 def session_start(
-    *, user, game_id: int | None = None, content_id: int | None = None, device: str = "", replace=None, playback=False
+    *,
+    user,
+    game_id: int | None = None,
+    content_id: int | None = None,
+    device: str = "",
+    replace=None,
+    playback=False,
+    max_streams: int | None = None,
 ) -> LiveSession:
     """Open a viewing session of a game or an item, under the user's concurrent-stream limit: the most
-    any product they hold allows (CSN_STREAM_LIMIT_WITHOUT_PRODUCT without one). Past it, refused with
-    `stream_limit` and the user's open sessions (each endable), unless `replace` names one of them: that
-    one ends (its device is told, `session.ended`) and this one starts in its place. Two devices
-    starting at once cannot both pass: the user's row is locked. Runs in the caller's transaction."""
+    any product they hold allows (CSN_STREAM_LIMIT_WITHOUT_PRODUCT without one; `max_streams` when the
+    caller just read the user's grants). Past it, refused with `stream_limit` and the user's open
+    sessions (each endable), unless `replace` names one of them: that one ends (its device is told,
+    `session.ended`) and this one starts in its place. Two devices starting at once cannot both pass:
+    the user's row is locked. Runs in the caller's transaction. The lock and the open sessions are
+    constant statements (csn.statements.Statement): playback starts one on every authorization."""
     now = timezone.now()
     device = str(device or "")[:40]
-    type(user).objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).first()
-    active = LiveSession.objects.filter(user=user, ended_at=None, last_heartbeat_at__gte=_alive_since(now))
+    alias = router.db_for_write(type(user))
+    if connections[alias].features.has_select_for_update and connections[alias].get_autocommit():
+        raise transaction.TransactionManagementError("select_for_update cannot be used outside of a transaction.")
+    _lock_user_statement(type(user), alias).rows(user.pk)
     if replace:
+        active = LiveSession.objects.filter(user=user, ended_at=None, last_heartbeat_at__gte=_alive_since(now))
         replaced = active.filter(pk=_session_uuid(replace)).first()
         if replaced is None:
             raise NotFoundError("No such open viewing session of yours.", code="not_found")
         _end(replaced, reason=LiveSession.EndedReason.REPLACED, now=now)
-    limit = grants_now(user_id=user.pk).max_streams
-    open_now = list(active.order_by("-last_heartbeat_at"))
+    limit = grants_now(user_id=user.pk).max_streams if max_streams is None else max_streams
+    open_now = _open_sessions_statement(router.db_for_read(LiveSession)).run(user.pk, _alive_since(now))
     if len(open_now) >= limit:
         raise ConflictError(
             f"Your plan allows {limit} stream(s) at a time.",
@@ -102,6 +116,32 @@ def session_start(
     if game_id is not None:
         transaction.on_commit(lambda: viewers_changed(game_id=game_id))
     return session
+
+
+def open_sessions(*, user_id: int, alive_since):
+    """The user's sessions open now (ended by nobody, a heartbeat since `alive_since`), latest first."""
+    return LiveSession.objects.filter(user_id=user_id, ended_at=None, last_heartbeat_at__gte=alive_since).order_by(
+        "-last_heartbeat_at"
+    )
+
+
+# Markers of constant statements' parameters (no user has this id; no session this date).
+_ANY_USER = -7_000_000_005
+_ANY_TIME = datetime(1901, 2, 3, 4, 5, 6, 789, tzinfo=UTC)
+
+
+@functools.cache
+def _lock_user_statement(model, alias: str) -> Statement:
+    return Statement(
+        model.objects.select_for_update().filter(pk=_ANY_USER).values_list("pk"), marker=_ANY_USER, alias=alias
+    )
+
+
+@functools.cache
+def _open_sessions_statement(alias: str) -> Statement:
+    return Statement(
+        open_sessions(user_id=_ANY_USER, alive_since=_ANY_TIME), markers=(_ANY_USER, _ANY_TIME), alias=alias
+    )
 
 
 # Sessions ended by the user from another device: their own device is refused, not restarted.
