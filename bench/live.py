@@ -132,6 +132,7 @@ def _floor_main(port: int) -> None:
     async def handler(ws):
         nonlocal seq
         try:
+            await ws.send(json.dumps({"type": "hello"}))  # CSN's first frame; the sender waits for it
             async for raw in ws:
                 message = json.loads(raw)
                 if message["type"] == "subscribe":
