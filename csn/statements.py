@@ -32,9 +32,7 @@ class Statement:
             self.places.append(places)
 
     def _adapt(self, value):
-        if isinstance(value, datetime.datetime):
-            return connections[self.alias].ops.adapt_datetimefield_value(value)
-        return value
+        return db_value(self.alias, value) if isinstance(value, datetime.datetime) else value
 
     def _execute(self, values) -> list:
         if len(values) != len(self.places):
