@@ -22,12 +22,23 @@ UNLOCKS_EVERYTHING: Rule = ("", None, None, "")
 
 
 @dataclass(frozen=True)
+class Held:
+    """One product a user holds in force: its id, how many streams it allows at once, its rules."""
+
+    product_id: int
+    max_streams: int
+    rules: frozenset[Rule]
+
+
+@dataclass(frozen=True)
 class Grants:
     """The union of a user's entitlements in force: every rule of every product they hold, and the
-    largest concurrent-stream allowance among those products."""
+    largest concurrent-stream allowance among those products (at least CSN_STREAM_LIMIT_WITHOUT_PRODUCT);
+    `products`, each product apart (playback's per-product stream limit), by id."""
 
     rules: frozenset[Rule]
     max_streams: int
+    products: tuple[Held, ...] = ()
 
 
 def no_grants() -> Grants:
@@ -62,19 +73,25 @@ def grants_now(*, user_id: int) -> Grants:
     asks on every start, and compiling the query was a large part of its CPU."""
     rows = _grants_statement(router.db_for_read(Entitlement)).rows(user_id, timezone.now())
     rules, streams = set(), settings.CSN_STREAM_LIMIT_WITHOUT_PRODUCT
-    for max_streams, rule_id, *rule in rows:
+    products: dict[int, tuple[int, set]] = {}
+    for product_id, max_streams, rule_id, *rule in rows:
         streams = max(streams, max_streams)
+        product_rules = products.setdefault(product_id, (max_streams, set()))[1]
         if rule_id is not None:
             rules.add(tuple(rule))
-    return Grants(rules=frozenset(rules), max_streams=streams)
+            product_rules.add(tuple(rule))
+    held = tuple(Held(pk, limit, frozenset(held_rules)) for pk, (limit, held_rules) in sorted(products.items()))
+    return Grants(rules=frozenset(rules), max_streams=streams, products=held)
 
 
 def grants_query(*, user_id: int, now=None):
-    """The rows `grants_now` reads: (max_streams, rule id, sport, team_id, game_id, content_type) per rule
-    of each product the user holds in force (rule columns None for a product without rules)."""
+    """The rows `grants_now` reads: (product id, max_streams, rule id, sport, team_id, game_id,
+    content_type) per rule of each product the user holds in force (rule columns None for a product
+    without rules)."""
     return (
         Entitlement.objects.filter(in_force_q(now), user_id=user_id)
         .values_list(
+            "product_id",
             "product__max_streams",
             "product__rules__id",
             "product__rules__sport",

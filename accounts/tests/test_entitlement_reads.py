@@ -17,8 +17,8 @@ pytestmark = pytest.mark.django_db
 
 def _grants_by_orm(user_id):
     rows = list(grants_query(user_id=user_id))
-    return {tuple(rule) for _, rule_id, *rule in rows if rule_id is not None}, max(
-        [1, *(streams for streams, *_ in rows)]
+    return {tuple(rule) for _, _, rule_id, *rule in rows if rule_id is not None}, max(
+        [1, *(streams for _, streams, *_ in rows)]
     )
 
 
@@ -43,6 +43,10 @@ def test_grants_now_counts_exactly_the_entitlements_in_force(settings):
     assert grants.rules == {("hockey", None, None, ""), ("", 7, None, "")}
     assert grants.max_streams == 3  # the product without rules still raises the limit
     assert (set(grants.rules), grants.max_streams) == _grants_by_orm(user.pk)
+    # each product apart, for the per-product stream limit
+    assert [(held.product_id, held.max_streams, held.rules) for held in grants.products] == sorted(
+        [(in_force.pk, 2, {("hockey", None, None, ""), ("", 7, None, "")}), (no_rules.pk, 3, frozenset())]
+    )
     assert grants_now(user_id=other.pk).rules == {("soccer", None, None, "")}
     assert grants_now(user_id=UserFactory().pk).rules == frozenset()
     assert grants_now(user_id=UserFactory().pk).max_streams == 1

@@ -9,28 +9,35 @@ short-lived signed address for it; if not, a refusal the player can act on:
 | `not_entitled` | a premium item or a live stream none of the user's products unlocks | `products` |
 | `region_unavailable` | a blacked-out game (or its replays) and CSN cannot tell where the viewer is | |
 | `blackout` | the viewer's region is blacked out | `region`, `replay_opens_at` |
-| `stream_limit` | as many streams open as the user's products allow | `limit`, `sessions` |
+| `stream_limit` | all the streams its product allows are open (`stream_pool`) | `limit`, `product`, `sessions` |
+
+The stream limit is per product (`stream_pool`): a playback counts against the product, among those
+that grant what it plays, that allows the most streams; what needs no product (a free item, a game's
+chat presence without its stream) against the user's product allowing the most, or the account's own
+allowance (CSN_STREAM_LIMIT_WITHOUT_PRODUCT) when that is more.
 """
 
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import router, transaction
 from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
-from accounts.entitlements import UNLOCKS_EVERYTHING, Grants, grants_now
+from accounts.entitlements import UNLOCKS_EVERYTHING, Grants, Held, grants_now
 from accounts.location import Region
+from accounts.models import Product
 from content.models import Content, Game, MediaAsset, Team
-from content.services.rights import Facts, content_facts, game_facts, products_unlocking, unlocked
+from content.services.rights import Facts, content_facts, game_facts, products_unlocking, rule_matches, unlocked
 from csn.errors import ApplicationError, ConflictError, NotFoundError, PermissionDeniedError
 from csn.representation import datetime_text
 from csn.statements import Statement
 from streaming.live.models import GameEvent, LiveSession
-from streaming.live.services.presence import session_start
+from streaming.live.representation import session_data
+from streaming.live.services.presence import open_sessions, session_start
 from streaming.playback.models import Blackout
 from streaming.playback.signing import playback_url
 
@@ -65,6 +72,7 @@ def playback_start(
         raise PermissionDeniedError("Sign in to watch.", code="auth_required")
     now = timezone.now()
     grants = grants_now(user_id=user.pk)  # what the user holds: unlocks, and the stream limit
+    facts_of: Callable[[], Facts] | None  # what a product must unlock to play it (None: nothing, a free item)
     if content_id is not None:
         # Staff may play drafts (reviewing them); viewers published items, in their window or not (a
         # player is told when an item opens or that it closed).
@@ -72,8 +80,10 @@ def playback_start(
         if content is None:
             raise NotFoundError("No such content.")
         _check_window(content, now)
+        facts_of = None
         if content.is_premium:
-            _check_entitled(grants, lambda: content_facts(content, content_teams(content_id=content.pk)))
+            facts_of = functools.cache(lambda: content_facts(content, content_teams(content_id=content.pk)))
+            _check_entitled(grants, facts_of)
         if content.game_id is not None and content.blacked_out:
             _check_blackout(content.game, region, now, live=False)
         source = content_source(content)
@@ -83,16 +93,134 @@ def playback_start(
         if game is None:
             raise NotFoundError("No such game.")
         _check_game_on_air(game)
-        _check_entitled(grants, lambda: game_facts(game))
+        facts_of = functools.cache(lambda: game_facts(game))
+        _check_entitled(grants, facts_of)
         _check_blackout(game, region, now, live=True)
         source = settings.CSN_LIVE_MANIFEST.format(game_id=game.pk)
         watched = {"game_id": game.pk}
+    pool = stream_pool(grants, facts_of)
+    # When every open session would count against this pool too (it is the best one and unlocks whatever a
+    # session plays: it unlocks everything, it is the only product, or there is none), session_start's
+    # own count is the check.
+    counts_all = pool == _best_pool(grants) and (
+        pool.unlocks_everything or not grants.products or (len(grants.products) == 1 and pool.product_id is not None)
+    )
     with transaction.atomic():
-        session = session_start(
-            user=user, device=device, replace=replace, playback=True, max_streams=grants.max_streams, **watched
-        )
+        try:
+            session = session_start(
+                user=user,
+                device=device,
+                replace=replace,
+                playback=True,
+                max_streams=pool.limit if counts_all else _CHECKED,
+                **watched,
+            )
+        except ConflictError as exc:
+            if exc.code == "stream_limit":
+                exc.extra["product"] = _product_brief(pool)
+            raise
+        if not counts_all:
+            _check_stream_pool(user=user, grants=grants, pool=pool, started=session, now=now)
     url, expires_at = playback_url(source=source, session_id=session.pk)
     return Playback(session=session, url=url, expires_at=expires_at)
+
+
+# --- the stream limit, per product -------------------------------------------------------------------
+
+# The limit session_start is told when `_check_stream_pool` checks after it: more than anyone holds.
+_CHECKED = 2**31
+
+
+@dataclass(frozen=True)
+class StreamPool:
+    """Whose streams a viewing session uses: a product the user holds (`product_id`) or, for what needs
+    no product, the account's own allowance (`product_id` None, CSN_STREAM_LIMIT_WITHOUT_PRODUCT)."""
+
+    product_id: int | None
+    limit: int
+    unlocks_everything: bool = False
+
+
+def _rank(pool: StreamPool):
+    # Most streams first; a product before the account's allowance; then the oldest product.
+    return (-pool.limit, pool.product_id is None, pool.product_id or 0)
+
+
+def _product_pool(held: Held) -> StreamPool:
+    return StreamPool(held.product_id, held.max_streams, UNLOCKS_EVERYTHING in held.rules)
+
+
+def _all_pools(grants: Grants) -> list[StreamPool]:
+    return [*map(_product_pool, grants.products), StreamPool(None, settings.CSN_STREAM_LIMIT_WITHOUT_PRODUCT)]
+
+
+def stream_pool(grants: Grants, facts_of: Callable[[], Facts | None] | None) -> StreamPool:
+    """The pool a stream of something counts against: among the user's products whose rules unlock it
+    (`facts_of()`), the one allowing the most streams (ties: the oldest product). What needs no product
+    (`facts_of` None or answering None: a free item) or that no product of the user unlocks (a game's chat
+    presence, an item whose product lapsed while it played) counts against the best of all the user's
+    pools, the account's own allowance included. The facts are gathered only when a rule could tell."""
+    best = _best_pool(grants)
+    if facts_of is None or best.unlocks_everything:
+        return best  # it would be among the candidates, and first
+    facts = facts_of()
+    if facts is None:
+        return best
+    granting = [
+        _product_pool(held) for held in grants.products if any(rule_matches(rule, facts) for rule in held.rules)
+    ]
+    return min(granting, key=_rank) if granting else best
+
+
+def _session_facts(session: LiveSession) -> Facts | None:
+    """What an open session plays, as rules match it (None: what needs no product)."""
+    if session.content_id is not None:
+        content = content_for_playback(content_id=session.content_id, staff=True)
+        if content is None or not content.is_premium:
+            return None
+        return content_facts(content, content_teams(content_id=content.pk))
+    game = Game.objects.filter(pk=session.game_id).first()
+    return game_facts(game) if game is not None else None
+
+
+def _best_pool(grants: Grants) -> StreamPool:
+    return min(_all_pools(grants), key=_rank)
+
+
+def _product_brief(pool: StreamPool) -> dict | None:
+    if pool.product_id is None:
+        return None
+    return Product.objects.filter(pk=pool.product_id).values("code", "name", "kind").first()
+
+
+def _check_stream_pool(*, user, grants: Grants, pool: StreamPool, started: LiveSession, now) -> None:
+    """After session_start opened `started` (the user's row locked, a session `replace`d already ended):
+    refused `stream_limit` when `pool` (`stream_pool`) had as many other open sessions counted against
+    it as it allows, naming that limit, its product and those sessions (ending any one makes room). The
+    refusal rolls the caller's transaction back: nothing opened, nothing ended, nobody told."""
+    alive_since = now - timedelta(seconds=settings.LIVE_PRESENCE_TIMEOUT_SECONDS)
+    sessions = _open_sessions_statement(router.db_for_read(LiveSession)).run(user.pk, alive_since)
+    others = [session for session in sessions if session.pk != started.pk]
+    counted = [s for s in others if stream_pool(grants, functools.partial(_session_facts, s)) == pool]
+    if len(counted) < pool.limit:
+        return
+    raise ConflictError(
+        f"This allows {pool.limit} stream(s) at a time.",
+        code="stream_limit",
+        extra={"limit": pool.limit, "product": _product_brief(pool), "sessions": [session_data(s) for s in counted]},
+    )
+
+
+# Markers of a constant statement's parameters (no user has this id; no session this date).
+_ANY_USER = -7_000_000_006
+_ANY_TIME = datetime(1901, 2, 3, 4, 5, 6, 789, tzinfo=UTC)
+
+
+@functools.cache
+def _open_sessions_statement(alias: str) -> Statement:
+    return Statement(
+        open_sessions(user_id=_ANY_USER, alive_since=_ANY_TIME), markers=(_ANY_USER, _ANY_TIME), alias=alias
+    )
 
 
 def content_query(*, content_id: int, staff: bool):

@@ -18,7 +18,7 @@ from streaming.live.models import LiveSession
 from streaming.playback.services import playback_start
 from streaming.tests.live import Client, db
 from testing.concurrency import at_once
-from testing.factories import ContentFactory, LiveGameFactory, UserFactory, holding, product_with
+from testing.factories import ContentFactory, LiveGameFactory, TeamFactory, UserFactory, holding, product_with
 
 
 def api(user=None, key=None) -> APIClient:
@@ -208,3 +208,101 @@ def test_five_devices_starting_at_once_with_a_limit_of_two_exactly_two_win():
     results = at_once(*(functools.partial(start, item) for item in items))
     assert sorted(results) == ["started"] * 2 + ["stream_limit"] * 3, results
     assert LiveSession.objects.filter(user=user, ended_at=None).count() == 2
+
+
+# --- per product: a playback counts against the product, among those granting it, allowing the most ----
+
+
+def _passes():
+    """A hockey team pass (1 stream) and a basketball league pass (3 streams), and items only the team
+    pass unlocks, only the league pass unlocks, both unlock, and a free one."""
+    rangers, lakers = TeamFactory(sport="hockey"), TeamFactory(sport="basketball")
+    team_pass = product_with({"team_id": rangers.pk}, code="team", max_streams=1)
+    league_pass = product_with({"sport": "basketball"}, code="league", max_streams=3)
+    team_only = [ContentFactory(is_premium=True, teams=[rangers]) for _ in range(3)]
+    league_only = [ContentFactory(is_premium=True, teams=[lakers]) for _ in range(3)]
+    both = ContentFactory(is_premium=True, teams=[rangers, lakers])  # a game between the two
+    return team_pass, league_pass, team_only, league_only, both
+
+
+def _refusal(response) -> tuple:
+    body = response.json()
+    assert (response.status_code, body["code"]) == (409, "stream_limit"), body
+    return body["limit"], (body["product"] or {}).get("code"), sorted(s["id"] for s in body["sessions"])
+
+
+@pytest.mark.django_db
+def test_each_product_carries_its_own_streams_and_a_playback_counts_against_the_best_that_grants_it():
+    team_pass, league_pass, team_only, league_only, both = _passes()
+    user = holding(UserFactory(), team_pass, league_pass)
+    client = api(user)
+    team_game = play(client, content_id=team_only[0].pk).json()["session_id"]
+    # only the team pass unlocks it: its one stream is taken, whatever the league pass allows
+    assert _refusal(play(client, content_id=team_only[1].pk)) == (1, "team", [team_game])
+    # the league pass's three: an item both unlock counts there (it allows more), a free item too
+    league = [play(client, content_id=i.pk).json()["session_id"] for i in (league_only[0], both, ContentFactory())]
+    assert LiveSession.objects.filter(user=user, ended_at=None).count() == 4
+    assert _refusal(play(client, content_id=league_only[1].pk)) == (3, "league", sorted(league))
+    # ending a session counted against the team pass makes room there only
+    assert client.delete(f"/api/v1/playback/sessions/{team_game}/").status_code == 204
+    assert _refusal(play(client, content_id=league_only[1].pk))[:2] == (3, "league")
+    second_team_game = play(client, content_id=team_only[1].pk)
+    assert second_team_game.status_code == 201
+    # replacing a session of another product's streams makes no room here: refused, nothing ended
+    refused = play(client, content_id=team_only[2].pk, replace=league[0])
+    assert _refusal(refused) == (1, "team", [second_team_game.json()["session_id"]])
+    assert LiveSession.objects.get(pk=league[0]).ended_at is None
+    # replacing one counted against the same product does
+    assert play(client, content_id=league_only[1].pk, replace=league[0]).status_code == 201
+    assert LiveSession.objects.get(pk=league[0]).ended_reason == "replaced"
+
+
+@pytest.mark.django_db
+def test_what_needs_no_product_counts_against_the_best_pool_the_accounts_own_allowance_included(settings):
+    settings.CSN_STREAM_LIMIT_WITHOUT_PRODUCT = 2
+    team_pass, _league_pass, team_only, _league_only, _both = _passes()
+    user = holding(UserFactory(), team_pass)
+    client = api(user)
+    team_game = play(client, content_id=team_only[0].pk).json()["session_id"]
+    free = [play(client, content_id=ContentFactory().pk).json()["session_id"] for _ in range(2)]
+    assert _refusal(play(client, content_id=ContentFactory().pk)) == (2, None, sorted(free))
+    assert _refusal(play(client, content_id=team_only[1].pk)) == (1, "team", [team_game])
+    # a game's chat presence (no product grants its stream here) counts like a free item
+    LiveSession.objects.filter(pk=free[0]).update(ended_at=timezone.now())
+    LiveSession.objects.create(user=user, game=LiveGameFactory(), last_heartbeat_at=timezone.now())
+    limit, product, sessions = _refusal(play(client, content_id=ContentFactory().pk))
+    assert (limit, product, len(sessions)) == (2, None, 2)
+
+
+@pytest.mark.django_db
+def test_an_item_whose_product_lapsed_while_it_played_counts_like_a_free_one():
+    team_pass, league_pass, team_only, league_only, _both = _passes()
+    user = holding(UserFactory(), team_pass, league_pass)
+    client = api(user)
+    playing = play(client, content_id=team_only[0].pk).json()["session_id"]
+    Entitlement.objects.filter(user=user, product=team_pass).update(revoked_at=timezone.now())
+    user = type(user).objects.get(pk=user.pk)
+    for item in league_only[:2]:
+        assert play(api(user), content_id=item.pk).status_code == 201
+    assert _refusal(play(api(user), content_id=league_only[2].pk))[:2] == (3, "league")
+    assert playing in _refusal(play(api(user), content_id=league_only[2].pk))[2]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_devices_starting_at_once_on_a_product_of_one_stream_exactly_one_wins_per_product():
+    team_pass, league_pass, team_only, league_only, _both = _passes()
+    user = holding(UserFactory(), team_pass, league_pass)
+    assert play(api(user), content_id=league_only[0].pk).status_code == 201  # one of the league pass's three
+
+    def start(item):
+        try:
+            playback_start(user=type(user).objects.get(pk=user.pk), region=lambda: None, content_id=item.pk)
+        except ConflictError as exc:
+            return exc.code
+        return "started"
+
+    # two team-only items at once (the team pass allows one) and two league items (two left): one and two win
+    results = at_once(*(functools.partial(start, item) for item in [*team_only[:2], *league_only[1:3]]))
+    assert sorted(results[:2]) == ["started", "stream_limit"], results
+    assert results[2:] == ["started", "started"], results
+    assert LiveSession.objects.filter(user=user, ended_at=None).count() == 4
