@@ -39,7 +39,7 @@ from streaming.live.models import GameEvent, LiveSession
 from streaming.live.representation import session_data
 from streaming.live.services.presence import open_sessions, session_start
 from streaming.playback.models import Blackout
-from streaming.playback.signing import playback_url
+from streaming.playback.signing import beside, is_absolute, playback_url
 
 # The manifests a ready media asset of an item may be (HLS); other assets (thumbnails, sources) are not played.
 MANIFEST_TYPES = ("application/vnd.apple.mpegurl", "application/x-mpegurl", "audio/mpegurl")
@@ -400,3 +400,18 @@ def manifest_session(*, session_id) -> tuple[LiveSession, str]:
     if session.content is not None:
         return session, content_source(session.content)
     return session, settings.CSN_LIVE_MANIFEST.format(game_id=session.game_id)
+
+
+def stream_source(*, session_id, name: str | None = None) -> str:
+    """What a CSN-signed address of an open session serves: its manifest (`name` None: a storage key or
+    an absolute URL to redirect to), or the file `name` beside a stored manifest (a segment, a variant
+    playlist: the player's relative addresses). `session_ended` once the session is over; `not_found`
+    for a name outside the manifest's folder or beside a manifest CSN does not store (a redirect's
+    neighbours are the source's)."""
+    _session, source = manifest_session(session_id=session_id)
+    if name is None:
+        return source
+    key = None if is_absolute(source) else beside(source, name)
+    if key is None:
+        raise NotFoundError("No such file in this stream.")
+    return key

@@ -17,4 +17,10 @@ urlpatterns = [
         views.PlaybackManifestView.as_view(),
         name="playback-manifest",
     ),
+    # A file beside the manifest (a segment, a variant playlist): the token is the path prefix.
+    re_path(
+        r"^playback/manifest/(?P<token>[A-Za-z0-9_:-]{1,200})/(?P<name>[A-Za-z0-9_.~/-]{1,300})$",
+        views.PlaybackManifestView.as_view(),
+        name="playback-stream-file",
+    ),
 ]

@@ -2,6 +2,7 @@
 itself in the embedded default. Thin: streaming.playback.services decides."""
 
 import functools
+import posixpath
 
 from django.conf import settings
 from django.core import signing
@@ -151,8 +152,11 @@ class PlaybackHeartbeatView(APIView):
 class PlaybackManifestView(APIView):
     """The address a player fetches in the embedded default (no CDN): the signed token names the
     session; while the session is open, the item's file is served or the player redirected to its
-    source. `expired_url` (410) past the URL's lifetime, `bad_signature` (403) when forged or altered,
-    `session_ended` (410) once the session is over."""
+    source. The token is a path prefix: `<token>/<name>` is a file beside the manifest (a segment, a
+    variant playlist), so the player's relative addresses carry it. `expired_url` (410) when the token is
+    older than the URL's lifetime (the manifest only: the files beside it are the session's while it is
+    open), `bad_signature` (403) when forged or altered, `session_ended` (410) once the session is over,
+    `not_found` (404) for a name outside the manifest's folder or a missing file."""
 
     permission_classes = [AllowAny]
     authentication_classes = []
@@ -169,16 +173,33 @@ class PlaybackManifestView(APIView):
         },
         extensions=error_codes({403: ["bad_signature"], 410: ["expired_url", "session_ended"]}),
     )
-    def get(self, request, token: str):
+    def get(self, request, token: str, name: str | None = None):
         try:
-            session_id = manifest_token_session(token)
+            session_id = manifest_token_session(token, any_age=name is not None)
         except signing.SignatureExpired:
             raise ApplicationError("This playback URL has expired.", code="expired_url", status=410) from None
         if session_id is None:
             raise ApplicationError("This playback URL is not valid.", code="bad_signature", status=403)
-        _session, source = services.manifest_session(session_id=session_id)
+        source = services.stream_source(session_id=session_id, name=name)
         if is_absolute(source):
             return HttpResponseRedirect(source)
         if not default_storage.exists(source):
             raise ApplicationError("The media file is missing.", code="not_found", status=404)
-        return FileResponse(default_storage.open(source), content_type="application/vnd.apple.mpegurl")
+        return FileResponse(default_storage.open(source), content_type=media_type(source))
+
+
+# HLS playlists and segments by extension (mimetypes does not know most of them).
+MEDIA_TYPES = {
+    ".m3u8": "application/vnd.apple.mpegurl",
+    ".ts": "video/mp2t",
+    ".m4s": "video/iso.segment",
+    ".mp4": "video/mp4",
+    ".m4a": "audio/mp4",
+    ".aac": "audio/aac",
+    ".vtt": "text/vtt",
+    ".key": "application/octet-stream",
+}
+
+
+def media_type(key: str) -> str:
+    return MEDIA_TYPES.get(posixpath.splitext(key)[1].lower(), "application/octet-stream")
