@@ -348,7 +348,7 @@ SPECTACULAR_SETTINGS = {
     "Sign in with `POST /api/v1/auth/token/` and send the token in `Authorization`. Every error is an RFC 9457 "
     "problem (the `Problem` component); each operation lists the codes it can answer in `x-error-codes`. "
     "Guides: docs/quickstart.md, docs/api.md; changes: docs/changelog.md.",
-    "VERSION": "1.7.0",
+    "VERSION": "1.8.0",
     # Paths start /api/v1/: tags and operation ids come from what follows.
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     "SERVERS": [

@@ -114,6 +114,7 @@ def test_public_operations_need_no_credentials(served):
         ("/api/v1/auth/token/", "post"),
         ("/api/v1/auth/register/", "post"),
         ("/api/v1/playback/manifest/{token}/", "get"),  # players fetch it without credentials
+        ("/api/v1/playback/manifest/{token}/{name}", "get"),  # and the segments beside it
         ("/api/v1/billing/stripe/webhook/", "post"),  # Stripe signs it instead
     }
     for path, method, operation in _operations(served):

@@ -20,7 +20,7 @@ urlpatterns = [
     # A file beside the manifest (a segment, a variant playlist): the token is the path prefix.
     re_path(
         r"^playback/manifest/(?P<token>[A-Za-z0-9_:-]{1,200})/(?P<name>[A-Za-z0-9_.~/-]{1,300})$",
-        views.PlaybackManifestView.as_view(),
+        views.PlaybackStreamFileView.as_view(),
         name="playback-stream-file",
     ),
 ]

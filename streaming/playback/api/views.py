@@ -68,7 +68,9 @@ class PlaybackView(APIView):
         "address valid a few minutes. Each refusal carries what a player can act on: `not_entitled` the "
         "`products` that would unlock it, `not_available_yet` `available_from`/`starts_at`, `expired` "
         "`available_until`/`ended_at`, `blackout` the `region` and `replay_opens_at`, `stream_limit` the "
-        "`limit` and your open `sessions` (end one, or name it in `replace`). docs/playback.md.",
+        "`limit` of the `product` this stream counts against (per product: the one granting it that allows the "
+        "most) and your open `sessions` counted there (end one, or name it in `replace`). The signed address "
+        "covers the manifest's folder: its segments and variant playlists. docs/playback.md.",
         tags=["playback"],
         request=PlaybackInput,
         responses={201: PlaybackOutput},
@@ -165,13 +167,14 @@ class PlaybackManifestView(APIView):
         operation_id="getPlaybackManifest",
         summary="Fetch a playback manifest (an address CSN signed)",
         description="What a player fetches in the embedded default, without credentials: while the session "
-        "the token names is open, the file or a redirect to its source.",
+        "the token names is open, the file or a redirect to its source. The token is a path prefix: "
+        "`getPlaybackStreamFile` serves the files beside the manifest.",
         tags=["playback"],
         responses={
             (200, "application/vnd.apple.mpegurl"): OpenApiTypes.BINARY,
             302: OpenApiResponse(description="To the source"),
         },
-        extensions=error_codes({403: ["bad_signature"], 410: ["expired_url", "session_ended"]}),
+        extensions=error_codes({403: ["bad_signature"], 404: ["not_found"], 410: ["expired_url", "session_ended"]}),
     )
     def get(self, request, token: str, name: str | None = None):
         try:
@@ -186,6 +189,24 @@ class PlaybackManifestView(APIView):
         if not default_storage.exists(source):
             raise ApplicationError("The media file is missing.", code="not_found", status=404)
         return FileResponse(default_storage.open(source), content_type=media_type(source))
+
+
+class PlaybackStreamFileView(PlaybackManifestView):
+    @extend_schema(
+        operation_id="getPlaybackStreamFile",
+        summary="Fetch a file beside a playback manifest (a segment, a variant playlist)",
+        description="`{token}/{name}`: the file `name` in the folder of the manifest the token's session plays, "
+        "which a player reaches by the manifest's relative addresses. Served while the session is open, past "
+        "the manifest URL's lifetime too; `not_found` outside the manifest's folder or beside a manifest CSN "
+        "does not store (it redirected to the source).",
+        tags=["playback"],
+        responses={
+            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+        },
+        extensions=error_codes({403: ["bad_signature"], 404: ["not_found"], 410: ["session_ended"]}),
+    )
+    def get(self, request, token: str, name: str | None = None):
+        return super().get(request, token, name)
 
 
 # HLS playlists and segments by extension (mimetypes does not know most of them).
