@@ -153,10 +153,12 @@ def main(argv: list[str]) -> int:
         ("POST /api/v1/playback/", playback),
     ]
     # Random users start playbacks that never end: a user picked twice would be refused `stream_limit`
-    # (one stream without a product); the limit is lifted (still counted) and earlier runs' sessions end.
+    # (one stream per pass, or without a product); the limits are lifted (still counted, per product:
+    # the account's allowance and every product's) and earlier runs' sessions end.
     env = {"DATABASE_URL": url, "CSN_USER_WRITE_THROTTLE": "100000/min", "CSN_STREAM_LIMIT_WITHOUT_PRODUCT": "1000"}
     with viewing._connect(url) as conn:
         conn.execute("UPDATE streaming_livesession SET ended_at = now() WHERE ended_at IS NULL")
+        conn.execute("UPDATE accounts_product SET max_streams = 1000 WHERE max_streams < 1000")
     results = []
     with ExitStack() as stack:
         bases = [stack.enter_context(daphne_server(env)) for _ in range(args.servers)]

@@ -101,33 +101,32 @@ def playback_start(
     pool = stream_pool(grants, facts_of)
     # When every open session would count against this pool too (it is the best one and unlocks whatever a
     # session plays: it unlocks everything, it is the only product, or there is none), session_start's
-    # own count is the check.
+    # count of all the open sessions is the check; otherwise it is a first check (fewer open in all than
+    # the pool allows: fewer counted against it), and only past it are the sessions counted one by one.
     counts_all = pool == _best_pool(grants) and (
         pool.unlocks_everything or not grants.products or (len(grants.products) == 1 and pool.product_id is not None)
     )
+    start = functools.partial(session_start, user=user, device=device, playback=True, **watched)
     with transaction.atomic():
         try:
-            session = session_start(
-                user=user,
-                device=device,
-                replace=replace,
-                playback=True,
-                max_streams=pool.limit if counts_all else _CHECKED,
-                **watched,
-            )
+            session = start(replace=replace, max_streams=pool.limit)
         except ConflictError as exc:
-            if exc.code == "stream_limit":
+            if exc.code != "stream_limit":
+                raise
+            if counts_all:
                 exc.extra["product"] = _product_brief(pool)
-            raise
-        if not counts_all:
-            _check_stream_pool(user=user, grants=grants, pool=pool, started=session, now=now)
+                raise
+            # The user's row is locked and a session `replace`d ended (nothing opened): count, then open
+            # it if the pool has room (a refusal rolls the transaction back: nothing replaced, nobody told).
+            _check_stream_pool(user=user, grants=grants, pool=pool, now=now)
+            session = start(replace=None, max_streams=_CHECKED)
     url, expires_at = playback_url(source=source, session_id=session.pk)
     return Playback(session=session, url=url, expires_at=expires_at)
 
 
 # --- the stream limit, per product -------------------------------------------------------------------
 
-# The limit session_start is told when `_check_stream_pool` checks after it: more than anyone holds.
+# The limit session_start is told once `_check_stream_pool` found room: more than anyone holds.
 _CHECKED = 2**31
 
 
@@ -193,15 +192,13 @@ def _product_brief(pool: StreamPool) -> dict | None:
     return Product.objects.filter(pk=pool.product_id).values("code", "name", "kind").first()
 
 
-def _check_stream_pool(*, user, grants: Grants, pool: StreamPool, started: LiveSession, now) -> None:
-    """After session_start opened `started` (the user's row locked, a session `replace`d already ended):
-    refused `stream_limit` when `pool` (`stream_pool`) had as many other open sessions counted against
-    it as it allows, naming that limit, its product and those sessions (ending any one makes room). The
-    refusal rolls the caller's transaction back: nothing opened, nothing ended, nobody told."""
+def _check_stream_pool(*, user, grants: Grants, pool: StreamPool, now) -> None:
+    """With the user's row locked: refused `stream_limit` when `pool` (`stream_pool`) has as many open
+    sessions counted against it as it allows, naming that limit, its product and those sessions (ending
+    any one makes room)."""
     alive_since = now - timedelta(seconds=settings.LIVE_PRESENCE_TIMEOUT_SECONDS)
     sessions = _open_sessions_statement(router.db_for_read(LiveSession)).run(user.pk, alive_since)
-    others = [session for session in sessions if session.pk != started.pk]
-    counted = [s for s in others if stream_pool(grants, functools.partial(_session_facts, s)) == pool]
+    counted = [s for s in sessions if stream_pool(grants, functools.partial(_session_facts, s)) == pool]
     if len(counted) < pool.limit:
         return
     raise ConflictError(

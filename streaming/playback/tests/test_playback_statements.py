@@ -84,7 +84,7 @@ def _play(user, item):
     return client.post("/api/v1/playback/", {"content_id": item.pk}, format="json")
 
 
-@pytest.mark.parametrize("holds", ["nothing", "everything", "a_team_pass"])
+@pytest.mark.parametrize("holds", ["nothing", "everything", "a_team_pass", "two_passes"])
 def test_a_playback_is_a_fixed_handful_of_queries(holds, django_assert_num_queries):
     team = TeamFactory(sport="hockey")
     free, premium = ContentFactory(teams=[team]), ContentFactory(is_premium=True, teams=[team])
@@ -93,6 +93,8 @@ def test_a_playback_is_a_fixed_handful_of_queries(holds, django_assert_num_queri
         user = holding(user, product_with({}, max_streams=5))
     elif holds == "a_team_pass":
         user = holding(user, product_with({"team_id": team.pk}, max_streams=5))
+    elif holds == "two_passes":  # the stream limit per product: still one count while under the limit
+        user = holding(user, product_with({"team_id": team.pk}, max_streams=5), product_with({"sport": "hockey"}))
     # grants, item, savepoint, the user's row locked (FOR UPDATE where the engine has it), open sessions,
     # insert, savepoint release
     base = 7
@@ -104,5 +106,5 @@ def test_a_playback_is_a_fixed_handful_of_queries(holds, django_assert_num_queri
             assert _play(user, premium).json()["code"] == "not_entitled"
         return
     # a rule unlocking everything needs no facts; another needs the item's teams
-    with django_assert_num_queries(base + (1 if holds == "a_team_pass" else 0)):
+    with django_assert_num_queries(base + (1 if holds in ("a_team_pass", "two_passes") else 0)):
         assert _play(user, premium).status_code == 201
