@@ -14,6 +14,11 @@ product: held until the period's end; `past_due` keeps it CSN_BILLING_GRACE_DAYS
 canceled ends it; cancellation at period end keeps it until then), `invoice.payment_failed` (the
 grace). Others are recorded as ignored. The plan's product (CSN_PLAN_PRODUCT) also updates the
 user's Subscription, which sends `subscription_changed` as before.
+
+Malformed, even when signed: an event CSN cannot read as an event (no id, an id too long, no creation
+time or one out of range, `data.object` not an object) is refused `malformed_event` (400) and recorded
+nowhere; an event whose object has a value of the wrong kind (a period end that is not a time, an item
+that is not an object) is recorded as ignored with a note saying what, and grants nothing.
 """
 
 import logging
@@ -34,19 +39,47 @@ ACCESS = {"active", "trialing"}
 ENDED = {"canceled", "unpaid", "incomplete_expired"}
 
 
+class MalformedEvent(ApplicationError):
+    """A signed event CSN cannot read (see the module's docstring)."""
+
+    def __init__(self, message: str):
+        super().__init__(message, code="malformed_event", status=400)
+
+
+# The latest creation time an event may carry (Stripe's are seconds since 1970; year 9999 at most).
+_LAST_EPOCH = 253_402_300_799
+
+
 def webhook_event_verify(*, payload: bytes, signature: str | None) -> dict:
-    """The event, if the signature holds for our secret (and is recent); else `bad_signature` (400)."""
+    """The event, if the signature holds for our secret (and is recent); else `bad_signature` (400);
+    `malformed_event` (400) when what was signed is not an event."""
     if not settings.STRIPE_WEBHOOK_SECRET:
         raise ApplicationError("Billing is not configured.", code="billing_not_configured", status=503)
     try:
         event = stripe.Webhook.construct_event(payload, signature or "", settings.STRIPE_WEBHOOK_SECRET)
     except (stripe.SignatureVerificationError, ValueError) as exc:
         raise ApplicationError("The webhook signature does not hold.", code="bad_signature") from exc
+    except (AttributeError, TypeError) as exc:  # signed, but JSON that is not an object
+        raise MalformedEvent("The payload is not an event.") from exc
     return event.to_dict()
 
 
+def _envelope(event: dict) -> dict:
+    """The event if CSN can record it (an id, a creation time, an object); else `malformed_event`."""
+    event_id = event.get("id")
+    if not isinstance(event_id, str) or not 0 < len(event_id) <= 100:
+        raise MalformedEvent("The event has no id CSN can keep (a string of at most 100 characters).")
+    _time(event.get("created"))
+    data = event.get("data")
+    if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
+        raise MalformedEvent("The event's data.object is not an object.")
+    return event
+
+
 def billing_event_receive(*, event: dict) -> BillingEvent:
-    """Record and apply a verified event once. A replay returns the stored row untouched."""
+    """Record and apply a verified event once. A replay returns the stored row untouched. An event CSN
+    cannot record is refused `malformed_event` (nothing recorded, nothing granted)."""
+    event = _envelope(event)
     existing = BillingEvent.objects.filter(event_id=event["id"]).first()
     if existing is not None:
         return existing
@@ -73,12 +106,37 @@ def billing_event_receive(*, event: dict) -> BillingEvent:
 
 
 def _time(epoch) -> datetime:
-    return datetime.fromtimestamp(int(epoch or 0), tz=UTC)
+    """Seconds since 1970 as Stripe sends them; `malformed_event` for anything else."""
+    if isinstance(epoch, bool) or not isinstance(epoch, int | str) or not str(epoch).isdigit():
+        raise MalformedEvent(f"{str(epoch)[:40]!r} is not a time.")
+    if int(epoch) > _LAST_EPOCH:
+        raise MalformedEvent(f"{str(epoch)[:40]} is out of range for a time.")
+    return datetime.fromtimestamp(int(epoch), tz=UTC)
+
+
+def _object(value) -> dict:
+    """A member expected to be an object: {} when absent; `malformed_event` when of another kind."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise MalformedEvent(f"Expected an object, got {type(value).__name__}.")
+    return value
+
+
+def _text(value) -> str:
+    """A member expected to be a string (an id, a code): "" when absent; `malformed_event` otherwise."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise MalformedEvent(f"Expected a string, got {type(value).__name__}.")
+    return value
 
 
 def _customer_id(obj: dict) -> str:
     customer = obj.get("customer") or ""
-    return str(customer if isinstance(customer, str) else customer.get("id", ""))[:100]
+    if isinstance(customer, dict):
+        customer = customer.get("id", "")
+    return customer[:100] if isinstance(customer, str) else ""
 
 
 def _user_for(row: BillingEvent, obj: dict) -> User | None:
@@ -86,8 +144,8 @@ def _user_for(row: BillingEvent, obj: dict) -> User | None:
         known = BillingCustomer.objects.filter(stripe_customer_id=row.customer_id).select_related("user").first()
         if known is not None:
             return known.user
-    named = obj.get("client_reference_id") or (obj.get("metadata") or {}).get("csn_user_id")
-    if not named or not str(named).isdigit():
+    named = obj.get("client_reference_id") or _object(obj.get("metadata")).get("csn_user_id")
+    if not named or not str(named).isdigit() or int(named) > 2**63 - 1:
         return None
     user = User.objects.filter(pk=int(named)).first()
     if user is not None and row.customer_id:
@@ -106,11 +164,16 @@ def _apply(row: BillingEvent) -> None:
     if handler is None:
         _mark(row, BillingEvent.Status.IGNORED, "not an event CSN acts on")
         return
-    user = _user_for(row, obj)
-    if user is None:
-        _mark(row, BillingEvent.Status.PENDING, "customer not yet known")
+    try:
+        user = _user_for(row, obj)
+        if user is None:
+            _mark(row, BillingEvent.Status.PENDING, "customer not yet known")
+            return
+        with transaction.atomic():  # a malformed value undoes what the handler did before it
+            note = handler(row, obj, user)
+    except MalformedEvent as exc:
+        _mark(row, BillingEvent.Status.IGNORED, f"malformed: {exc.message}")
         return
-    note = handler(row, obj, user)
     _mark(row, BillingEvent.Status.APPLIED, note or "")
     if row.customer_id:
         _apply_pending(row.customer_id)
@@ -131,7 +194,7 @@ def _period_end(subscription: dict, item: dict) -> datetime | None:
 
 
 def _access_end(subscription: dict, item: dict, event_time: datetime) -> datetime:
-    status = subscription.get("status")
+    status = _text(subscription.get("status"))
     if status in ACCESS:
         return _period_end(subscription, item) or event_time
     if status == "past_due":
@@ -142,10 +205,15 @@ def _access_end(subscription: dict, item: dict, event_time: datetime) -> datetim
 
 
 def _on_subscription(row: BillingEvent, subscription: dict, user: User) -> str:
-    items = (subscription.get("items") or {}).get("data") or []
+    items = _object(subscription.get("items")).get("data") or []
+    if not isinstance(items, list):
+        raise MalformedEvent("The subscription's items.data is not a list.")
+    subscription_id = _text(subscription.get("id"))
+    if not subscription_id:
+        raise MalformedEvent("The subscription has no id.")
     applied = []
-    for item in items:
-        price = ((item.get("price") or {}).get("id")) or ""
+    for item in map(_object, items):
+        price = _text(_object(item.get("price")).get("id"))
         product = Product.objects.filter(stripe_price_id=price).first() if price else None
         if product is None:
             continue
@@ -154,7 +222,7 @@ def _on_subscription(row: BillingEvent, subscription: dict, user: User) -> str:
             user=user,
             product=product,
             source=Entitlement.Source.BILLING,
-            external_id=subscription["id"],
+            external_id=subscription_id,
             starts_at=_time(subscription["start_date"]) if subscription.get("start_date") else None,
             ends_at=ends_at,
             event_time=row.created,
@@ -170,7 +238,7 @@ def _on_subscription(row: BillingEvent, subscription: dict, user: User) -> str:
 
 
 def _plan_follows(user: User, subscription: dict, item: dict) -> None:
-    status = subscription.get("status")
+    status = _text(subscription.get("status"))
     mapped = (
         Subscription.Status.ACTIVE
         if status in ACCESS
@@ -188,8 +256,11 @@ def _plan_follows(user: User, subscription: dict, item: dict) -> None:
 
 def _on_payment_failed(row: BillingEvent, invoice: dict, user: User) -> str:
     subscription_id = invoice.get("subscription") or (
-        ((invoice.get("parent") or {}).get("subscription_details") or {}).get("subscription")
+        _object(_object(invoice.get("parent")).get("subscription_details")).get("subscription")
     )
+    if isinstance(subscription_id, dict):  # expanded
+        subscription_id = subscription_id.get("id")
+    subscription_id = _text(subscription_id)
     if not subscription_id:
         return "not a subscription's invoice"
     grace_end = row.created + timedelta(days=settings.CSN_BILLING_GRACE_DAYS)
@@ -217,7 +288,9 @@ def _on_checkout_completed(row: BillingEvent, session: dict, user: User) -> str:
     named by `metadata.csn_product` is granted for the product's `pass_days` (or until revoked)."""
     if session.get("mode") != "payment" or session.get("payment_status") != "paid":
         return "customer linked"
-    code = (session.get("metadata") or {}).get("csn_product", "")
+    code = _text(_object(session.get("metadata")).get("csn_product"))
+    if not _text(session.get("id")):
+        raise MalformedEvent("The checkout session has no id.")
     product = Product.objects.filter(code=code).first() if code else None
     if product is None:
         return f"no product {code!r}"

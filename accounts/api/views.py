@@ -250,7 +250,8 @@ class PasswordChangeView(APIView):
 class StripeWebhookView(APIView):
     """Stripe's webhook (its event shapes; `Stripe-Signature` checked with STRIPE_WEBHOOK_SECRET, no
     network). Answers 200 for every authentic event, applied, waiting for its customer, ignored or a
-    replay (`status`); 400 `bad_signature` for anything else, which changes nothing."""
+    replay (`status`); 400 `bad_signature` for anything else, `malformed_event` for a signed payload
+    that is not an event CSN can record; both change nothing."""
 
     permission_classes = [AllowAny]
     authentication_classes = []
@@ -265,7 +266,9 @@ class StripeWebhookView(APIView):
         tags=["billing"],
         request={"application/json": OpenApiTypes.OBJECT},
         responses={200: BillingEventOutputSerializer},
-        extensions=error_codes({400: ["bad_signature"], 409: ["billing_busy"], 503: ["billing_not_configured"]}),
+        extensions=error_codes(
+            {400: ["bad_signature", "malformed_event"], 409: ["billing_busy"], 503: ["billing_not_configured"]}
+        ),
     )
     def post(self, request):
         event = billing.webhook_event_verify(payload=request.body, signature=request.headers.get("Stripe-Signature"))

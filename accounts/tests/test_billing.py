@@ -210,3 +210,56 @@ def test_the_same_event_delivered_twice_at_once_is_applied_once():
     assert BillingEvent.objects.count() == 1
     assert Entitlement.objects.filter(user=user, product=league).count() == 1
     assert EntitlementLog.objects.count() == 1
+
+
+def test_a_signed_payload_that_is_not_an_event_is_malformed_and_recorded_nowhere():
+    envelope = {"object": "event", "type": "customer.subscription.updated", "created": T0, "data": {"object": {}}}
+    for body in (
+        envelope,  # no id
+        {**envelope, "id": "e" * 101},  # longer than CSN keeps
+        {**envelope, "id": 5},
+        {**envelope, "id": "evt_x", "created": "yesterday"},
+        {**envelope, "id": "evt_x", "created": 10**20},  # past year 9999
+        {**envelope, "id": "evt_x", "created": None},
+        {**envelope, "id": "evt_x", "data": "nope"},
+        {**envelope, "id": "evt_x", "data": {"object": [1]}},
+        [1, 2],
+        "a string",
+    ):
+        response = deliver(body)
+        assert (response.status_code, response.json()["code"]) == (400, "malformed_event"), body
+    assert not BillingEvent.objects.exists()
+
+
+def test_a_value_of_the_wrong_kind_in_a_signed_event_is_recorded_ignored_and_grants_nothing():
+    user = UserFactory()
+    product_with({}, stripe_price_id="price_league")
+    product_with({"sport": "hockey"}, stripe_price_id="price_team")
+    good = {"price": {"id": "price_league"}, "current_period_end": T0 + 86400}
+    cases = {
+        "items not a list": {"items": {"data": {"a": 1}}},
+        "an item not an object": {"items": {"data": [good, "x"]}},
+        "a price id not a string": {"items": {"data": [{"price": {"id": ["price_league"]}}]}},
+        # the first item valid, the second not: nothing of the event is kept
+        "a period end not a time": {
+            "items": {"data": [good, {"price": {"id": "price_team"}, "current_period_end": "x"}]}
+        },
+        "a status not a string": {"status": ["active"]},
+        "no subscription id": {"id": None},
+        "metadata not an object": {"metadata": ["csn_user_id"], "customer": "cus_2"},
+    }
+    for name, change in cases.items():
+        obj = {**subscription("active", "price_league", T0 + 86400, user), **change}
+        response = deliver(event("customer.subscription.updated", obj, T0))
+        assert response.status_code == 200, (name, response.json())
+        assert (response.json()["status"], response.json()["note"][:10]) == ("ignored", "malformed:"), name
+    assert not Entitlement.objects.exists()
+    # a user id past any id, a customer that is a number: not a 500, the event waits for its customer
+    obj = {**subscription("active", "price_league", T0 + 86400), "customer": 5, "metadata": {"csn_user_id": "9" * 30}}
+    assert deliver(event("customer.subscription.updated", obj, T0)).json()["status"] == "pending"
+    failed = event("invoice.payment_failed", {"customer": "cus_1", "subscription": ["sub_1"]}, T0)
+    assert deliver(failed).json()["note"].startswith("malformed:")
+    checkout = {"id": "cs_1", "customer": "cus_1", "mode": "payment", "payment_status": "paid"}
+    bought = event("checkout.session.completed", {**checkout, "metadata": {"csn_product": ["league"]}}, T0)
+    assert deliver(bought).json()["note"].startswith("malformed:")
+    assert not Entitlement.objects.exists()
