@@ -3,6 +3,7 @@ products, the region, the stream limit), the refusals a player can act on, and t
 
 from datetime import timedelta
 from urllib.parse import urlsplit
+from uuid import uuid4
 
 import pytest
 from django.test import override_settings
@@ -63,6 +64,35 @@ def test_sign_in_required_and_bad_bodies_are_400():
     viewer = UserFactory()
     for body in ({}, {"content_id": item.pk, "game_id": 1}, {"content_id": "1"}, {"content_id": 0}):
         assert error(play(viewer, **body)) == (400, "invalid"), body
+    assert not LiveSession.objects.exists()
+
+
+def test_wrong_types_and_huge_ids_are_4xx_with_a_code_and_open_nothing(viewer):
+    item = ContentFactory()
+    for body in (
+        {"content_id": "abc"},
+        {"content_id": 2**70},  # past any id the database holds
+        {"content_id": 1e30},
+        {"content_id": [item.pk]},
+        {"content_id": {"id": item.pk}},
+        {"content_id": None},
+        {"content_id": -1},
+        {"game_id": "x"},
+        {"content_id": item.pk, "device": ["tv"]},
+        {"content_id": item.pk, "device": "x" * 41},
+        {"content_id": item.pk, "replace": "not-a-session"},
+        {"content_id": item.pk, "replace": 12},
+    ):
+        assert error(play(viewer, **body)) == (400, "invalid"), body
+    for body in ({"content_id": 2**63 - 1}, {"game_id": 2**63 - 1}, {"content_id": item.pk, "replace": str(uuid4())}):
+        assert error(play(viewer, **body)) == (404, "not_found"), body
+    client = api(viewer)
+    for path in ("/api/v1/playback/sessions/123/", f"/api/v1/playback/sessions/{'9' * 40}/heartbeat/"):
+        assert (client.post(path).status_code, client.delete(path).status_code) == (404, 404), path
+    for token in ("a:" * 60, "abc:def:ghi"):
+        assert error(APIClient().get(f"/api/v1/playback/manifest/{token}/")) == (403, "bad_signature")
+        assert error(APIClient().get(f"/api/v1/playback/manifest/{token}/seg1.ts")) == (403, "bad_signature")
+    assert APIClient().get("/api/v1/playback/manifest/abc/%00.ts").status_code == 404
     assert not LiveSession.objects.exists()
 
 
