@@ -6,9 +6,12 @@ request is real work (an uncached content page, about 5 ms of CPU). Steps the op
 `--step` until p95 passes `--target` ms or requests are refused: the knee is the last rate below it.
 Then `--factor` (2) times the knee for `--duration` s, with `/healthz` probed beside it: accepted
 requests' p95, how fast refusals come back (503 `overloaded`, `Retry-After`), and whether /healthz
-answered.
+answered. Each row also gives the server's CPU per answered request (from /proc, so not a wall clock)
+and how busy the load generator itself was (its CPU over the run's wall time: near 100%, its own
+queueing is in the latencies).
 
     python -m bench overload [--start=20] [--step=1.25] [--target=100] [--factor=2] [--duration=10]
+                             [--env NAME=VALUE ...]   (the server's settings, e.g. CSN_HTTP_THREADS=4)
 """
 
 import argparse
@@ -17,9 +20,10 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 
 from bench.catalogue import BULK
-from bench.common import ROOT, daphne_server, percentile, print_table
+from bench.common import ROOT, cpu_seconds, daphne_process, percentile, print_table
 from bench.http import fixed_rate_by_status
 
 PAGE = ("GET", "/api/v1/content/", {"Accept": "application/json"}, b"")
@@ -35,13 +39,16 @@ def _parse(argv):
     parser.add_argument("--target", type=float, default=100.0, help="p95 ms that ends the search")
     parser.add_argument("--factor", type=float, default=2.0, help="the overload run's rate, times the knee")
     parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--env", action="append", default=[], help="NAME=VALUE for the server, repeatable")
     return parser.parse_args(argv)
 
 
-def _row(label: str, rate: float, by_status: dict) -> dict:
+def _row(label: str, rate: float, by_status: dict, cpu: dict | None = None) -> dict:
     accepted = by_status.get(200, [])
     refused = by_status.get(503, [])
     other = sum(len(v) for k, v in by_status.items() if k not in (200, 503))
+    answered = sum(len(v) for k, v in by_status.items() if isinstance(k, int))
+    cpu = cpu or {}
     return {
         "run": label,
         "rate": rate,
@@ -51,7 +58,18 @@ def _row(label: str, rate: float, by_status: dict) -> dict:
         "503": len(refused),
         "503 p95": percentile(refused, 95),
         "other": other,
+        "srv ms/req": cpu.get("server", float("nan")) * 1000 / answered if answered else float("nan"),
+        "client busy": f"{cpu['client']:.0%}" if "client" in cpu else "",
     }
+
+
+def _measured(pid: int, run) -> tuple[dict, dict]:
+    """`run()`'s answers by status, and the CPU seconds the server spent meanwhile and the share of the
+    wall time this (load generating) process was on a CPU."""
+    server, client, wall = cpu_seconds(pid), time.process_time(), time.perf_counter()
+    by_status = run()
+    wall = time.perf_counter() - wall
+    return by_status, {"server": cpu_seconds(pid) - server, "client": (time.process_time() - client) / wall}
 
 
 def main(argv: list[str]) -> None:
@@ -67,13 +85,19 @@ def main(argv: list[str]) -> None:
         subprocess.run([py, "-c", BULK, "500"], cwd=ROOT, env=env, check=True, capture_output=True)
         rows = []
         # SQLite and no Redis: unset for the server too (daphne_server adds this process's environment).
-        with daphne_server({**env, "DATABASE_URL": None, "REDIS_URL": None}) as base:
+        server_env = {**env, "DATABASE_URL": None, "REDIS_URL": None}
+        server_env.update(pair.split("=", 1) for pair in args.env)
+        with daphne_process(server_env) as proc:
+            base = proc.base
             rate, knee = args.start, None
             while True:
-                by_status = fixed_rate_by_status(
-                    base, lambda i: PAGE, rate=rate, duration=args.step_duration, pool=POOL
+                by_status, cpu = _measured(
+                    proc.pid,
+                    lambda rate=rate: fixed_rate_by_status(
+                        base, lambda i: PAGE, rate=rate, duration=args.step_duration, pool=POOL
+                    ),
                 )
-                row = _row("search", rate, by_status)
+                row = _row("search", rate, by_status, cpu)
                 rows.append(row)
                 print(f"  {rate:.0f} req/s: ok p95 {row['ok p95']:.1f} ms, {row['503']} refused", flush=True)
                 if row["503"] or row["other"] or row["ok p95"] >= args.target:
@@ -88,20 +112,21 @@ def main(argv: list[str]) -> None:
 
             prober = threading.Thread(target=healthz)
             prober.start()
-            rows.append(
-                _row(
-                    f"{args.factor:g}x knee",
-                    over,
-                    fixed_rate_by_status(base, lambda i: PAGE, rate=over, duration=args.duration, pool=POOL),
-                )
+            by_status, cpu = _measured(
+                proc.pid,
+                lambda: fixed_rate_by_status(base, lambda i: PAGE, rate=over, duration=args.duration, pool=POOL),
             )
+            rows.append(_row(f"{args.factor:g}x knee", over, by_status, cpu))
             prober.join()
         rows.append(_row("/healthz beside it", 5.0, probe))
         print(
             f"knee of one process: {knee:.0f} req/s (uncached content page, p95 < {args.target:.0f} ms, none refused)"
         )
         print(f"machine load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-        print_table(rows, ["run", "rate", "ok", "ok p50", "ok p95", "503", "503 p95", "other"])
+        if args.env:
+            print("server settings:", " ".join(args.env))
+        columns = ["run", "rate", "ok", "ok p50", "ok p95", "503", "503 p95", "other", "srv ms/req", "client busy"]
+        print_table(rows, columns)
         at_twice, health = rows[-2], rows[-1]
         print(
             "targets at twice the knee: accepted p95 < 100 ms "
