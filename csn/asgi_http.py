@@ -13,14 +13,30 @@ closed after its body is sent, as Django does.
 The worker threads are a fixed pool (`CSN_HTTP_THREADS`): database connections are thread-local and
 come from the connection pool for each request, and a request never needs the event loop's thread.
 
-Overload is answered, not queued: a request that arrives while the process's backlog is past its bound
-is a 503 `overloaded` with `Retry-After`, sent from the event loop at once, so a load balancer or the
-app goes elsewhere or comes back later, and the requests already accepted keep their latency. Two
-bounds: `HTTP_MAX_IN_FLIGHT` requests accepted and not yet answered (the worker threads share one core
-through the GIL: ten CPU-bound requests at once each take ten times as long, so the number in flight is
-what a newcomer's latency grows with), and the oldest request waiting for a thread having waited
-`HTTP_MAX_QUEUE_WAIT_MS` (threads held by slow I/O). `/healthz` is never refused (it still waits its
-turn for a thread: "the process answers").
+Overload is answered, not queued: a request that arrives while the process's backlog is past a bound
+is a 503 `overloaded` with `Retry-After` in the API's error shape, at once, so a load balancer or the
+app goes elsewhere or comes back later, and the requests already accepted keep their latency. The
+worker threads share one core through the GIL: ten CPU-bound requests at once each take ten times as
+long, so what a newcomer's latency grows with is the CPU of the requests in flight. Three bounds
+(`Backlog.refusal`, each refusal counted in `csn_http_refused_total` by its bound):
+- `predicted`: `(in_flight + 1) x cpu_per_request` past `HTTP_MAX_PREDICTED_MS`, where
+  `cpu_per_request` follows the CPU recent requests took in their thread (`time.thread_time`, an
+  exponentially weighted mean). It adapts: cheap requests (or ones waiting on the database, which does
+  not hold the GIL) let more in, expensive ones fewer;
+- `in_flight`: `HTTP_MAX_IN_FLIGHT` requests accepted and not yet answered, a hard ceiling;
+- `queue_wait`: the oldest request waiting for a thread has waited `HTTP_MAX_QUEUE_WAIT_MS` (threads
+  held by slow I/O).
+`/healthz` and `/metrics` are never refused (they still wait their turn for a thread: "the process
+answers", and the scrape sees the overload); a websocket handshake has the gateway's own limits.
+
+Under daphne the refusal is made in the reactor (`OverloadRefusingRequest.process`, installed into
+daphne with the body limit below), as soon as the request is in: no scope, application instance, task
+or Django response is made, and the connection is kept. A refusal costs the event loop's thread about
+half the CPU it did through the application, and that thread is what answers it: when it wakes it waits
+for the GIL behind the busy worker threads (up to a switch interval each time, more behind several),
+so the server process shortens Python's switch interval (`csn.serve`, `CSN_SWITCH_INTERVAL_US`) and
+the predicted bound keeps few CPU-bound threads running. The check in `__call__` is the same bound for
+other servers.
 
 Bodies are bounded before they are held: `request_body_limit` says how large a request's body may be
 (1 MiB of JSON or form, more for a multipart upload), and a larger one is a 413 in the API's error shape
