@@ -110,7 +110,8 @@ class Backlog:
         return self.refusal() is not None
 
     def served(self, cpu_seconds: float) -> None:
-        """A request took `cpu_seconds` in its worker thread (called from it: a float's update is atomic)."""
+        """A request took `cpu_seconds` in its worker thread (called from it, without a lock: two threads
+        updating at once can only lose one sample of an estimate)."""
         if self.max_predicted:
             cpu_seconds = min(cpu_seconds, self.max_predicted)
         self.cpu_per_request += self.WEIGHT * (cpu_seconds - self.cpu_per_request)
