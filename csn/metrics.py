@@ -43,6 +43,11 @@ http_request_duration = Histogram(
     ["route", "method", "status"],
     buckets=LATENCY_BUCKETS,
 )
+http_refused = Counter(
+    "csn_http_refused_total",
+    "HTTP requests refused as overload (503 overloaded), by the bound they met (csn.asgi_http).",
+    ["bound"],
+)
 
 # --- Live gateway and hub --------------------------------------------------------------------------
 live_sockets = Gauge("csn_live_sockets_open", "Open websockets.", multiprocess_mode="livesum")

@@ -5,10 +5,16 @@ daphne (Twisted) stops at once on SIGTERM, cutting every websocket. Here SIGTERM
 processes), `/readyz` answers 503, each websocket is told to reconnect (jittered) and closed, spread
 over `CSN_LIVE_DRAIN_SECONDS`, and the process exits once its sockets are gone. A second SIGTERM, or
 SIGINT, stops at once. The process also serves `/metrics` on `CSN_METRICS_PORT` when set.
+
+The event loop's thread (the reactor: every socket, every refusal of csn.asgi_http) competes for the GIL
+with the HTTP worker threads; each time it wakes it may wait a switch interval for a busy worker to let
+go, and more behind several. `CSN_SWITCH_INTERVAL_US` sets that interval for the server process
+(`tune_switch_interval`).
 """
 
 import asyncio
 import logging
+import os
 import signal
 import sys
 
@@ -68,7 +74,17 @@ class DrainingCommandLineInterface(CommandLineInterface):
     server_class = DrainingServer
 
 
+def tune_switch_interval() -> float:
+    """Set this process's thread switch interval from settings; returns it, in seconds."""
+    from django.conf import settings
+
+    sys.setswitchinterval(settings.SERVER_SWITCH_INTERVAL_US / 1_000_000)
+    return sys.getswitchinterval()
+
+
 def main(argv=None) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "csn.settings")  # as csn.asgi, which daphne loads next
+    tune_switch_interval()
     DrainingCommandLineInterface().run(sys.argv[1:] if argv is None else argv)
 
 

@@ -119,10 +119,16 @@ SERVER_GC_THRESHOLD = env_int("CSN_GC_THRESHOLD", 10_000)
 # Worker threads serving HTTP requests in each daphne process (csn.asgi_http); each holds at most one
 # pooled database connection during a request.
 HTTP_THREADS = env_int("CSN_HTTP_THREADS", 12)
-# Overload (csn.asgi_http): past this many requests in flight, or when the oldest waiting for a worker
-# thread has waited this long, a new request is a 503 `overloaded` with Retry-After, at once.
+# Overload (csn.asgi_http): past this many requests in flight, when the CPU of those in flight at the
+# recent CPU per request predicts a newcomer would wait past HTTP_MAX_PREDICTED_MS (0: off), or when the
+# oldest waiting for a worker thread has waited this long, a new request is a 503 `overloaded` with
+# Retry-After, at once.
 HTTP_MAX_IN_FLIGHT = env_int("CSN_HTTP_MAX_IN_FLIGHT", 4 * HTTP_THREADS)
+HTTP_MAX_PREDICTED_MS = env_int("CSN_HTTP_MAX_PREDICTED_MS", 30)
 HTTP_MAX_QUEUE_WAIT_MS = env_int("CSN_HTTP_MAX_QUEUE_WAIT_MS", 50)
+# Python's thread switch interval in a server process (csn.serve): how long the event loop's thread can
+# wait for the GIL behind a busy worker thread, each time it wakes, in microseconds (Python's: 5,000).
+SERVER_SWITCH_INTERVAL_US = env_int("CSN_SWITCH_INTERVAL_US", 1000)
 HTTP_RETRY_AFTER_SECONDS = env_int("CSN_HTTP_RETRY_AFTER", 1)
 WSGI_APPLICATION = None
 

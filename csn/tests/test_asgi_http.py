@@ -322,3 +322,216 @@ def test_the_backlog_is_full_when_its_oldest_waits_too_long_and_forgets_what_lef
     assert not backlog.full() and not backlog.waiting and backlog.in_flight == 1
     backlog.leave(first)
     assert backlog.in_flight == 0
+
+
+def _refused(bound: str) -> float:
+    from prometheus_client import REGISTRY
+
+    return REGISTRY.get_sample_value("csn_http_refused_total", {"bound": bound}) or 0.0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refusal_is_in_the_error_shape_and_counted_by_its_bound(settings):
+    settings.HTTP_MAX_IN_FLIGHT = 1
+    handler = SyncASGIHandler()
+    held = handler.backlog.arrive()
+    before = _refused("in_flight")
+
+    status, headers, body = async_to_sync(_request_to)(handler, "GET", "/api/v1/teams/")
+
+    assert status == 503 and headers[b"Retry-After"] == b"1"
+    assert headers[b"Content-Type"] == b"application/problem+json"
+    problem = json.loads(body)
+    assert problem["code"] == problem["error"]["code"] == "overloaded" and problem["status"] == 503
+    assert problem["type"].endswith("/overloaded")
+    assert _refused("in_flight") == before + 1
+    handler.backlog.leave(held)
+
+
+def test_the_predicted_bound_follows_the_cpu_per_request():
+    from csn.asgi_http import Backlog
+
+    backlog = Backlog(max_in_flight=100, max_wait_seconds=10, max_predicted_seconds=0.05)
+    for _ in range(100):
+        backlog.served(0.010)  # requests of 10 ms of CPU: a newcomer behind 4 is answered in ~50 ms
+    assert backlog.cpu_per_request == pytest.approx(0.010, rel=0.01)
+    entries = [backlog.arrive() for _ in range(3)]
+    assert backlog.refusal() is None  # (3 + 1) x 10 ms
+    entries += [backlog.arrive() for _ in range(2)]
+    assert backlog.refusal() == "predicted"  # (5 + 1) x 10 ms > 50 ms
+
+    for _ in range(100):
+        backlog.served(0.002)  # cheaper requests: more may be in flight
+    assert backlog.refusal() is None
+    entries += [backlog.arrive() for _ in range(20)]
+    assert backlog.refusal() == "predicted"  # 26 x 2 ms
+    for entry in entries:
+        backlog.leave(entry)
+
+    # One slow request counts as at most the bound: it moves the mean, and a lone request is never refused.
+    slow = Backlog(max_in_flight=100, max_wait_seconds=10, max_predicted_seconds=0.05)
+    slow.served(30.0)
+    assert slow.cpu_per_request == pytest.approx(0.1 * 0.05)
+    for _ in range(200):
+        slow.served(30.0)
+    assert slow.refusal() is None
+    assert Backlog(100, 10, 0.0).refusal() is None  # 0: no bound by prediction
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_served_request_feeds_the_cpu_per_request():
+    handler = SyncASGIHandler()
+    assert handler.backlog.cpu_per_request == 0
+
+    assert async_to_sync(_request_to)(handler, "GET", "/api/v1/teams/")[0] == 200
+
+    assert handler.backlog.cpu_per_request > 0
+
+
+class _Channel:
+    """What a twisted request needs of its HTTP channel, writing into `written` (twisted's own
+    DummyChannel would install a reactor in the test process)."""
+
+    def __init__(self):
+        from twisted.internet.address import IPv4Address
+
+        self.written = bytearray()
+        self.transport = self
+        self.address = IPv4Address("TCP", "127.0.0.1", 1234)
+
+    def getPeer(self):
+        return self.address
+
+    def getHost(self):
+        return self.address
+
+    def isSecure(self):
+        return False
+
+    def write(self, data):
+        self.written += data
+
+    def writeSequence(self, data):
+        for part in data:
+            self.write(part)
+
+    def writeHeaders(self, version, code, reason, headers):
+        lines = [version + b" " + code + b" " + reason]
+        lines += [name + b": " + value for name, values in headers.getAllRawHeaders() for value in values]
+        self.write(b"\r\n".join(lines) + b"\r\n\r\n")
+
+    def requestDone(self, request):
+        pass
+
+    def registerProducer(self, producer, streaming):
+        pass
+
+    def unregisterProducer(self):
+        pass
+
+    def loseConnection(self):
+        pass
+
+
+def _daphne_request(path: bytes, backlog, headers=()):
+    """A request through the daphne request class csn.asgi_http installs, on a dummy channel; returns
+    (what was written to the connection, whether daphne went on to an application instance or a websocket)."""
+    from types import SimpleNamespace
+
+    import daphne.http_protocol
+
+    from csn.asgi_http import _daphne_request as daphne_request_class
+
+    handed = []  # an application instance made, or a websocket protocol
+
+    def websocket(address):
+        handed.append("websocket")
+        raise ConnectionAbortedError  # the test stops here (daphne answers a 500 of its own)
+
+    server = SimpleNamespace(
+        protocol_connected=lambda request: None,
+        protocol_disconnected=lambda request: None,
+        create_application=lambda request, scope: handed.append(scope),
+        ws_factory=SimpleNamespace(buildProtocol=websocket),
+        log_action=lambda *args: None,
+        proxy_forwarded_address_header=None,
+        root_path="",
+        server_name="daphne",
+        request_buffer_size=8192,
+    )
+    channel = _Channel()
+    channel.factory = SimpleNamespace(server=server, log=lambda request: None)
+    request_class = daphne_request_class(daphne.http_protocol.WebRequest)
+    request_class.backlog = backlog
+    request = request_class(channel)
+    for name, value in headers:
+        request.requestHeaders.addRawHeader(name, value)
+    request.gotLength(0)
+    request.requestReceived(b"GET", path, b"HTTP/1.1")
+    return bytes(channel.written), bool(handed)
+
+
+def test_under_daphne_the_reactor_refuses_before_any_application_instance(settings):
+    from csn.asgi_http import Backlog
+
+    settings.HTTP_RETRY_AFTER_SECONDS = 3
+    full, empty = Backlog(max_in_flight=0, max_wait_seconds=1), Backlog(max_in_flight=10, max_wait_seconds=1)
+    before = _refused("in_flight")
+
+    written, application = _daphne_request(b"/api/v1/teams/?page=2", full, [(b"accept", b"application/json")])
+
+    assert not application
+    head, _, body = written.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 503 ")
+    assert b"Retry-After: 3" in head and b"Content-Type: application/json" in head
+    assert b"Content-Length: %d" % len(body) in head and b"Connection: close" not in head  # kept alive
+    assert json.loads(body)["code"] == "overloaded"
+    assert _refused("in_flight") == before + 1
+
+    assert _daphne_request(b"/healthz", full) == (b"", True)  # never refused: on to the application
+    assert _daphne_request(b"/metrics", full) == (b"", True)
+    assert _daphne_request(b"/api/v1/teams/", empty) == (b"", True)
+    upgrade = [(b"upgrade", b"websocket"), (b"connection", b"upgrade")]
+    assert _daphne_request(b"/ws/", full, upgrade)[1]  # a websocket handshake: the gateway's own limits
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_daphne_refuses_from_the_reactor_and_keeps_the_connection():
+    import socket
+
+    from streaming.tests.servers import daphne_on_test_db
+
+    def ask(sock, path: str) -> bytes:
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+        reply = b""
+        while b"\r\n\r\n" not in reply:
+            reply += sock.recv(65536)
+        head, _, body = reply.partition(b"\r\n\r\n")
+        length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+        while len(body) < length:
+            body += sock.recv(65536)
+        return head + b"\r\n\r\n" + body
+
+    with daphne_on_test_db(env={"CSN_HTTP_MAX_IN_FLIGHT": "0"}) as (base,):  # every request past the bound
+        host, port = base.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            for _ in range(2):  # the same connection, kept
+                reply = ask(sock, "/api/v1/teams/")
+                assert reply.startswith(b"HTTP/1.1 503") and b"Retry-After: 1" in reply, reply[:300]
+                assert b'"code": "overloaded"' in reply
+                assert b"server: daphne" not in reply.lower()  # written by the reactor, not by daphne for an app
+            assert ask(sock, "/healthz").startswith(b"HTTP/1.1 200")
+
+
+def test_the_server_process_sets_its_switch_interval():
+    """In a process of its own: csn.serve imports daphne, which installs its reactor on import."""
+    import os
+    import subprocess
+    import sys
+
+    code = "import csn.serve, sys; csn.serve.tune_switch_interval(); print(sys.getswitchinterval())"
+    env = {**os.environ, "CSN_SWITCH_INTERVAL_US": "700"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+
+    assert float(out) == pytest.approx(0.0007)
