@@ -71,13 +71,14 @@ class CachedReadMixin:
                 return self.cache_hit(request, hit)
         return self.read(request, *args, **kwargs)
 
-    def cache_lookup(self, request, variant: str) -> tuple[str, tuple[str, bytes] | None]:
-        """The key of this request's answer for `variant`, and the stored (etag, body) if any."""
+    def cache_lookup(self, request, variant: str, backend=None) -> tuple[str, tuple[str, bytes] | None]:
+        """The key of this request's answer for `variant`, and the stored (etag, body) if any. `backend`:
+        this thread's default cache, when the caller has it (each `cache.` goes through a proxy)."""
         keys = self.cache_generation_keys()
         memo = tuple(keys)
         guess = _last_generation.get(memo)
         guessed = None if guess is None else _key(guess, variant, request)
-        backend = caches["default"]  # once: each `cache.` goes through the per-thread connection proxy
+        backend = caches["default"] if backend is None else backend
         values = _get_many(backend, memo, guessed)
         generation = self.cache_generation_of(values)
         if generation == guess:
@@ -206,6 +207,15 @@ class CachedReadEarlyMiddleware:
         response = self.early(request) if request.method == "GET" else None
         return self.get_response(request) if response is None else response
 
+    @staticmethod
+    def throttle(throttle_class, backend):
+        """A throttle of the view; one counting in the default cache (DRF's `cache` attribute) counts in
+        this thread's backend as given, not through the cache's proxy on each call."""
+        throttle = throttle_class()
+        if getattr(throttle_class, "cache", None) is cache:
+            throttle.cache = backend
+        return throttle
+
     def early(self, request):
         meta = request.META
         if (
@@ -229,19 +239,23 @@ class CachedReadEarlyMiddleware:
         variant = view.cache_variant(request)
         if variant is None:
             return None
+        backend = caches["default"]  # this thread's, looked up once for the lookup and the throttles
         try:
-            _, hit = view.cache_lookup(request, variant)
-            if hit is None or not all(throttle().allow_request(request, view) for throttle in view.throttle_classes):
+            _, hit = view.cache_lookup(request, variant, backend=backend)
+            if hit is None or not all(
+                self.throttle(t, backend).allow_request(request, view) for t in view.throttle_classes
+            ):
                 return None
         except Exception:  # the view logs it
             return None
         request.resolver_match = match  # the metrics' route label
         response = view.cache_hit(request, hit)
-        headers = view.default_response_headers  # DRF's: Allow (and Vary: Accept with several renderers)
-        if vary := headers.pop("Vary", None):
+        headers = _view_headers(view)
+        if vary := headers.get("Vary"):
             patch_vary_headers(response, cc_delim_re.split(vary))
         for name, value in headers.items():
-            response[name] = value
+            if name != "Vary":
+                response[name] = value
         if self.frame_options is not None:
             response.headers.setdefault("X-Frame-Options", self.frame_options)
         if note := getattr(request, RATE_LIMIT_NOTE, None):
@@ -249,6 +263,17 @@ class CachedReadEarlyMiddleware:
                 response.headers.setdefault(name, value)
         response.headers.setdefault("Content-Length", str(len(response.content)))
         return response
+
+
+@functools.cache
+def _class_headers(view_class, allowed: tuple[str, ...], several_renderers: bool) -> dict[str, str]:
+    return {"Allow": ", ".join(allowed), **({"Vary": "Accept"} if several_renderers else {})}
+
+
+def _view_headers(view) -> dict[str, str]:
+    """DRF's `default_response_headers` of the view (`Allow`, and `Vary: Accept` with several renderers),
+    made once per view class."""
+    return _class_headers(type(view), tuple(view.allowed_methods), len(view.renderer_classes) > 1)
 
 
 # path → its URL match (None: no route), as `resolve` finds it; kept per process, at most ROUTES_KEPT.
