@@ -2,7 +2,7 @@
 the same run, cached (the default) or not.
 
 Seeds a throwaway database (demo data plus a bulk catalogue of published items; on PostgreSQL a separate
-database, `csn_bench_catalogue`, rebuilt each run), starts `--servers` daphne processes (one per core, the
+database, `<DATABASE_URL's name>_bench_catalogue`, rebuilt each run), starts `--servers` daphne processes (one per core, the
 load split evenly, as a load balancer would), and sends open-loop fixed-rate load to each endpoint. Prints
 p50/p95/p99, the server CPU per request and its ratio to /healthz's, and the issue's targets.
 `--uncached` turns the server cache off (`CSN_CATALOGUE_CACHE_SECONDS=0`): every read computed. With
@@ -59,7 +59,6 @@ print(Content.objects.count())
 
 TARGET_P95_MS = 50.0
 TARGET_CACHED_CPU_RATIO = 1.5
-DATABASE = "csn_bench_catalogue"
 
 
 def _parse(argv):
@@ -79,7 +78,8 @@ def _database(env: dict) -> str:
     if not url.startswith(("postgres://", "postgresql://")):
         env.pop("DATABASE_URL", None)
         return ""
-    url = urlunsplit(urlsplit(url)._replace(path="/" + DATABASE))
+    # Named after the caller's database: two trees benching at once do not drop each other's.
+    url = urlunsplit(urlsplit(url)._replace(path=f"/{database_name(url)}_bench_catalogue"))
     name = database_name(url)
     with postgres_admin(url) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

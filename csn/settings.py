@@ -102,6 +102,7 @@ MIDDLEWARE = [
     "csn.metrics.HttpMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csn.api.caching.CachedReadEarlyMiddleware",  # an anonymous catalogue cache hit, before the rest
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

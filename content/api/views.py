@@ -35,7 +35,7 @@ from content.api.serializers import (
     TransitionInputSerializer,
 )
 from content.models import Content, Player, Team
-from content.services.cache import CONTENT, GAMES, PLAYERS, TEAMS, catalogue_generation
+from content.services.cache import CONTENT, GAMES, PLAYERS, TEAMS, generation_keys, generation_of
 from content.services.media import media_upload_confirm, media_upload_receive, media_upload_start
 from content.services.rights import entitlement_variant
 from content.services.workflow import content_transition
@@ -70,8 +70,11 @@ class CatalogueCache(CachedReadMixin):
             return None
         return entitlement_variant(user_grants(user=request.user))
 
-    def cache_generation(self):
-        return catalogue_generation(self.families)
+    def cache_generation_keys(self):
+        return generation_keys(self.families)
+
+    def cache_generation_of(self, values):
+        return generation_of(self.families, values)
 
 
 # The columns the hand-built representations read (content.api.serializers): a first page's statement

@@ -48,8 +48,18 @@ def _version_key(family: str) -> str:
 def catalogue_generation(families) -> str:
     """The versions of `families` (and, with content, its next availability edge) as one key part.
     One cache round trip; one more query when the content version is new or its edge has passed."""
+    return generation_of(families, cache.get_many(generation_keys(families)))
+
+
+def generation_keys(families) -> list[str]:
+    """The cache keys `catalogue_generation` reads (to read them with others in one round trip)."""
     keys = [_version_key(family) for family in families]
-    got = cache.get_many([*keys, EDGE_KEY] if CONTENT in families else keys)
+    return [*keys, EDGE_KEY] if CONTENT in families else keys
+
+
+def generation_of(families, got: dict) -> str:
+    """`catalogue_generation` from the values of `generation_keys(families)` as read (`got`)."""
+    keys = [_version_key(family) for family in families]
     versions = {family: got.get(key) or _version_start(key) for family, key in zip(families, keys, strict=True)}
     parts = [f"{family[0]}{versions[family]}" for family in families]
     if CONTENT in families:
