@@ -304,6 +304,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["csn.api.parsers.BoundedJSONParser"],  # JSON nested at most 32 deep
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "csn.api.negotiation.CachedContentNegotiation",  # chosen once per Accept
     "DEFAULT_PAGINATION_CLASS": "csn.api.pagination.CursorPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
