@@ -96,13 +96,13 @@ def _flat(field) -> bool:
 
 
 class InputSerializer(StrictTypesMixin, serializers.Serializer):
-    """A request body (see the module docstring).
+    """A request body (see the module docstring)."""
 
-    Its fields are copied from a set made once per class: DRF deep-copies the declared fields for every
-    instance, which builds each field anew (its validators, their messages): a tenth of a progress write's
-    CPU. A flat field's copy is shallow (the copy is then bound to this serializer; its validators, made
-    once, are read-only); a field with fields inside is deep-copied as DRF does."""
-
+    # (Not in the docstring: that is the schema's description of every request body.) Its fields are
+    # copied from a set made once per class: DRF deep-copies the declared fields for every instance, which
+    # builds each field anew (its validators, their messages): a tenth of a progress write's CPU. A flat
+    # field's copy is shallow (the copy is then bound to this serializer; its validators, made once, are
+    # read-only); a field with fields inside is deep-copied as DRF does.
     def get_fields(self):
         cls = type(self)
         made = cls.__dict__.get("_csn_fields")
