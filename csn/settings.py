@@ -102,13 +102,13 @@ MIDDLEWARE = [
     "csn.metrics.HttpMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "csn.browser.BrowserSessionMiddleware",  # csn.browser: passed by for API tokens
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "csn.browser.BrowserCsrfViewMiddleware",
+    "csn.browser.BrowserAuthenticationMiddleware",
     "csn.api.ratelimit.RateLimitHeadersMiddleware",  # RateLimit headers from the API's throttles
     "csn.db.ReadYourWritesMiddleware",  # a client that just wrote reads the primary (csn.db)
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "csn.browser.BrowserMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
