@@ -15,6 +15,9 @@ at once (timeout 0). Here a timeout is sent in milliseconds (`PX`, `PEXPIRE`).""
 from django.core.cache.backends import redis as django_redis
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 
+# KEYS[1] the counter, ARGV[1] its lifetime in ms from the first hit.
+_COUNT_SCRIPT = "redis.call('SET', KEYS[1], 0, 'NX', 'PX', ARGV[1]) return redis.call('INCR', KEYS[1])"
+
 
 def _ms(timeout: float) -> int:
     return max(1, round(timeout * 1000))
@@ -46,11 +49,13 @@ class RedisCacheClient(django_redis.RedisCacheClient):
         return bool(self.get_client(key, write=True).pexpire(key, _ms(timeout)))
 
     def count(self, key, timeout) -> int:
-        """INCR, starting the key at 0 with this timeout when it is missing: one round trip."""
-        pipeline = self.get_client(key, write=True).pipeline(transaction=False)
-        pipeline.set(key, 0, nx=True, px=_ms(timeout))
-        pipeline.incr(key)
-        return pipeline.execute()[1]
+        """INCR, starting the key at 0 with this timeout when it is missing: one round trip, one command
+        (a script run by its digest; a pipeline of SET NX and INCR cost twice the client's CPU)."""
+        client = self.get_client(key, write=True)
+        script = self.__dict__.get("_count_script")
+        if script is None or script.registered_client is not client:
+            script = self.__dict__["_count_script"] = client.register_script(_COUNT_SCRIPT)
+        return script(keys=[key], args=[_ms(timeout)])
 
     def set_many(self, data, timeout):
         if not timeout:

@@ -103,13 +103,13 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csn.api.caching.CachedReadEarlyMiddleware",  # an anonymous catalogue cache hit, before the rest
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "csn.browser.BrowserSessionMiddleware",  # csn.browser: passed by for API tokens
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "csn.browser.BrowserCsrfViewMiddleware",
+    "csn.browser.BrowserAuthenticationMiddleware",
     "csn.api.ratelimit.RateLimitHeadersMiddleware",  # RateLimit headers from the API's throttles
     "csn.db.ReadYourWritesMiddleware",  # a client that just wrote reads the primary (csn.db)
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "csn.browser.BrowserMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -311,6 +311,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["csn.api.parsers.BoundedJSONParser"],  # JSON nested at most 32 deep
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "csn.api.negotiation.CachedContentNegotiation",  # chosen once per Accept
     "DEFAULT_PAGINATION_CLASS": "csn.api.pagination.CursorPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

@@ -85,7 +85,7 @@ def raw_models(model, sql: str, params, *, alias: str) -> list:
     connection = connections[alias]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        columns = tuple(column[0] for column in cursor.description)
+        columns = _column_names(cursor)
         rows = cursor.fetchall()
     names, positions, extras, converters = _raw_plan(model, columns, alias)
     items = []
@@ -102,6 +102,16 @@ def raw_models(model, sql: str, params, *, alias: str) -> list:
             setattr(item, column, row[position])
         items.append(item)
     return items
+
+
+def _column_names(cursor) -> tuple:
+    """The names of the result's columns. psycopg's `description` builds a Column object, with its type's
+    details, for every column: two fifths of the token lookup (which selects every column of the user). The
+    names alone come from the result itself."""
+    result = getattr(cursor, "pgresult", None)  # psycopg; SQLite's cursor has none
+    if result is None:
+        return tuple(column[0] for column in cursor.description)
+    return tuple(result.fname(index).decode() for index in range(result.nfields))
 
 
 @functools.cache

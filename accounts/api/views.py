@@ -239,8 +239,10 @@ class PasswordChangeView(APIView):
         data = PasswordChangeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.password_change(user=request.user, **data.validated_data)
-        # A browser session that changed its password stays signed in; other sessions end.
-        update_session_auth_hash(request._request, request.user)
+        # A browser session that changed its password stays signed in; other sessions end. (An app's
+        # request with a token has no session: csn.browser passes the session middleware by.)
+        if hasattr(request._request, "session"):
+            update_session_auth_hash(request._request, request.user)
         # Every token is revoked; this device gets a fresh one, under the same name.
         presented = _presented_token(request)
         token = services.token_issue(user=request.user, name=presented.name if presented else "")

@@ -44,5 +44,6 @@ def test_count_starts_a_window_and_counts_in_it():
     cache.delete("window")
     assert [cache.count("window", 0.3) for _ in range(3)] == [1, 2, 3]
     assert cache.get("window") == 3
+    assert 0 < cache._cache.get_client().pttl(cache.make_key("window")) <= 300  # from the first hit, kept
     time.sleep(0.4)
     assert cache.count("window", 0.3) == 1  # a new window

@@ -81,9 +81,13 @@ class ContinueWatchingView(APIView):
         responses={200: ContinueWatchingOutputSerializer},
     )
     def get(self, request):
-        query = ContinueWatchingQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        items = selectors.continue_watching_items(user=request.user, limit=query.validated_data["limit"])
+        if request.query_params:
+            query = ContinueWatchingQuerySerializer(data=request.query_params)
+            query.is_valid(raise_exception=True)
+            limit = query.validated_data["limit"]
+        else:  # what the serializer answers for no parameters, without building it on every app launch
+            limit = selectors.CONTINUE_WATCHING_DEFAULT_LIMIT
+        items = selectors.continue_watching_items(user=request.user, limit=limit)
         spoilers = spoilers_for(request.user)
         return Response(
             {"results": [progress_representation(item, with_content=True, spoilers=spoilers) for item in items]}

@@ -125,3 +125,11 @@ def test_the_constant_statement_gives_what_the_queryset_gives(user, staff, djang
     with django_assert_num_queries(1):
         got = [progress_representation(item, with_content=True) for item in continue_watching_items(user=user, limit=4)]
     assert got == expected and len(got) == (4 if staff else 3)
+
+
+def test_no_parameters_mean_what_the_query_serializer_answers_for_none():
+    from streaming.viewing.api.serializers import ContinueWatchingQuerySerializer
+    from streaming.viewing.selectors import CONTINUE_WATCHING_DEFAULT_LIMIT
+
+    query = ContinueWatchingQuerySerializer(data={})
+    assert query.is_valid() and query.validated_data == {"limit": CONTINUE_WATCHING_DEFAULT_LIMIT}

@@ -1,8 +1,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
+from django.db import connection, transaction
 from django.utils import timezone
 
 from analytics.models import OutboxEvent
@@ -260,15 +259,52 @@ def test_only_plain_updates_skip_the_commit_flush(auth_client, content):
     """Readings that carry an analytics event commit durably; plain position updates need not wait
     for the WAL flush (PostgreSQL only; SQLite has no such setting)."""
 
-    def statements(position, at):
-        with CaptureQueriesContext(connection) as captured:
-            assert put(auth_client, content.pk, position, at=at).status_code == 200
-        return " ".join(q["sql"] for q in captured)
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's synchronous_commit")
+    seen = []
 
-    assert "synchronous_commit" not in statements(10.0, T0)  # first reading: video_play
-    plain = statements(20.0, T0 + timedelta(seconds=1))
-    assert ("SET LOCAL synchronous_commit TO OFF" in plain) == (connection.vendor == "postgresql")
-    assert "synchronous_commit" not in statements(950.0, T0 + timedelta(seconds=2))  # video_complete
+    def after_each_statement(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if not sql.startswith("SHOW"):  # what the transaction's commit will use, after this statement
+            with connection.cursor() as cursor:
+                cursor.execute("SHOW synchronous_commit")
+                seen.append(cursor.fetchone()[0])
+        return result
+
+    def commit_setting(position, at):
+        seen.clear()
+        with connection.execute_wrapper(after_each_statement):
+            assert put(auth_client, content.pk, position, at=at).status_code == 200
+        return seen[-1]
+
+    assert commit_setting(10.0, T0) == "on"  # first reading: video_play
+    assert commit_setting(20.0, T0 + timedelta(seconds=1)) == "off"  # a plain update
+    assert commit_setting(950.0, T0 + timedelta(seconds=2)) == "on"  # video_complete
+    assert commit_setting(960.0, T0 + timedelta(seconds=3)) == "off"  # past the threshold already
+    with connection.cursor() as cursor:  # SET LOCAL: it ended with its transaction
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_callers_transaction_keeps_its_commit_flush(user, content):
+    """Only a transaction of the service's own is relaxed: a caller's may hold writes that must not be."""
+    from streaming.viewing import services
+
+    services.progress_record(
+        user=user, content_id=content.pk, position_seconds=10, duration_seconds=1000, recorded_at=T0
+    )
+    with transaction.atomic():
+        services.progress_record(
+            user=user,
+            content_id=content.pk,
+            position_seconds=20,
+            duration_seconds=1000,
+            recorded_at=T0 + timedelta(seconds=1),
+        )
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit" if connection.vendor == "postgresql" else "SELECT 'on'")
+            assert cursor.fetchone()[0] == "on"
 
 
 def test_content_withdrawn_after_watching_is_a_404_and_keeps_the_row(auth_client, user, content):
