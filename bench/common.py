@@ -211,11 +211,19 @@ async def open_followers(url: str, topics: list[str], count: int, batch: int = 5
     import json
 
     from websockets.asyncio.client import connect
+    from websockets.exceptions import InvalidHandshake
 
     opened = []
 
     async def open_one():
-        ws = await connect(url, max_size=None, max_queue=None, **{"open_timeout": 60, **options})
+        for attempt in range(5):  # a loaded machine drops the odd handshake: try again
+            try:
+                ws = await connect(url, max_size=None, max_queue=None, **{"open_timeout": 60, **options})
+                break
+            except (TimeoutError, OSError, InvalidHandshake):
+                if attempt == 4:
+                    raise
+                await asyncio.sleep(0.5 * (attempt + 1))
         seqs = {}
         for topic in topics:
             await ws.send(json.dumps({"type": "subscribe", "topic": topic}))

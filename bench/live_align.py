@@ -12,15 +12,12 @@ the send time is an upper bound (it includes the write path).
 
 import asyncio
 import json
-import multiprocessing
-import os
 import sys
 import time
-from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from bench.common import print_table, summary
-from bench.live import CLIENT_PROCESSES, _cpu_seconds, _send, csn_server, throwaway_postgres
+from bench.live import CLIENT_PROCESSES, Clients, _cpu_seconds, _send, csn_backends
 
 MAX_DELAY = 60.0
 
@@ -93,37 +90,21 @@ async def _receivers(url, topic, tag, delays, ready, start, stop_at, results):
 
 def measure(urls, setup, pids, delays, rate, duration) -> dict:
     """`delays`: one per socket (None: unaligned). Receivers spread over the servers, the sender on the first."""
-    ctx = multiprocessing.get_context("spawn")
-    ready = [ctx.Event() for _ in range(CLIENT_PROCESSES)]
-    start, stop_at, results = ctx.Event(), ctx.Value("d", 0.0), ctx.Queue()
     topic = f"chat:{setup['game']}"
     tag = f"align{len(delays)}x{rate}x{time.time():.0f}"
-    shares = [delays[i::CLIENT_PROCESSES] for i in range(CLIENT_PROCESSES)]
-    procs = [
-        ctx.Process(
-            target=_receivers_main,
-            args=(urls[i % len(urls)], topic, tag, shares[i], ready[i], start, stop_at, results),
-        )
-        for i in range(CLIENT_PROCESSES)
-    ]
-    for proc in procs:
-        proc.start()
-    for event in ready:
-        event.wait(180)
+    shares = [(urls[i % len(urls)], topic, tag, delays[i::CLIENT_PROCESSES]) for i in range(CLIENT_PROCESSES)]
+    clients = Clients(_receivers_main, shares, ready_timeout=180)
     longest = max((d for d in delays if d is not None), default=0.0)
-    stop_at.value = time.time() + duration + longest + 3.0
     cpu_before = sum(_cpu_seconds(pid) for pid in pids)
-    start.set()
+    clients.go(duration + longest + 3.0)
     sent, acks = asyncio.run(_send(urls[0], setup, rate, duration, tag))
     received, early, lateness = 0, 0, []
-    for _ in procs:
-        got, too_early, sample = results.get(timeout=longest + 180)
+    results, _ = clients.collect(timeout=longest + 180)
+    for got, too_early, sample in results:
         received += got
         early += too_early
         lateness.extend(sample)
     cpu = sum(_cpu_seconds(pid) for pid in pids) - cpu_before
-    for proc in procs:
-        proc.join(10)
     expected = sent * len(delays)
     aligned = any(d is not None for d in delays)
     return {
@@ -145,21 +126,8 @@ def main(argv: list[str]) -> None:
     n, rate, horizons = (200, 10, 10) if quick else (1000, 10, 10)
     duration = 4.0 if quick else 8.0
     delays = [MAX_DELAY * (i % horizons) / (horizons - 1) for i in range(n)]
-    backends = [("csn-inmemory", lambda: csn_server({"REDIS_URL": ""}))]
-    redis_url = os.environ.get("REDIS_URL", "")
-    if redis_url:
-
-        @contextmanager
-        def redis_backend():
-            with (
-                throwaway_postgres() as database_url,
-                csn_server({"REDIS_URL": redis_url}, database_url, processes=servers) as server,
-            ):
-                yield server
-
-        backends.append((f"csn-redis x{servers}", redis_backend))
     rows = []
-    for name, server in backends:
+    for name, server in csn_backends({}, servers):
         with server() as (urls, setup, pids):
             for socket_delays in ([None] * n, delays):
                 row = {"server": name, **measure(urls, setup, pids, socket_delays, rate, duration)}

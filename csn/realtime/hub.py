@@ -46,7 +46,7 @@ MAX_PACE_SECONDS = 0.5
 class Item:
     """Events of one topic fanned out together; `frame` is encoded once and shared by every socket."""
 
-    __slots__ = ("events", "frame", "message", "shed", "shed_authors", "topic")
+    __slots__ = ("bulk", "events", "frame", "message", "shed", "shed_authors", "shed_coalesced", "topic")
 
     def __init__(self, topic: str, events: list[tuple[int, str]]):
         self.topic = topic
@@ -54,9 +54,14 @@ class Item:
         self.frame = events[0][1] if len(events) == 1 else batch_frame([text for _, text in events])
         # The ASGI message itself is shared too: the server only reads it.
         self.message = {"type": "websocket.send", "text": self.frame}
-        # Under load (csn.realtime.load): what most sockets get instead, and whose own events it sheds.
+        # Under load (csn.realtime.load): what most sockets get instead (`shed`: a `skipped` note per shed
+        # event, protocol 1; `shed_coalesced`: a note per run, protocol 2), and whose own events it sheds.
         self.shed: Item | None = None
+        self.shed_coalesced: Item | None = None
         self.shed_authors: set = set()
+        # Whether it holds events that may be sampled (chat messages): a socket's backlog sends the
+        # topics of such items after the others (the consumer's send path), so scores never wait on chat.
+        self.bulk = False
 
     @property
     def last_seq(self) -> int:
@@ -271,8 +276,11 @@ class Hub:
         item = Item(topic, events)
         subscribers = list(self.topics.get(topic, ()))
         shed = load.shed(topic, events, len(subscribers))
+        item.bulk = load.bulk(events)
         if shed is not None:  # under load: most sockets get the item with some events `skipped`
-            item.shed, item.shed_authors = Item(topic, shed[0]), shed[1]
+            item.shed, item.shed_authors = Item(topic, shed.events), shed.authors
+            item.shed_coalesced = Item(topic, shed.coalesced)
+            item.shed.bulk = item.shed_coalesced.bulk = item.bulk
         for subscriber in subscribers:
             subscriber.hub_push(item)
         finished = self.loop.time()

@@ -13,21 +13,29 @@ registered by the app that owns the event (`register`); the transport knows only
   of them). Held counts go out with the topic's next one, even after the level fell to 0, unless they
   were held longer than twice the longest window (then they are dropped: a sum that late would mislead).
 - `SAMPLED` events (chat messages) in rooms of at least `LIVE_SHED_SAMPLE_ROOM` local sockets: from level
-  3, one in `LIVE_SHED_SAMPLE_KEEP_ONE_IN` passes (by seq, so every socket sees the same ones); the
+  3, one in `LIVE_SHED_SAMPLE_KEEP_ONE_IN` passes: the newest of each pass (a per-topic credit carries the
+  fraction over, so the share is exact over passes; every socket of the process sees the same ones); the
   sockets that must see everything (their author, moderators: the gateway decides) get the whole item.
-  A shed message still reaches each socket as `skipped`, so sampling saves bytes, not writes: the cost
-  of a pass is per socket. So a sampled room's passes are also spaced `LIVE_SHED_SAMPLED_PACE` times
-  further apart (`pace`; the hub's pacing, bounded by its 0.5 s): fewer, larger frames per socket, and
-  the loop time they free goes to the topics never shed (a game's scores are its own topic).
+  A sampled room's passes are also spaced `LIVE_SHED_SAMPLED_PACE` times further apart (`pace`; the hub's
+  pacing, bounded by its 0.5 s): fewer, larger frames per socket, and the loop time they free goes to the
+  topics never shed (a game's scores are its own topic).
 
-Every event not registered (scores, play-by-play, deletions, user events) is never shed. A shed event
-still reaches each socket as `{"type": "event", "seq": n, "name": "skipped", "data": {"name": ...}}`, so
-seqs stay contiguous and clients never take it for a gap (docs/protocol.md).
+Every event not registered (scores, play-by-play, deletions, user events) is never shed. What is shed still
+advances the topic's seq, so clients never take it for a gap (docs/protocol.md), in one of two shapes by
+protocol version:
+
+- protocol 1: one `{"type": "event", "seq": n, "name": "skipped", "data": {"name": ...}}` per shed event;
+- protocol 2: one note per run of shed events of one name with consecutive seqs, `seq` the run's last,
+  `data: {"name": ..., "count": k}` (it stands for seqs `seq - k + 1 .. seq`). A flooded room's pass then
+  costs each socket its kept messages and one note, not a note per message.
 """
 
 import json
 import logging
+import math
 import time
+from collections import Counter
+from typing import NamedTuple
 
 from django.conf import settings
 
@@ -42,6 +50,7 @@ SUMMED = "summed"
 SKIPPED = "skipped"
 
 _policies: dict[str, str] = {}
+_bulk_markers: list[str] = []  # how a SAMPLED event's name reads in its encoded frame
 
 
 def register(name: str, policy: str) -> None:
@@ -49,6 +58,7 @@ def register(name: str, policy: str) -> None:
     if policy not in (STATE, SUMMED, SAMPLED):
         raise ValueError(policy)
     _policies[name] = policy
+    _bulk_markers[:] = [f'"name":"{name}"' for name, policy in _policies.items() if policy == SAMPLED]
 
 
 class State:
@@ -60,6 +70,7 @@ class State:
         self.summed_sent: dict[str, float] = {}  # topic -> monotonic time of its last summed event passed
         self.held: dict[str, Held] = {}  # topic -> the summed events held back since the last one passed
         self.sampled: set[str] = set()  # topics whose last pass was in a sampled room (paced further apart)
+        self.sample_credit: dict[str, float] = {}  # topic -> the fraction of a kept message carried over
 
 
 class Held:
@@ -143,7 +154,16 @@ def _held_fresh(now: float) -> bool:
     return bool(state.held)
 
 
-def shed(topic: str, events: list[tuple[int, str]], subscribers: int) -> tuple[list[tuple[int, str]], set] | None:
+class Shed(NamedTuple):
+    """A pass under load: `events` with one `skipped` note per shed event (protocol 1), `coalesced` with
+    one note per run (protocol 2), and the ids of the users whose own events were shed."""
+
+    events: list[tuple[int, str]]
+    authors: set
+    coalesced: list[tuple[int, str]]
+
+
+def shed(topic: str, events: list[tuple[int, str]], subscribers: int) -> Shed | None:
     """What the sockets of `topic` get instead of `events` at the current level: the events with the shed
     ones replaced by `skipped` (and a summed one passing with what was held back added), and the ids of
     the users whose own events were shed (they see the whole item). None when nothing is shed."""
@@ -152,15 +172,15 @@ def shed(topic: str, events: list[tuple[int, str]], subscribers: int) -> tuple[l
     now = time.monotonic()
     if state.level == 0 and not (topic in state.held and _held_fresh(now)):
         state.sampled.discard(topic)
+        state.sample_credit.pop(topic, None)
         return None
     level = max(state.level, 1)
     sample_room = state.level >= 3 and subscribers >= settings.LIVE_SHED_SAMPLE_ROOM
-    keep_one_in = max(1, settings.LIVE_SHED_SAMPLE_KEEP_ONE_IN)
     state_every = settings.LIVE_SHED_STATE_SECONDS[min(level, len(settings.LIVE_SHED_STATE_SECONDS)) - 1]
     summed_every = settings.LIVE_SHED_SUMMED_SECONDS[min(level, len(settings.LIVE_SHED_SUMMED_SECONDS)) - 1]
-    out, authors, shed_names = [], set(), []
+    out, authors = [], set()
     last_state = None
-    summed = []
+    summed, sampled = [], []
     for index, (seq, text) in enumerate(events):
         decoded = json.loads(text)
         name = decoded.get("name")
@@ -172,11 +192,9 @@ def shed(topic: str, events: list[tuple[int, str]], subscribers: int) -> tuple[l
         elif policy == SUMMED:
             summed.append((index, decoded))
             keep = None  # decided below: the newest of the pass may pass, carrying the others
-        elif policy == SAMPLED and sample_room and seq % keep_one_in:
-            keep = False
-            author = ((decoded.get("data") or {}).get("user") or {}).get("id")
-            if author is not None:
-                authors.add(author)
+        elif policy == SAMPLED and sample_room:
+            sampled.append((index, decoded))
+            keep = None  # decided below: the newest share of the pass passes
         out.append([seq, text, keep, name])
     if last_state is not None:
         due = now - state.state_sent.get(topic, float("-inf")) >= state_every
@@ -200,24 +218,60 @@ def shed(topic: str, events: list[tuple[int, str]], subscribers: int) -> tuple[l
                     topic=topic, seq=out[last][0], name=out[last][3], data=held.merged(decoded.get("data") or {})
                 )
             out[last][2] = True
-    if sample_room and any(_policies.get(entry[3]) == SAMPLED for entry in out):
+    if sampled:
+        # One in `keep_one_in` passes, the newest of the pass: the shed ones are the oldest, one run.
+        credit = state.sample_credit.get(topic, 0.0) + len(sampled) / max(1, settings.LIVE_SHED_SAMPLE_KEEP_ONE_IN)
+        kept = min(len(sampled), math.floor(credit))
+        state.sample_credit[topic] = credit - kept
+        for position, (index, decoded) in enumerate(sampled):
+            out[index][2] = position >= len(sampled) - kept
+            if not out[index][2]:
+                author = ((decoded.get("data") or {}).get("user") or {}).get("id")
+                if author is not None:
+                    authors.add(author)
         state.sampled.add(topic)
     else:
         state.sampled.discard(topic)
-    result = []
+        if not sample_room:
+            state.sample_credit.pop(topic, None)
+    result, coalesced, shed_names = [], [], []
     changed = False
+    run: list = []  # [first seq, last seq, name] of the run of shed events the coalesced list is in
+
+    def close_run() -> None:
+        if run:
+            first, last, name = run
+            data = {"name": name, "count": last - first + 1}
+            coalesced.append((last, encode_event(topic=topic, seq=last, name=SKIPPED, data=data)))
+            run.clear()
+
     for (seq, text, keep, name), (_, original) in zip(out, events, strict=True):
         if keep:
+            close_run()
             result.append((seq, text))
+            coalesced.append((seq, text))
             changed = changed or text is not original
+            continue
+        shed_names.append(name)
+        result.append((seq, encode_event(topic=topic, seq=seq, name=SKIPPED, data={"name": name})))
+        if run and run[2] == name and run[1] == seq - 1:
+            run[1] = seq
         else:
-            shed_names.append(name)
-            result.append((seq, encode_event(topic=topic, seq=seq, name=SKIPPED, data={"name": name})))
+            close_run()
+            run[:] = [seq, seq, name]
+    close_run()
     if not shed_names and not changed:
         return None
-    for name in shed_names:
-        metrics.live_shed_events.labels(name).inc(subscribers)
-    return result, authors
+    for name, count in Counter(shed_names).items():
+        metrics.live_shed_events.labels(name).inc(count * subscribers)
+    return Shed(result, authors, coalesced)
+
+
+def bulk(events: list[tuple[int, str]]) -> bool:
+    """Whether `events` hold one that may be sampled (a chat message): such a topic's backlog on a socket
+    goes out after the others'. A look at the encoded text, no decoding (a false match only lowers the
+    item's priority)."""
+    return any(marker in text for _, text in events for marker in _bulk_markers)
 
 
 def pace(topic: str) -> float:

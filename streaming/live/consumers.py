@@ -96,6 +96,17 @@ async def _drive(coroutine, blocker) -> None:
             return
 
 
+def _urgent_first(items) -> list[Item]:
+    """A socket's backlog in the order it goes out: the topics that carry sampled events (chat) after the
+    others (scores, plays), each topic's items still in their order (seqs are per topic)."""
+    bulk_topics = {item.topic for item in items if item.bulk}
+    if not bulk_topics:
+        return list(items)
+    return [item for item in items if item.topic not in bulk_topics] + [
+        item for item in items if item.topic in bulk_topics
+    ]
+
+
 class Subscription:
     __slots__ = ("aligned", "holding", "seq")
 
@@ -197,7 +208,8 @@ class GatewayConsumer(AlignedSubscriptions, AsyncWebsocketConsumer):
         if subscription is None or self.gone:
             return
         if item.shed is not None and not self._sees_all(item):
-            item = item.shed
+            # Protocol 2 takes a run of shed events as one `skipped` note (docs/protocol.md).
+            item = item.shed if self.version == 1 else item.shed_coalesced
         if subscription.holding is not None:
             subscription.holding.append(item)
             return
@@ -249,7 +261,7 @@ class GatewayConsumer(AlignedSubscriptions, AsyncWebsocketConsumer):
                 if len(queue) == 1:
                     message = queue.popleft().message
                 else:  # what piled up during the last send goes out as one frame
-                    items = list(queue)
+                    items = _urgent_first(queue)
                     queue.clear()
                     text = batch_frame([text for item in items for _, text in item.events])
                     message = {"type": "websocket.send", "text": text}
@@ -479,7 +491,10 @@ class GatewayConsumer(AlignedSubscriptions, AsyncWebsocketConsumer):
             if item.last_seq <= seq:
                 continue
             newer = [event for event in item.events if event[0] > seq]
-            self._enqueue(item if len(newer) == len(item.events) else Item(topic, newer))
+            if len(newer) < len(item.events):
+                item, bulk = Item(topic, newer), item.bulk
+                item.bulk = bulk
+            self._enqueue(item)
 
     async def on_unsubscribe(self, message, ref):
         topic, _, _ = self._internal_topic(message.get("topic"))

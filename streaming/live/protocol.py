@@ -9,7 +9,8 @@ from django.utils import timezone
 from csn.representation import datetime_text
 
 PROTOCOL_VERSION = 1  # what a client that names no version gets
-SUPPORTED_VERSIONS = (1,)
+# 2: under load, a run of shed events comes as one `skipped` note with a `count` (docs/protocol.md).
+SUPPORTED_VERSIONS = (1, 2)
 # Clients send `ping` this often (and reconnect when no `pong` comes within one more interval).
 PING_INTERVAL_SECONDS = 25
 HEARTBEAT_INTERVAL_SECONDS = 20  # while watching (presence)

@@ -37,10 +37,10 @@ def test_hello_comes_first_with_the_version_time_ping_interval_and_limits(settin
     settings.LIVE_MAX_SUBSCRIPTIONS = 7
 
     async def scenario():
-        for path in ("/ws/", "/ws/?v=1"):
+        for path, version in (("/ws/", 1), ("/ws/?v=1", 1), ("/ws/?v=2", 2)):
             client = await Client(path).connect()
             hello = client.hello
-            assert (hello["protocol"], hello["versions"], hello["user"]) == (1, [1], None)
+            assert (hello["protocol"], hello["versions"], hello["user"]) == (version, [1, 2], None)
             assert hello["ping_interval"] == 25
             assert hello["limits"]["max_subscriptions"] == 7
             assert hello["server_time"].endswith("Z")
@@ -49,7 +49,7 @@ def test_hello_comes_first_with_the_version_time_ping_interval_and_limits(settin
     run(scenario)
 
 
-@pytest.mark.parametrize("version", ["2", "0", "abc", "1.0", "99999"])
+@pytest.mark.parametrize("version", ["3", "0", "abc", "1.0", "99999"])
 def test_an_unknown_version_is_refused_with_a_clear_close_code(version):
     async def scenario():
         client = Client(f"/ws/?v={version}")
@@ -58,7 +58,7 @@ def test_an_unknown_version_is_refused_with_a_clear_close_code(version):
         frames, code = await close_code(client)
         assert code == Close.UNSUPPORTED_VERSION == 4406
         assert '"code":"unsupported_version"' in frames[0]["text"]
-        assert '"supported":[1]' in frames[0]["text"]
+        assert '"supported":[1,2]' in frames[0]["text"]
 
     run(scenario)
 
@@ -179,7 +179,7 @@ def test_through_a_real_daphne_the_close_codes_reach_the_client():
 
     with daphne_on_test_db() as (base,):
         url = base.replace("http", "ws") + "/ws/"
-        with connect(url + "?v=2", open_timeout=10) as refused:
+        with connect(url + "?v=3", open_timeout=10) as refused:
             assert json.loads(refused.recv(timeout=5))["code"] == "unsupported_version"
             with pytest.raises(ConnectionClosed) as closed:
                 refused.recv(timeout=5)

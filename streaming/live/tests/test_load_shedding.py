@@ -86,3 +86,108 @@ def test_under_load_reaction_counts_come_summed_and_less_often_and_scores_whole(
 
     async_to_sync(scenario)()
     assert ReactionSecond.objects.filter(game=game).count() == 3  # every second is kept
+
+
+def _socket(version: int, sent: list):
+    """A gateway consumer as the hub sees it, on protocol `version`, that records what it sends."""
+    from collections import deque
+
+    from streaming.live.consumers import Subscription
+
+    async def base_send(message):
+        sent.append(message["text"])
+
+    socket = GatewayConsumer()
+    socket.base_send = base_send
+    socket.subscriptions, socket.queue, socket.sending, socket.gone = {}, deque(), None, False
+    socket.user, socket.sees_all_chat, socket.version = None, False, version
+    for topic in (CHAT, "game:7"):
+        socket.subscriptions[topic] = Subscription()
+        socket.subscriptions[topic].holding = None
+    return socket
+
+
+def test_a_flooded_room_costs_a_protocol_two_socket_one_skipped_note_per_pass(settings, monkeypatch):
+    """At level 3 a pass of 40 chat messages reaches a protocol 1 socket as 36 notes and 4 messages, and a
+    protocol 2 socket as one note (count 36) and the same 4 messages: the same seqs, a fraction of the
+    bytes."""
+    import asyncio
+    import json
+
+    from csn.realtime.hub import Hub
+
+    settings.REDIS_URL = ""
+    settings.LIVE_SHED_SAMPLE_ROOM, settings.LIVE_SHED_SAMPLE_KEEP_ONE_IN = 2, 10
+    monkeypatch.setattr(load, "state", load.State())
+    v1, v2 = [], []
+
+    async def scenario():
+        hub = Hub()
+        hub.redis_url = ""
+        await hub.join(CHAT, _socket(1, v1))
+        await hub.join(CHAT, _socket(2, v2))
+        load.state.level = 3
+        for seq in range(1, 41):
+            hub.deliver(CHAT, seq, encode_event(topic=CHAT, seq=seq, name="chat.message", data={"text": "x" * 80}))
+        await asyncio.sleep(0)
+
+    asyncio.run(scenario())
+    (frame1,), (frame2,) = v1, v2  # one frame each for the pass
+    events1, events2 = json.loads(frame1)["events"], json.loads(frame2)["events"]
+    assert [e["name"] for e in events1] == ["skipped"] * 36 + ["chat.message"] * 4
+    assert [(e["seq"], e["name"], e["data"].get("count")) for e in events2] == [(36, "skipped", 36)] + [
+        (seq, "chat.message", None) for seq in range(37, 41)
+    ]
+    # What the notes stand for is the same on both sockets: seqs 1..36, then the kept 37..40.
+    covered = [s for e in events2 for s in range(e["seq"] - e["data"].get("count", 1) + 1, e["seq"] + 1)]
+    assert covered == [e["seq"] for e in events1] == list(range(1, 41))
+    assert len(frame2) < len(frame1) / 2
+
+
+def test_under_shedding_a_socket_backlog_sends_scores_before_chat(monkeypatch):
+    """A send that suspends queues what follows; when it finishes, the backlog goes out with the game
+    topic's events first, each topic's in seq order, whatever order they were queued in."""
+    import asyncio
+    import json
+
+    from csn.realtime.hub import Item
+
+    sent = []
+    release = None
+
+    async def scenario():
+        nonlocal release
+        release = asyncio.Event()
+        socket = _socket(2, sent)
+        original = socket.base_send
+
+        async def base_send(message):
+            if not sent:
+                await release.wait()  # the first frame's send pushes back
+            await original(message)
+
+        socket.base_send = base_send
+
+        def chat(seq):
+            item = Item(CHAT, [_event(CHAT, seq, "chat.message")])
+            item.bulk = load.bulk(item.events)
+            return item
+
+        def score(seq):
+            item = Item("game:7", [_event("game:7", seq, "game.event")])
+            item.bulk = load.bulk(item.events)
+            return item
+
+        socket.hub_push(chat(1))  # suspends
+        assert socket.sending is not None
+        for item in (chat(2), chat(3), score(10), chat(4), score(11)):
+            socket.hub_push(item)
+        writer = socket.sending
+        release.set()
+        await writer
+        assert socket.sending is None and not socket.queue
+
+    asyncio.run(scenario())
+    assert len(sent) == 2
+    backlog = [(e["topic"], e["seq"]) for e in json.loads(sent[1])["events"]]
+    assert backlog == [("game:7", 10), ("game:7", 11), (CHAT, 2), (CHAT, 3), (CHAT, 4)]

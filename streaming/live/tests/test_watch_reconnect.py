@@ -53,7 +53,7 @@ def test_the_watch_page_reconnects_only_when_the_close_code_says_so():
                 assert len(connections) == (2 if reconnects else 1), code
                 if reconnects:  # the first delay is at most the 0.5 s cap
                     assert 0.3 < connections[1][1] - connections[0][1] < 3, code
-                assert connections[0][0].endswith("/ws/?v=1")
+                assert connections[0][0].endswith("/ws/?v=2")  # the protocol version it speaks
                 page.close()
         finally:
             browser.close()

@@ -13,7 +13,7 @@
   const seq = {};          // topic -> last applied seq
   let drainDelay = null;   // ms to wait before reconnecting, from a draining server's `reconnect`
   const resyncing = {};    // topic -> true while a resubscribe is in flight
-  const PROTOCOL_VERSION = 1;
+  const PROTOCOL_VERSION = 2;  // 2: a `skipped` note may stand for a run of seqs (`data.count`)
   const BACKOFF_BASE = 500, BACKOFF_CAP = 30000;
   // Close codes after which reconnecting would not help: what the page says instead.
   const FINAL_CLOSES = {
@@ -124,7 +124,9 @@
       case "event": {
         const last = seq[message.topic];
         if (last === undefined || message.seq <= last) return;      // not ready yet, or already applied
-        if (message.seq > last + 1) {                                // a gap: resume from the database
+        // A `skipped` note stands for `count` seqs ending at its own (protocol 2); anything else for one.
+        const first = message.name === "skipped" ? message.seq - (message.data.count || 1) + 1 : message.seq;
+        if (first > last + 1) {                                      // a gap: resume from the database
           if (!resyncing[message.topic]) { resyncing[message.topic] = true; subscribe(message.topic); }
           return;
         }
