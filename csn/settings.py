@@ -125,7 +125,7 @@ HTTP_THREADS = env_int("CSN_HTTP_THREADS", 12)
 # oldest waiting for a worker thread has waited this long, a new request is a 503 `overloaded` with
 # Retry-After, at once.
 HTTP_MAX_IN_FLIGHT = env_int("CSN_HTTP_MAX_IN_FLIGHT", 4 * HTTP_THREADS)
-HTTP_MAX_PREDICTED_MS = env_int("CSN_HTTP_MAX_PREDICTED_MS", 30)
+HTTP_MAX_PREDICTED_MS = env_int("CSN_HTTP_MAX_PREDICTED_MS", 50)
 HTTP_MAX_QUEUE_WAIT_MS = env_int("CSN_HTTP_MAX_QUEUE_WAIT_MS", 50)
 # Python's thread switch interval in a server process (csn.serve): how long the event loop's thread can
 # wait for the GIL behind a busy worker thread, each time it wakes, in microseconds (Python's: 5,000).
