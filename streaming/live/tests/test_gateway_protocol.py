@@ -249,6 +249,7 @@ def test_a_flooding_socket_is_closed_and_others_do_not_notice(settings):
             outputs.append(output)
             if output["type"] == "websocket.close":
                 break
+        await flood.communicator.disconnect()
         assert outputs[-1]["code"] == 4029
         assert any('"code":"flood"' in o.get("text", "") for o in outputs)
         assert await calm.request({"type": "ping", "ref": "ok"}) == {"type": "pong", "status": "ok", "ref": "ok"}
@@ -290,6 +291,7 @@ def test_a_slow_reader_is_cut_off_and_the_topic_keeps_flowing(settings, monkeypa
         close = await slow.communicator.receive_output(3)
         assert (close["type"], close["code"]) == ("websocket.close", 4008)
         stuck.set()
+        await slow.communicator.disconnect()
         await healthy.close()
 
     run(scenario)

@@ -49,6 +49,7 @@ async def signed_out(client: Client, reason: str) -> None:
     """The socket is told why, then closed with 4401, within a second."""
     assert await client.recv(timeout=1) == {"type": "notice", "name": "signed_out", "data": {"reason": reason}}
     assert await client.communicator.receive_output(timeout=1) == {"type": "websocket.close", "code": CLOSE_SIGNED_OUT}
+    await client.communicator.disconnect()  # hang up, as a browser does (see test_gateway_contract.close_code)
 
 
 async def still_open(client: Client) -> None:
