@@ -104,7 +104,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csn.browser.BrowserSessionMiddleware",  # csn.browser: passed by for API tokens
     "django.middleware.common.CommonMiddleware",
-    "csn.browser.BrowserCsrfViewMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
     "csn.browser.BrowserAuthenticationMiddleware",
     "csn.api.ratelimit.RateLimitHeadersMiddleware",  # RateLimit headers from the API's throttles
     "csn.db.ReadYourWritesMiddleware",  # a client that just wrote reads the primary (csn.db)
