@@ -1,22 +1,21 @@
-"""Django's browser middleware (sessions, CSRF, the lazy `request.user`, messages), passed by for an API
+"""Django's browser middleware (sessions, the lazy `request.user`, messages), passed by for an API
 request that presents a token and no session cookie (an app's request; a browser keeps its session even
 when it also sends a token).
 
 Such a request is the token's: `accounts.authentication.TokenAuthentication` comes first on every API view
 that authenticates, and for an `Authorization: Bearer|Token ...` header it signs the request in or refuses
-it (401) without asking the session; DRF then sets `request.user` itself. The API's views are exempt from
-Django's CSRF check (DRF checks CSRF only for session authentication), and no API view reads the session
+it (401) without asking the session; DRF then sets `request.user` itself. No API view reads the session
 or adds a message for a token request (sign-out with a token revokes the token; a browser's sign-out has
-no token; a password change updates the session's hash only when there is a session). Loading the
-session, reading the CSRF cookie and building the message storage were a sixth of a bare request's
-instructions (bench/instructions.py), paid on every signed-in app request for nothing. Every other
-request (pages, the admin, the API with a session cookie or no credential) goes through them as before."""
+no token; a password change updates the session's hash only when there is a session). Making the session
+store, the lazy user and the message storage cost an eighth of a bare request's instructions
+(bench/instructions.py), paid on every signed-in app request for nothing. Every other request (pages, the
+admin, the API with a session cookie or no credential) goes through them as before. Django's CSRF
+middleware stays as it is (the deploy checklist names it; the API's views are exempt from it anyway)."""
 
 from django.conf import settings
 from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.contrib.messages.middleware import MessageMiddleware
 from django.contrib.sessions.middleware import SessionMiddleware
-from django.middleware.csrf import CsrfViewMiddleware
 
 API_PREFIX = "/api/"
 _SCHEMES = ("bearer ", "token ")  # TokenAuthentication's keywords, then the separator
@@ -24,7 +23,7 @@ _MEMO = "_csn_token_api_request"
 
 
 def token_api_request(request) -> bool:
-    """An API request presenting a token and no session cookie (remembered on the request: four
+    """An API request presenting a token and no session cookie (remembered on the request: three
     middlewares ask)."""
     answer = request.__dict__.get(_MEMO)
     if answer is None:
@@ -45,10 +44,6 @@ class _ForBrowsers:
 
 
 class BrowserSessionMiddleware(_ForBrowsers, SessionMiddleware):
-    pass
-
-
-class BrowserCsrfViewMiddleware(_ForBrowsers, CsrfViewMiddleware):
     pass
 
 

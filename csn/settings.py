@@ -105,7 +105,7 @@ MIDDLEWARE = [
     "csn.api.caching.CachedReadEarlyMiddleware",  # an anonymous catalogue cache hit, before the rest
     "csn.browser.BrowserSessionMiddleware",  # csn.browser: passed by for API tokens
     "django.middleware.common.CommonMiddleware",
-    "csn.browser.BrowserCsrfViewMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
     "csn.browser.BrowserAuthenticationMiddleware",
     "csn.api.ratelimit.RateLimitHeadersMiddleware",  # RateLimit headers from the API's throttles
     "csn.db.ReadYourWritesMiddleware",  # a client that just wrote reads the primary (csn.db)
