@@ -33,7 +33,7 @@ from django.conf import settings
 from csn import metrics, requestid
 from csn.realtime import drain, load
 from csn.realtime.alignment import AlignedTopic, clock
-from csn.realtime.frames import batch_frame, encode_event
+from csn.realtime.frames import encode_event, frames_of
 from csn.realtime.log import current_seq, topic_replay
 
 logger = logging.getLogger(__name__)
@@ -46,14 +46,16 @@ MAX_PACE_SECONDS = 0.5
 class Item:
     """Events of one topic fanned out together; `frame` is encoded once and shared by every socket."""
 
-    __slots__ = ("bulk", "events", "frame", "message", "shed", "shed_authors", "shed_coalesced", "topic")
+    __slots__ = ("bulk", "events", "parts", "shed", "shed_authors", "shed_coalesced", "topic")
 
     def __init__(self, topic: str, events: list[tuple[int, str]]):
         self.topic = topic
         self.events = events
-        self.frame = events[0][1] if len(events) == 1 else batch_frame([text for _, text in events])
-        # The ASGI message itself is shared too: the server only reads it.
-        self.message = {"type": "websocket.send", "text": self.frame}
+        # One frame, or several when one would pass the server's message cap (frames.MAX_FRAME_BYTES):
+        # `(events sent once this part is, ASGI message)`. The messages are shared: the server only reads them.
+        self.parts = [
+            (sent, {"type": "websocket.send", "text": frame}) for sent, frame in frames_of([text for _, text in events])
+        ]
         # Under load (csn.realtime.load): what most sockets get instead (`shed`: a `skipped` note per shed
         # event, protocol 1; `shed_coalesced`: a note per run, protocol 2), and whose own events it sheds.
         self.shed: Item | None = None
@@ -62,6 +64,10 @@ class Item:
         # Whether it holds events that may be sampled (chat messages): a socket's backlog sends the
         # topics of such items after the others (the consumer's send path), so scores never wait on chat.
         self.bulk = False
+
+    @property
+    def frames(self) -> list[str]:
+        return [message["text"] for _, message in self.parts]
 
     @property
     def last_seq(self) -> int:

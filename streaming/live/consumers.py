@@ -20,7 +20,7 @@ from content.services.presence import STUDIO
 from csn import metrics, requestid
 from csn.errors import ApplicationError
 from csn.realtime import drain
-from csn.realtime.frames import batch_frame, encode_event
+from csn.realtime.frames import encode_event, frames_of
 from csn.realtime.hub import Item, hub
 from csn.realtime.log import topic_replay
 from csn.realtime.sessions import credential_id
@@ -223,7 +223,14 @@ class GatewayConsumer(AlignedSubscriptions, AsyncWebsocketConsumer):
 
     def _enqueue(self, item: Item) -> None:
         if self.sending is None and not self.queue:
-            self._send_now(item.message)
+            for sent, message in item.parts:
+                self._send_now(message)
+                if self.sending is not None:  # it suspended: the item's other frames wait behind it
+                    if sent < len(item.events):
+                        rest = Item(item.topic, item.events[sent:])
+                        rest.bulk = item.bulk
+                        self.queue.append(rest)
+                    return
             return
         if len(self.queue) >= settings.LIVE_SEND_QUEUE_MAX:
             # A slow reader: cut it off rather than hold an unbounded backlog for it.
@@ -248,8 +255,8 @@ class GatewayConsumer(AlignedSubscriptions, AsyncWebsocketConsumer):
             blocker = send.send(None)
         except StopIteration:
             return
-        except Exception:
-            logger.info("live: send failed", exc_info=True)
+        except Exception:  # the frame is lost to this socket: say so where operations look
+            logger.warning("live: send failed", exc_info=True)
             return
         self.sending = asyncio.get_running_loop().create_task(self._finish_sending(send, blocker))
 
@@ -259,13 +266,14 @@ class GatewayConsumer(AlignedSubscriptions, AsyncWebsocketConsumer):
             await _drive(send, blocker)
             while queue:
                 if len(queue) == 1:
-                    message = queue.popleft().message
-                else:  # what piled up during the last send goes out as one frame
+                    messages = [message for _, message in queue.popleft().parts]
+                else:  # what piled up during the last send goes out as one frame (or more past the cap)
                     items = _urgent_first(queue)
                     queue.clear()
-                    text = batch_frame([text for item in items for _, text in item.events])
-                    message = {"type": "websocket.send", "text": text}
-                await self.send_frame(message)
+                    texts = [text for item in items for _, text in item.events]
+                    messages = [{"type": "websocket.send", "text": text} for _, text in frames_of(texts)]
+                for message in messages:
+                    await self.send_frame(message)
         except asyncio.CancelledError:
             send.close()
         except Exception:

@@ -40,11 +40,11 @@ def test_events_of_one_loop_turn_go_out_as_one_shared_batch_frame(settings):
         hub.deliver("chat:9", 1, '{"nobody":1}')  # no local follower: dropped
         await asyncio.sleep(0)
         assert len(first.items) == 1 and first.items[0] is second.items[0]  # encoded once, shared
-        assert first.items[0].frame == '{"type":"batch","events":[{"seq":1},{"seq":2}]}'
+        assert first.items[0].frames == ['{"type":"batch","events":[{"seq":1},{"seq":2}]}']
         assert elsewhere.items == []
         hub.deliver("chat:1", 3, '{"seq":3}')  # idle again: sent at once, unbatched
         await asyncio.sleep(0)
-        assert first.items[1].frame == '{"seq":3}'
+        assert first.items[1].frames == ['{"seq":3}']
         await hub.leave("chat:1", first)
         hub.deliver("chat:1", 4, '{"seq":4}')
         await asyncio.sleep(0)
@@ -80,7 +80,7 @@ def test_a_costly_pass_paces_the_topic_and_what_arrives_meanwhile_goes_out_as_on
         await hub.join("chat:2", other)
         hub.deliver("chat:1", 1, '{"seq":1}')
         await asyncio.sleep(0)
-        assert [item.frame for item in costly.items] == ['{"seq":1}']  # idle: at once
+        assert [item.frames[0] for item in costly.items] == ['{"seq":1}']  # idle: at once
         paced_until = hub.next_pass["chat:1"]
         assert paced_until - loop.time() > 0.03  # twice the 20 ms the pass took
 
@@ -89,10 +89,10 @@ def test_a_costly_pass_paces_the_topic_and_what_arrives_meanwhile_goes_out_as_on
         hub.deliver("chat:2", 1, '{"other":1}')
         await asyncio.sleep(0)
         assert len(costly.items) == 1  # held back until the pace allows
-        assert [item.frame for item in other.items] == ['{"other":1}']  # other topics are not paced
+        assert [item.frames[0] for item in other.items] == ['{"other":1}']  # other topics are not paced
         await asyncio.sleep(paced_until - loop.time() + 0.01)
         assert len(costly.items) == 2
-        assert costly.items[1].frame == '{"type":"batch","events":[{"seq":2},{"seq":3},{"seq":4}]}'
+        assert costly.items[1].frames == ['{"type":"batch","events":[{"seq":2},{"seq":3},{"seq":4}]}']
         await hub.leave("chat:1", costly)
         assert "chat:1" not in hub.next_pass
 
@@ -268,23 +268,23 @@ def test_aligned_sockets_share_one_frame_per_delay_tier_and_get_events_when_thei
         assert len(hub.aligned["game:1"].tiers) == 2
         hub.deliver("game:1", 1, '{"seq":1}', at=1000.0)
         await asyncio.sleep(0)
-        assert [item.frame for item in live.items] == ['{"seq":1}']  # unaligned: at once
+        assert [item.frames[0] for item in live.items] == ['{"seq":1}']  # unaligned: at once
         now[0] = 1009.99
         hub.align_wake()
         assert a.items == b.items == []  # b's delay is rounded up to its tier's: never early
         now[0] = 1010.0
         hub.align_wake()
         assert len(a.items) == 1 and a.items[0] is b.items[0] and c.items == []  # one frame per tier
-        assert a.items[0].frame == '{"seq":1}'  # the publisher's encoded frame itself
+        assert a.items[0].frames == ['{"seq":1}']  # the publisher's encoded frame itself
         hub.deliver("game:1", 2, '{"seq":2}', at=1005.0)  # timed before its predecessor: goes after it
         hub.deliver("game:1", 3, '{"seq":3}', at=1015.0)
         now[0] = 1030.0
         hub.align_wake()
-        assert [item.frame for item in c.items] == ['{"seq":1}']
-        assert [item.frame for item in a.items][1:] == ['{"type":"batch","events":[{"seq":2},{"seq":3}]}']
+        assert [item.frames[0] for item in c.items] == ['{"seq":1}']
+        assert [item.frames[0] for item in a.items][1:] == ['{"type":"batch","events":[{"seq":2},{"seq":3}]}']
         # A socket that moves to an earlier horizon gets at once what that tier has handed on.
         hub.align("game:1", c, lag=0.0, since=1)
-        assert c.items[-1].frame == '{"type":"batch","events":[{"seq":2},{"seq":3}]}'
+        assert c.items[-1].frames == ['{"type":"batch","events":[{"seq":2},{"seq":3}]}']
         for subscriber in (a, b, c, live):
             await hub.leave("game:1", subscriber)
         assert "game:1" not in hub.aligned and hub.subscriber_count("game:1") == 0
@@ -320,7 +320,7 @@ def test_an_event_without_its_own_time_is_timed_at_its_publication_for_aligned_s
         assert behind.items == []
         now[0] = 1005.0
         hub.align_wake()
-        assert [item.frame for item in behind.items] == ['{"seq":1}']
+        assert [item.frames[0] for item in behind.items] == ['{"seq":1}']
         await hub.leave("game:1", behind)
 
     asyncio.run(scenario())

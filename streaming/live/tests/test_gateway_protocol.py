@@ -334,3 +334,109 @@ def test_a_frame_goes_out_in_the_pass_itself_without_a_task_per_socket(settings)
         assert len(asyncio.all_tasks()) == tasks_before
 
     asyncio.run(scenario())
+
+
+def _capped_socket(sent: list, topics=("chat:1",)):
+    """A gateway consumer whose send refuses what daphne refuses: autobahn raises PayloadExceededError on
+    an outgoing message past bin/serve's --websocket-max-message-size (the frame never leaves)."""
+    from autobahn.exception import PayloadExceededError
+
+    from streaming.live.consumers import GatewayConsumer, Subscription
+
+    serve = (Path(settings.BASE_DIR) / "bin" / "serve").read_text()
+    cap = int(re.search(r"--websocket-max-message-size (\d+)", serve).group(1))
+
+    async def base_send(message):
+        if len(message["text"].encode()) > cap:
+            raise PayloadExceededError(f"tried to send WebSocket message exceeding payload limit of {cap} octets")
+        sent.append(message["text"])
+
+    consumer = GatewayConsumer()
+    consumer.base_send = base_send
+    consumer.subscriptions, consumer.queue, consumer.sending, consumer.gone = {}, deque(), None, False
+    consumer.user, consumer.sees_all_chat, consumer.version = None, False, 2
+    for topic in topics:
+        consumer.subscriptions[topic] = Subscription()
+        consumer.subscriptions[topic].holding = None
+    return consumer, cap
+
+
+def _chat_events(topic, first, count):
+    from csn.realtime.frames import encode_event
+
+    data = {"user": {"id": 1, "name": "Fan"}, "text": "flood " * 30}
+    return [
+        (seq, encode_event(topic=topic, seq=seq, name="chat.message", data=data)) for seq in range(first, first + count)
+    ]
+
+
+def _seqs(frames):
+    import json
+
+    out = []
+    for text in frames:
+        frame = json.loads(text)
+        out += [(event["topic"], event["seq"]) for event in (frame["events"] if frame["type"] == "batch" else [frame])]
+    return out
+
+
+def test_a_pass_past_the_servers_message_cap_reaches_the_socket_whole():
+    """A flooded room's pass (500 chat messages, about 150 KB) goes out as several frames under the cap the
+    server enforces on what it sends; as one frame it was refused and every event of it lost (issue #16)."""
+    from csn.realtime.hub import Item
+
+    sent = []
+
+    async def scenario():
+        consumer, cap = _capped_socket(sent)
+        events = _chat_events("chat:1", 1, 500)
+        assert sum(len(text) for _, text in events) > 2 * cap
+        consumer.hub_push(Item("chat:1", events))
+        return cap
+
+    cap = asyncio.run(scenario())
+    assert len(sent) >= 3 and max(len(text) for text in sent) <= cap
+    assert _seqs(sent) == [("chat:1", seq) for seq in range(1, 501)]
+
+
+def test_a_backlog_past_the_servers_message_cap_reaches_the_socket_whole():
+    """A send that suspends mid-item queues the item's other frames; the backlog that piles up behind it
+    goes out in frames under the cap, scores first, each topic in seq order."""
+    from csn.realtime import load
+    from csn.realtime.hub import Item
+
+    sent = []
+
+    async def scenario():
+        consumer, cap = _capped_socket(sent, topics=("chat:1", "game:1"))
+        release = asyncio.Event()
+        capped_send = consumer.base_send
+
+        async def base_send(message):
+            if not sent:
+                await release.wait()  # the first frame's send pushes back
+            await capped_send(message)
+
+        consumer.base_send = base_send
+        first = Item("chat:1", _chat_events("chat:1", 1, 300))
+        assert len(first.parts) > 1
+        consumer.hub_push(first)
+        assert consumer.sending is not None and consumer.queue  # the item's other frames wait
+        for item in (
+            Item("chat:1", _chat_events("chat:1", 301, 300)),
+            Item("game:1", [(7, '{"type":"event","topic":"game:1","seq":7}')]),
+        ):
+            item.bulk = load.bulk(item.events)
+            consumer.hub_push(item)
+        writer = consumer.sending
+        release.set()
+        await writer
+        assert consumer.sending is None and not consumer.queue
+        return cap
+
+    cap = asyncio.run(scenario())
+    assert max(len(text) for text in sent) <= cap
+    received = _seqs(sent)
+    assert [seq for topic, seq in received if topic == "chat:1"] == list(range(1, 601))
+    assert [seq for topic, seq in received if topic == "game:1"] == [7]
+    assert received.index(("game:1", 7)) < received.index(("chat:1", 301))  # the score before queued chat
