@@ -44,11 +44,12 @@ MAX_PACE_SECONDS = 0.5
 
 
 class Item:
-    """Events of one topic fanned out together; `frame` is encoded once and shared by every socket."""
+    """Events of one topic fanned out together; its frames (`parts`) are encoded once and shared by every
+    socket."""
 
     __slots__ = ("bulk", "events", "parts", "shed", "shed_authors", "shed_coalesced", "topic")
 
-    def __init__(self, topic: str, events: list[tuple[int, str]]):
+    def __init__(self, topic: str, events: list[tuple[int, str]], *, bulk: bool = False):
         self.topic = topic
         self.events = events
         # One frame, or several when one would pass the server's message cap (frames.MAX_FRAME_BYTES):
@@ -63,7 +64,7 @@ class Item:
         self.shed_authors: set = set()
         # Whether it holds events that may be sampled (chat messages): a socket's backlog sends the
         # topics of such items after the others (the consumer's send path), so scores never wait on chat.
-        self.bulk = False
+        self.bulk = bulk
 
     @property
     def frames(self) -> list[str]:
@@ -279,14 +280,12 @@ class Hub:
         started = self.loop.time()
         events.sort(key=lambda event: event[0])
         self.last_seq[topic] = max(self.last_seq.get(topic, 0), events[-1][0])
-        item = Item(topic, events)
+        item = Item(topic, events, bulk=load.bulk(events))
         subscribers = list(self.topics.get(topic, ()))
         shed = load.shed(topic, events, len(subscribers))
-        item.bulk = load.bulk(events)
         if shed is not None:  # under load: most sockets get the item with some events `skipped`
-            item.shed, item.shed_authors = Item(topic, shed.events), shed.authors
-            item.shed_coalesced = Item(topic, shed.coalesced)
-            item.shed.bulk = item.shed_coalesced.bulk = item.bulk
+            item.shed, item.shed_authors = Item(topic, shed.events, bulk=item.bulk), shed.authors
+            item.shed_coalesced = Item(topic, shed.coalesced, bulk=item.bulk)
         for subscriber in subscribers:
             subscriber.hub_push(item)
         finished = self.loop.time()

@@ -227,9 +227,7 @@ class GatewayConsumer(AlignedSubscriptions, AsyncWebsocketConsumer):
                 self._send_now(message)
                 if self.sending is not None:  # it suspended: the item's other frames wait behind it
                     if sent < len(item.events):
-                        rest = Item(item.topic, item.events[sent:])
-                        rest.bulk = item.bulk
-                        self.queue.append(rest)
+                        self.queue.append(Item(item.topic, item.events[sent:], bulk=item.bulk))
                     return
             return
         if len(self.queue) >= settings.LIVE_SEND_QUEUE_MAX:
@@ -500,8 +498,7 @@ class GatewayConsumer(AlignedSubscriptions, AsyncWebsocketConsumer):
                 continue
             newer = [event for event in item.events if event[0] > seq]
             if len(newer) < len(item.events):
-                item, bulk = Item(topic, newer), item.bulk
-                item.bulk = bulk
+                item = Item(topic, newer, bulk=item.bulk)
             self._enqueue(item)
 
     async def on_unsubscribe(self, message, ref):
