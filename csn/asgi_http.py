@@ -106,9 +106,6 @@ class Backlog:
                 return "queue_wait"
         return None
 
-    def full(self) -> bool:
-        return self.refusal() is not None
-
     def served(self, cpu_seconds: float) -> None:
         """A request took `cpu_seconds` in its worker thread (called from it, without a lock: two threads
         updating at once can only lose one sample of an estimate)."""

@@ -313,13 +313,13 @@ def test_the_backlog_is_full_when_its_oldest_waits_too_long_and_forgets_what_lef
 
     backlog = Backlog(max_in_flight=10, max_wait_seconds=0.05)
     first, second = backlog.arrive(), backlog.arrive()
-    assert not backlog.full()
+    assert backlog.refusal() is None
     first[0] -= 1.0  # the oldest has waited a second
-    assert backlog.full()
+    assert backlog.refusal() == "queue_wait"
     backlog.leave(second)  # taken out of order (a cancelled request): the oldest still waits
-    assert backlog.full()
+    assert backlog.refusal() == "queue_wait"
     backlog.started(first)  # a thread took it: in flight, no longer waiting
-    assert not backlog.full() and not backlog.waiting and backlog.in_flight == 1
+    assert backlog.refusal() is None and not backlog.waiting and backlog.in_flight == 1
     backlog.leave(first)
     assert backlog.in_flight == 0
 
